@@ -1,0 +1,49 @@
+# The two commands a new user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+DEMO_VENV ?= .venv-demo
+DEMO_DIR ?= build/demo/acme-mesh
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck pytest clean
+
+# A virtualenv with a regular (non-editable) install, a demo repo generated with the
+# embedded defaults, and that repo validated.
+demo: $(DEMO_VENV)/.installed
+	rm -rf $(DEMO_DIR)
+	mkdir -p $(dir $(DEMO_DIR))
+	$(DEMO_VENV)/bin/meshgen new $(DEMO_DIR) --no-input
+	$(DEMO_VENV)/bin/meshgen validate $(DEMO_DIR)
+	@echo
+	@echo "Demo repository ready and validated: $(abspath $(DEMO_DIR))"
+	@echo "Try: $(DEMO_VENV)/bin/meshgen render $(DEMO_DIR) --env staging"
+
+$(DEMO_VENV)/.installed: pyproject.toml $(shell find generator charts environments cookiecutter-template -type f -not -name '*.pyc')
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DEMO_VENV)/bin/python -m pip install --quiet .
+	# Same version number, new sources: make sure the installed copy is this tree's.
+	$(DEMO_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
+	touch $@
+
+# A virtualenv with the test extra (editable install), then lint, types and the suite.
+test: $(VENV)/.installed lint typecheck pytest
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check generator tests benchmarks
+	$(VENV)/bin/ruff format --check generator tests benchmarks
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+pytest: $(VENV)/.installed
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(DEMO_VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,105 @@
+"""The `meshgen` command line: a thin layer over the core.
+
+Commands parse options, call the core, print what it returns and choose the exit code.
+Command modules import the core lazily, so `meshgen --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from typing import Any, NoReturn
+
+import click
+
+from meshgen import __version__
+from meshgen.errors import MeshgenError
+
+ENV_TRACEBACK = "MESHGEN_TRACEBACK"
+
+# name -> "module:attribute", imported when the command runs or its help is shown.
+_COMMANDS = {
+    "new": "meshgen.cli.new:new",
+    "render": "meshgen.cli.render:render",
+    "validate": "meshgen.cli.validate:validate",
+    "rules": "meshgen.cli.validate:rules",
+    "doctor": "meshgen.cli.doctor:doctor",
+}
+
+
+class MeshgenGroup(click.Group):
+    """Loads commands on demand and turns MeshgenErrors into one line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*_COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):  # pragma: no cover - wiring mistake
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MeshgenError as exc:
+            if _show_traceback(ctx):
+                traceback.print_exc()
+            click.echo(f"meshgen: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("meshgen: interrupted; nothing was left half-written", err=True)
+            ctx.exit(130)
+        except Exception as exc:
+            if _show_traceback(ctx):
+                raise
+            click.echo(
+                f"meshgen: internal error: {type(exc).__name__}: {exc} "
+                "(this is a bug in meshgen; rerun with --traceback and report it)",
+                err=True,
+            )
+            ctx.exit(2)
+
+
+def _show_traceback(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool(root.params.get("traceback")) or os.environ.get(ENV_TRACEBACK) == "1"
+
+
+@click.group(
+    cls=MeshgenGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="meshgen")
+@click.option(
+    "--traceback",
+    is_flag=True,
+    help=f"Show the Python traceback of an error (also: {ENV_TRACEBACK}=1).",
+)
+def cli(traceback: bool) -> None:
+    """Bootstrap and operate a GitOps repository for Istio canary releases on EKS.
+
+    \b
+    A typical day:
+      meshgen new acme-mesh --no-input          write a repo (Argo CD, staging + production)
+      cd acme-mesh && meshgen validate          prove it right, offline
+      meshgen render --env staging              see what the cluster will get
+      meshgen doctor                            check helm, git and kubectl
+
+    Exit codes: 0 success, 1 validation findings, 2 the command could not do its job.
+    """
+
+
+def main() -> NoReturn:
+    cli.main(prog_name="meshgen")
+    sys.exit(0)  # pragma: no cover - cli.main exits itself

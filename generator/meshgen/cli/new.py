@@ -1,0 +1,105 @@
+"""`meshgen new`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+GITOPS_CHOICE = click.Choice(["argocd", "flux"])
+
+
+@click.command()
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option(
+    "--no-input",
+    is_flag=True,
+    help="Do not prompt; take answers from options, the config file and defaults.",
+)
+@click.option(
+    "--config-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file of answers (name, gitops, environments, region, domain, acmeEmail, repoUrl).",
+)
+@click.option(
+    "--name", help="Repository and cluster name prefix, a DNS label [default: DEST's name]."
+)
+@click.option(
+    "--gitops", type=GITOPS_CHOICE, help="GitOps engine that syncs the repo [default: argocd]."
+)
+@click.option(
+    "--env",
+    "environments",
+    multiple=True,
+    metavar="NAME",
+    help="An environment; repeat for several [default: staging, production].",
+)
+@click.option("--region", help="AWS region of the clusters [default: eu-west-1].")
+@click.option(
+    "--domain",
+    help="DNS domain; each environment serves first-app.<env>.<domain> [default: example.com].",
+)
+@click.option(
+    "--acme-email", help="E-mail address for Let's Encrypt [default: platform@example.com]."
+)
+@click.option(
+    "--repo-url",
+    help="Git URL the GitOps engine pulls from [default: https://github.com/example/<name>.git].",
+)
+@click.option("--kubernetes-version", help="EKS Kubernetes minor version [default: 1.34].")
+@click.option("--no-git", is_flag=True, help="Do not initialise git nor make the first commit.")
+def new(
+    dest: Path,
+    no_input: bool,
+    config_file: Path | None,
+    no_git: bool,
+    **options: Any,
+) -> None:
+    """Write a new GitOps repository at DEST and make its first commit.
+
+    DEST must not exist or be empty. Answers come from the options, then --config-file,
+    then defaults; without --no-input, meshgen asks for the ones not given.
+
+    \b
+    Examples:
+      meshgen new acme-mesh --no-input
+      meshgen new acme-mesh --gitops flux --env dev --env staging --env prod \\
+          --domain acme.io --acme-email ops@acme.io --no-input
+      meshgen new acme-mesh --config-file answers.yaml --no-input
+    """
+    from meshgen.scaffold import answers_from_mapping, generate
+    from meshgen.scaffold.answers import Answers, read_config_file
+
+    values: dict[str, Any] = read_config_file(config_file) if config_file else {}
+    given = {key: value for key, value in options.items() if value not in (None, ())}
+    values.update(given)
+    if "name" not in values and dest.name:
+        values["name"] = dest.resolve().name
+    if not no_input:
+        values = _prompt_missing(values, Answers())
+    answers = answers_from_mapping(values)
+    result = generate(answers, dest, git=not no_git)
+    click.echo(f"Wrote {len(result.files)} files to {result.path}")
+    if result.commit:
+        click.echo(f"First commit {result.commit[:12]} on branch main")
+    click.echo(f"Next: cd {dest} && meshgen validate")
+
+
+def _prompt_missing(values: dict[str, Any], defaults: Any) -> dict[str, Any]:
+    questions = [
+        ("name", "Repository name"),
+        ("gitops", "GitOps engine (argocd or flux)"),
+        ("region", "AWS region"),
+        ("domain", "DNS domain"),
+        ("acme_email", "E-mail for Let's Encrypt"),
+    ]
+    for key, text in questions:
+        if key not in values:
+            values[key] = click.prompt(text, default=getattr(defaults, key))
+    if "environments" not in values:
+        answer = click.prompt(
+            "Environments (comma-separated)", default=",".join(defaults.environments)
+        )
+        values["environments"] = tuple(part.strip() for part in answer.split(",") if part.strip())
+    return values

@@ -1,0 +1,167 @@
+"""The answers a new repository is made from, validated before anything is rendered."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from meshgen import yamlio
+from meshgen.errors import ConfigError
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$"
+)
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+REPO_URL = re.compile(r"^(https://|ssh://|git@)[^\s{}%#<>\"']+$")
+KUBERNETES_MINOR = re.compile(r"^1\.\d{2}$")
+GITOPS_ENGINES = ("argocd", "flux")
+# cookiecutter renders answers as Jinja: template syntax in an answer would run.
+TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
+
+
+@dataclass(frozen=True)
+class Answers:
+    name: str = "acme-mesh"
+    gitops: str = "argocd"
+    environments: tuple[str, ...] = ("staging", "production")
+    region: str = "eu-west-1"
+    domain: str = "example.com"
+    acme_email: str = "platform@example.com"
+    repo_url: str = ""
+    kubernetes_version: str = "1.34"
+    istio_version: str = "1.30.3"
+    cert_manager_version: str = "v1.21.1"
+    app_name: str = field(default="first-app")
+
+    @property
+    def effective_repo_url(self) -> str:
+        return self.repo_url or f"https://github.com/example/{self.name}.git"
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first answer that is not acceptable."""
+        for item in fields(self):
+            value = getattr(self, item.name)
+            values = value if isinstance(value, tuple) else (value,)
+            for one in values:
+                if not isinstance(one, str):
+                    raise ConfigError(f"{_option(item.name)}: expected text, got {one!r}")
+                if TEMPLATE_SYNTAX.search(one):
+                    raise ConfigError(
+                        f"{_option(item.name)}: {one!r} contains template syntax "
+                        "({{, {% or {#), which is not allowed in answers"
+                    )
+        _expect(DNS_LABEL, self.name, "name", "a DNS label: lowercase letters, digits, '-'")
+        if len(self.name) > 40:
+            raise ConfigError("--name: at most 40 characters (cluster names derive from it)")
+        if self.gitops not in GITOPS_ENGINES:
+            raise ConfigError(
+                f"--gitops: expected one of {', '.join(GITOPS_ENGINES)}, got {self.gitops!r}"
+            )
+        if not self.environments:
+            raise ConfigError("--env: at least one environment is required")
+        seen: set[str] = set()
+        for environment in self.environments:
+            _expect(DNS_LABEL, environment, "env", "a DNS label such as staging")
+            if len(environment) > 20:
+                raise ConfigError(f"--env: {environment!r} is longer than 20 characters")
+            if environment in seen:
+                raise ConfigError(f"--env: {environment!r} is given twice")
+            seen.add(environment)
+        _expect(AWS_REGION, self.region, "region", "an AWS region such as eu-west-1")
+        _expect(HOSTNAME, self.domain, "domain", "a DNS domain such as example.com")
+        _expect(EMAIL, self.acme_email, "acme_email", "an e-mail address for Let's Encrypt")
+        if self.repo_url:
+            _expect(REPO_URL, self.repo_url, "repo_url", "an https://, ssh:// or git@ URL")
+        _expect(KUBERNETES_MINOR, self.kubernetes_version, "kubernetes_version", "e.g. 1.34")
+        _expect(DNS_LABEL, self.app_name, "app_name", "a DNS label")
+
+    def cookiecutter_context(self, meshgen_version: str, template_version: int) -> dict[str, Any]:
+        return {
+            "project_name": self.name,
+            "project_slug": self.name,
+            "gitops": self.gitops,
+            "aws_region": self.region,
+            "domain": self.domain,
+            "acme_email": self.acme_email,
+            "repo_url": self.effective_repo_url,
+            "kubernetes_version": self.kubernetes_version,
+            "istio_version": self.istio_version,
+            "cert_manager_version": self.cert_manager_version,
+            "app_name": self.app_name,
+            "environments": {"names": list(self.environments)},
+            "meshgen_version": meshgen_version,
+            "template_version": str(template_version),
+        }
+
+
+def _option(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def _expect(pattern: re.Pattern[str], value: str, field_name: str, expected: str) -> None:
+    if not pattern.match(value):
+        raise ConfigError(f"{_option(field_name)}: {value!r} is not {expected}")
+
+
+# Keys accepted in a --config-file, in the spelling people write YAML with.
+_CONFIG_KEYS = {
+    "name": "name",
+    "gitops": "gitops",
+    "environments": "environments",
+    "region": "region",
+    "domain": "domain",
+    "acmeEmail": "acme_email",
+    "acme_email": "acme_email",
+    "repoUrl": "repo_url",
+    "repo_url": "repo_url",
+    "kubernetesVersion": "kubernetes_version",
+    "kubernetes_version": "kubernetes_version",
+}
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Answers from a YAML file: a flat mapping, or cookiecutter's `default_context:`."""
+    data = yamlio.load_roundtrip(path)
+    if isinstance(data, Mapping) and isinstance(data.get("default_context"), Mapping):
+        data = data["default_context"]
+    if not isinstance(data, Mapping):
+        raise ConfigError(
+            "expected a mapping of answers (name, gitops, environments, ...)", path=path, line=1
+        )
+    answers: dict[str, Any] = {}
+    for key, value in data.items():
+        target = _CONFIG_KEYS.get(str(key))
+        if target is None:
+            known = ", ".join(sorted({k for k in _CONFIG_KEYS if "_" not in k}))
+            raise ConfigError(
+                f"unknown key {key!r}; known keys: {known}",
+                path=path,
+                line=yamlio.line_of(data, key),
+            )
+        if target == "environments":
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, Sequence):
+                raise ConfigError(
+                    "`environments` must be a list of names",
+                    path=path,
+                    line=yamlio.line_of(data, key),
+                )
+            answers[target] = tuple(str(name) for name in names)
+        else:
+            answers[target] = value if isinstance(value, str) else str(value)
+    return answers
+
+
+def answers_from_mapping(values: Mapping[str, Any]) -> Answers:
+    """Answers from defaults overridden by `values` (None entries are ignored)."""
+    given = {key: value for key, value in values.items() if value not in (None, (), [])}
+    if "environments" in given:
+        given["environments"] = tuple(given["environments"])
+    answers = Answers(**given)
+    answers.validate()
+    return answers

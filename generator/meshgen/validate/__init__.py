@@ -1,0 +1,1 @@
+"""`meshgen validate`: schemas, Helm, Kubernetes schemas and mesh analysis, as findings."""

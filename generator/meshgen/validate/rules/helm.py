@@ -1,0 +1,47 @@
+"""Helm: every environment renders, and the chart lints clean with its values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meshgen.validate.context import ValidationContext
+from meshgen.validate.model import Problem, Severity, rule
+
+
+@rule("MG201", "render-failed", Severity.ERROR)
+def render_failed(ctx: ValidationContext) -> Iterator[Problem]:
+    """The app chart does not render with an environment's values.
+
+    Run `meshgen render --env ENV` to see Helm's full message; it names the template and
+    the value that failed.
+    """
+    for ref, error in ctx.render_failures:
+        yield Problem(
+            f"[{ref.environment.name}] Helm could not render {ref.app.name}: {error}",
+            ctx.location(ref.file.path, 1),
+        )
+
+
+@rule("MG202", "helm-lint", Severity.WARNING)
+def helm_lint(ctx: ValidationContext) -> Iterator[Problem]:
+    """`helm lint --strict` reports a problem with the chart or its values.
+
+    Follow Helm's message; it names the chart file concerned.
+    """
+    if ctx.repo is None:
+        return
+    # Render failures are reported once, by MG201.
+    failed = {id(ref) for ref, _ in ctx.render_failures}
+    for ref, messages in ctx.lint_results:
+        if id(ref) in failed:
+            continue
+        chart = ctx.repo.chart_path(ref.app)
+        for message in messages:
+            if message.severity == "info":
+                continue
+            path = chart / message.path if message.path else chart / "Chart.yaml"
+            yield Problem(
+                f"[{ref.environment.name}] {message.message}",
+                ctx.location(path, 1),
+                Severity.ERROR if message.severity == "error" else Severity.WARNING,
+            )

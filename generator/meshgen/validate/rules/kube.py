@@ -1,0 +1,74 @@
+"""Rendered objects against the strict Kubernetes schemas of the cluster's version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from meshgen.validate.context import ValidationContext
+from meshgen.validate.kube_schemas import is_core_api
+from meshgen.validate.model import Problem, Severity, rule
+
+
+@rule("MG301", "kube-schema", Severity.ERROR)
+def kube_schema(ctx: ValidationContext) -> Iterator[Problem]:
+    """A rendered object does not match the Kubernetes schema (strict: unknown fields fail).
+
+    Fix the template or value that produces the field named in the message.
+    """
+    schemas = ctx.kube_schemas
+    if schemas is None:
+        return
+    for environment, manifest in ctx.rendered_objects:
+        validator = schemas.validator(manifest.api_version, manifest.kind)
+        if validator is None:
+            continue
+        for error in sorted(validator.iter_errors(manifest.data), key=lambda e: list(e.path)):
+            field = ".".join(str(part) for part in error.absolute_path) or "(root)"
+            yield Problem(
+                f"[{environment}] {manifest.ref}: {field}: {error.message} "
+                f"(Kubernetes {schemas.version} schema)",
+                ctx.location(manifest.source, manifest.line),
+            )
+
+
+@rule("MG302", "kube-schema-unknown", Severity.ERROR)
+def kube_schema_unknown(ctx: ValidationContext) -> Iterator[Problem]:
+    """A core Kubernetes apiVersion/kind has no schema in the cluster's version.
+
+    The API may be removed or misspelt: check `kubectl api-resources` for the kind and
+    its current apiVersion.
+    """
+    schemas = ctx.kube_schemas
+    if schemas is None:
+        return
+    for environment, manifest in ctx.rendered_objects:
+        if not is_core_api(manifest.api_version):
+            continue
+        if schemas.validator(manifest.api_version, manifest.kind) is None:
+            yield Problem(
+                f"[{environment}] {manifest.ref}: Kubernetes {schemas.version} has no "
+                f"{manifest.kind} in {manifest.api_version}",
+                ctx.location(manifest.source, manifest.line),
+            )
+
+
+@rule("MG303", "schema-skipped", Severity.INFO)
+def schema_skipped(ctx: ValidationContext) -> Iterator[Problem]:
+    """A custom resource kind was not schema-checked because no schema for it is known.
+
+    Point `--schema-location` at a folder of CRD schemas, or import them with
+    `meshgen schemas import`, so that the kind is checked too.
+    """
+    schemas = ctx.kube_schemas
+    if schemas is None:
+        return
+    seen: set[tuple[str, str]] = set()
+    for _, manifest in ctx.rendered_objects:
+        key = (manifest.api_version, manifest.kind)
+        if is_core_api(manifest.api_version) or key in seen:
+            continue
+        seen.add(key)
+        yield Problem(
+            f"{manifest.kind} ({manifest.api_version}): no schema known, not schema-checked",
+            ctx.location(manifest.source, manifest.line),
+        )

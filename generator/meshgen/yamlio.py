@@ -1,0 +1,208 @@
+"""Every YAML read and write in meshgen goes through here.
+
+Files people edit (meshgen.yaml, environment files) are read with ruamel.yaml in
+round-trip mode, so an edit keeps comments, quoting, key order and indentation, and
+every node knows its line. Rendered manifests, which nobody edits and which can be
+large, are parsed with PyYAML's C loader for speed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from meshgen.errors import ConfigError
+
+__all__ = [
+    "CommentedMap",
+    "CommentedSeq",
+    "Document",
+    "atomic_write_text",
+    "dump_roundtrip",
+    "line_of",
+    "load_roundtrip",
+    "loads_roundtrip",
+    "split_documents",
+]
+
+# A file larger than this is not something a person maintains by hand; refusing it
+# keeps a stray artefact from stalling validation.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def _roundtrip() -> YAML:
+    handler = YAML(typ="rt")
+    handler.preserve_quotes = True
+    # Keep long scalars on one line: folding them would turn a one-value edit into a
+    # multi-line diff.
+    handler.width = 4096
+    handler.indent(mapping=2, sequence=4, offset=2)
+    return handler
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file that a person maintains, with clear errors."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ConfigError(
+                f"file is {size} bytes, larger than the {MAX_FILE_BYTES} bytes meshgen reads",
+                path=path,
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=path) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, expected a YAML file", path=path) from None
+    except PermissionError:
+        raise ConfigError("permission denied", path=path) from None
+    if b"\x00" in data:
+        raise ConfigError("binary file, expected UTF-8 YAML text", path=path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError("not valid UTF-8; save the file as UTF-8", path=path, line=line) from None
+
+
+def loads_roundtrip(text: str, path: Path) -> Any:
+    """Parse one YAML document, keeping comments and positions; `path` names it in errors."""
+    try:
+        return _roundtrip().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(f"invalid YAML: {problem}", path=path, line=line) from None
+    except YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+
+
+def load_roundtrip(path: Path) -> Any:
+    """Read and parse a YAML file that a person maintains."""
+    return loads_roundtrip(read_text(path), path)
+
+
+def dumps_roundtrip(data: Any) -> str:
+    stream = io.StringIO()
+    _roundtrip().dump(data, stream)
+    return stream.getvalue()
+
+
+def dump_roundtrip(data: Any, path: Path) -> None:
+    """Write `data` back to `path` atomically, keeping the file's permissions."""
+    atomic_write_text(path, dumps_roundtrip(data))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Replace `path` with `text` so that a reader sees the old or the new file, never half.
+
+    The temporary file lives in the same folder, so the final rename stays on one file
+    system and is atomic; the original's permission bits are carried over.
+    """
+    try:
+        mode: int | None = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            tmp.chmod(mode)
+        else:
+            tmp.chmod(0o644)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def line_of(node: Any, key: Any = None) -> int | None:
+    """1-based line of `node` (or of `key` inside a mapping `node`), if ruamel recorded it."""
+    lc = getattr(node, "lc", None)
+    if lc is None:
+        return None
+    if key is None:
+        return int(lc.line) + 1
+    try:
+        if isinstance(node, CommentedMap):
+            return int(lc.key(key)[0]) + 1
+        if isinstance(node, CommentedSeq):
+            return int(lc.item(key)[0]) + 1
+    except (KeyError, IndexError, TypeError):
+        return None
+    return None
+
+
+@dataclass(frozen=True)
+class Document:
+    """One YAML document of a multi-document stream, with where it started."""
+
+    source: str
+    line: int
+    data: Any
+
+
+def split_documents(text: str, source: str, first_line: int = 1) -> Iterator[Document]:
+    """Parse a multi-document manifest stream quickly; empty documents are skipped.
+
+    Raises `ConfigError` naming `source` and the line when a document is not YAML.
+    """
+    line = first_line
+    position = 0
+    chunks: list[tuple[int, str]] = []
+    for match in _DOCUMENT_SEPARATOR.finditer(text):
+        chunk = text[position : match.start()]
+        chunks.append((line, chunk))
+        line += chunk.count("\n") + 1
+        position = match.end() + 1
+    chunks.append((line, text[position:]))
+    for start, chunk in chunks:
+        if not chunk.strip():
+            continue
+        try:
+            data = yaml.load(chunk, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            at = start + mark.line if mark is not None else start
+            raise ConfigError(f"invalid YAML: {exc.problem}", path=Path(source), line=at) from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"invalid YAML: {exc}", path=Path(source), line=start) from None
+        if data is None:
+            continue
+        yield Document(
+            source=source, line=start + _leading_blank_or_comment_lines(chunk), data=data
+        )
+
+
+def _leading_blank_or_comment_lines(chunk: str) -> int:
+    count = 0
+    for raw in chunk.splitlines():
+        stripped = raw.strip()
+        if stripped and not stripped.startswith("#"):
+            break
+        count += 1
+    return count
+
+
+def dump_manifest(data: Any) -> str:
+    """Serialise a plain object as block-style YAML, keys in the given order."""
+    return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=4096))

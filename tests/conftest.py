@@ -1,0 +1,81 @@
+"""Shared fixtures: an isolated git identity, a CLI runner, generated repositories."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from meshgen.cli import cli
+
+SHARED_SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test gets its own HOME and git config, so nothing leaks in or out."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Test Author")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "author@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Test Author")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "author@example.com")
+    monkeypatch.delenv("MESHGEN_HELM", raising=False)
+    monkeypatch.delenv("MESHGEN_TRACEBACK", raising=False)
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def invoke() -> Invoke:
+    """Run the CLI in-process; the assertion message shows both output streams."""
+
+    def run(args: Sequence[str], *, input: str | None = None, expect: int | None = 0) -> Result:
+        result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+        if expect is not None:
+            assert result.exit_code == expect, (
+                f"meshgen {' '.join(args)} exited {result.exit_code}, expected {expect}\n"
+                f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+            )
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def pristine_repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One generated repo per GitOps engine, made once; tests copy them before changing."""
+    from meshgen.scaffold import answers_from_mapping, generate
+
+    base = tmp_path_factory.mktemp("pristine")
+    repos = {}
+    for engine in ("argocd", "flux"):
+        answers = answers_from_mapping({"name": "acme-mesh", "gitops": engine})
+        repos[engine] = generate(answers, base / engine, git=False).path
+    return repos
+
+
+@pytest.fixture
+def repo_copy(pristine_repos: dict[str, Path], tmp_path: Path) -> Callable[[str], Path]:
+    """A private copy of a generated repo (no git), safe to damage."""
+
+    def copy(engine: str = "argocd") -> Path:
+        target = tmp_path / f"{engine}-repo"
+        shutil.copytree(pristine_repos[engine], target)
+        return target
+
+    return copy
+
+
+@pytest.fixture
+def shared_schemas() -> Iterator[Path]:
+    """The official upstream schemas beside this project, when present (../shared)."""
+    if not SHARED_SCHEMAS.is_dir():
+        pytest.skip(f"{SHARED_SCHEMAS} is absent: upstream schema conformance not checked here")
+    yield SHARED_SCHEMAS

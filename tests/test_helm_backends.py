@@ -1,0 +1,58 @@
+"""Both Helm backends render the same manifests; the SDK is the default."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from meshgen.helm import select_backend
+from meshgen.helm.binary import BinaryHelm
+from meshgen.helm.sdk import EmbeddedHelm
+from meshgen.render import render_app
+from meshgen.repo import load_repo
+
+
+def test_default_backend_is_the_embedded_sdk() -> None:
+    backend = select_backend()
+    assert isinstance(backend, EmbeddedHelm)
+    assert backend.describe().startswith("embedded Helm SDK v4.")
+
+
+def test_environment_variable_selects_a_binary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MESHGEN_HELM", "git")  # any executable on PATH is accepted here
+    assert isinstance(select_backend(), BinaryHelm)
+
+
+def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
+    from meshgen.errors import ToolError
+
+    with pytest.raises(ToolError, match="helm binary not found"):
+        select_backend(str(tmp_path / "helm"))
+
+
+def test_sdk_renders_each_template_once_without_notes(repo_copy: Callable[[str], Path]) -> None:
+    repo = load_repo(repo_copy("argocd"))
+    rendering = render_app(repo, repo.environment("staging"), repo.app(), EmbeddedHelm())
+    sources = {m.source for m in rendering.manifests}
+    assert "charts/first-app/templates/deployment.yaml" in sources
+    assert not any(s.endswith(".txt") or "/_" in s for s in sources)
+    assert rendering.manifests[0].kind == "Namespace"
+
+
+@pytest.mark.skipif(
+    shutil.which("helm") is None,
+    reason="no helm binary on PATH: comparing it with the SDK needs one (install helm to run)",
+)
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_binary_and_sdk_render_the_same_manifests(
+    repo_copy: Callable[[str], Path], environment: str
+) -> None:
+    repo = load_repo(repo_copy("argocd"))
+    helm = shutil.which("helm")
+    assert helm is not None
+    sdk = render_app(repo, repo.environment(environment), repo.app(), EmbeddedHelm())
+    binary = render_app(repo, repo.environment(environment), repo.app(), BinaryHelm(Path(helm)))
+    assert binary.to_yaml() == sdk.to_yaml()

@@ -1,0 +1,215 @@
+"""`meshgen new`: the repository it writes, its first commit, and what it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+import pytest
+
+from conftest import Invoke
+
+DESIGN_ROWS = [
+    "README.md",
+    "meshgen.yaml",
+    "cluster/staging.yaml",
+    "cluster/production.yaml",
+    "platform/istio/base.values.yaml",
+    "platform/istio/istiod.values.yaml",
+    "platform/istio/gateway.values.yaml",
+    "platform/cert-manager/values.yaml",
+    "platform/cert-manager/cluster-issuers.yaml",
+    "charts/first-app/Chart.yaml",
+    "charts/first-app/values.yaml",
+    "environments/staging/first-app.yaml",
+    "environments/production/first-app.yaml",
+    ".pre-commit-config.yaml",
+    ".github/workflows/validate.yaml",
+]
+
+
+def test_new_writes_every_design_row_and_commits_a_clean_tree(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    dest = tmp_path / "acme-mesh"
+    result = invoke(["new", str(dest), "--no-input"])
+
+    for relative in DESIGN_ROWS:
+        assert (dest / relative).is_file(), relative
+    assert (dest / "gitops" / "argocd").is_dir()
+    assert not (dest / "gitops" / "flux").exists()
+    repo = git.Repo(dest)
+    assert repo.active_branch.name == "main"
+    assert not repo.is_dirty(untracked_files=True)
+    committed = set(repo.git.ls_files().splitlines())
+    assert set(DESIGN_ROWS) <= committed
+    assert "Initial commit: acme-mesh" in repo.head.commit.message
+    assert "First commit" in result.stdout
+
+
+def test_new_with_flux_and_custom_environments(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "mesh"
+    invoke(
+        [
+            "new",
+            str(dest),
+            "--no-input",
+            "--gitops",
+            "flux",
+            "--env",
+            "dev",
+            "--env",
+            "prod",
+            "--domain",
+            "acme.io",
+            "--name",
+            "platform",
+        ]
+    )
+    assert (dest / "gitops" / "flux").is_dir()
+    assert not (dest / "gitops" / "argocd").exists()
+    assert sorted(p.name for p in (dest / "environments").iterdir()) == ["dev", "prod"]
+    assert sorted(p.name for p in (dest / "cluster").iterdir()) == ["dev.yaml", "prod.yaml"]
+    overlay = (dest / "environments" / "prod" / "first-app.yaml").read_text()
+    assert "host: first-app.prod.acme.io" in overlay
+    assert "letsencrypt-production" in overlay
+    assert "letsencrypt-staging" in (dest / "environments" / "dev" / "first-app.yaml").read_text()
+    manifest = (dest / "meshgen.yaml").read_text()
+    assert "name: platform" in manifest
+    assert "gitops: flux" in manifest
+
+
+def test_overlays_keep_the_single_source_comments(tmp_path: Path, invoke: Invoke) -> None:
+    from meshgen import resources
+
+    dest = tmp_path / "acme-mesh"
+    invoke(["new", str(dest), "--no-input", "--no-git", "--domain", "acme.io"])
+    source = (resources.environments_dir() / "defaults" / "staging.yaml").read_text()
+    written = (dest / "environments" / "staging" / "first-app.yaml").read_text()
+    changed = [
+        (before, after)
+        for before, after in zip(source.splitlines(), written.splitlines(), strict=True)
+        if before != after
+    ]
+    # Every comment and value survives; only the host follows the answers.
+    assert changed == [("host: first-app.staging.example.com", "host: first-app.staging.acme.io")]
+
+
+def test_chart_is_copied_from_its_single_source(tmp_path: Path, invoke: Invoke) -> None:
+    from meshgen import resources
+
+    dest = tmp_path / "acme-mesh"
+    invoke(["new", str(dest), "--no-input", "--no-git"])
+    source = resources.chart_dir()
+    for path in source.rglob("*"):
+        if path.is_file():
+            copied = dest / "charts" / "first-app" / path.relative_to(source)
+            assert copied.read_bytes() == path.read_bytes(), path
+
+
+def test_no_git_leaves_no_repository(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "acme-mesh"
+    invoke(["new", str(dest), "--no-input", "--no-git"])
+    assert (dest / "meshgen.yaml").is_file()
+    assert not (dest / ".git").exists()
+
+
+def test_config_file_answers(tmp_path: Path, invoke: Invoke) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(
+        "name: from-file\ngitops: flux\nenvironments: [qa]\nregion: us-east-2\n"
+        "acmeEmail: ops@acme.io\n"
+    )
+    dest = tmp_path / "out"
+    invoke(["new", str(dest), "--no-input", "--no-git", "--config-file", str(answers)])
+    manifest = (dest / "meshgen.yaml").read_text()
+    assert "name: from-file" in manifest
+    assert "region: us-east-2" in manifest
+    assert "acmeEmail: ops@acme.io" in manifest
+    assert (dest / "environments" / "qa" / "first-app.yaml").is_file()
+
+
+def test_options_override_the_config_file(tmp_path: Path, invoke: Invoke) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("name: from-file\ngitops: flux\n")
+    dest = tmp_path / "out"
+    invoke(
+        [
+            "new",
+            str(dest),
+            "--no-input",
+            "--no-git",
+            "--config-file",
+            str(answers),
+            "--gitops",
+            "argocd",
+        ]
+    )
+    assert "gitops: argocd" in (dest / "meshgen.yaml").read_text()
+
+
+def test_prompts_for_answers_without_no_input(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "asked"
+    invoke(["new", str(dest), "--no-git"], input="flux\n\nacme.io\n\ndev,prod\n")
+    manifest = (dest / "meshgen.yaml").read_text()
+    assert "gitops: flux" in manifest
+    assert "domain: acme.io" in manifest
+    assert (dest / "environments" / "prod").is_dir()
+
+
+def test_refuses_a_non_empty_destination_and_leaves_it_alone(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    dest = tmp_path / "taken"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    result = invoke(["new", str(dest), "--no-input"], expect=2)
+    assert "is not empty" in result.stderr
+    assert [p.name for p in dest.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_accepts_an_empty_destination_folder(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "empty"
+    dest.mkdir()
+    invoke(["new", str(dest), "--no-input", "--no-git"])
+    assert (dest / "meshgen.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--name", "Bad_Name", "not a DNS label"),
+        ("--env", "Prod!", "not a DNS label"),
+        ("--region", "europe", "not an AWS region"),
+        ("--domain", "not a domain", "not a DNS domain"),
+        ("--acme-email", "nobody", "not an e-mail"),
+        ("--repo-url", "ftp://x", "https://"),
+        ("--name", "{{cookiecutter.x}}", "template syntax"),
+    ],
+)
+def test_bad_answers_fail_before_anything_is_written(
+    tmp_path: Path, invoke: Invoke, option: str, value: str, words: str
+) -> None:
+    dest = tmp_path / "out"
+    result = invoke(["new", str(dest), "--no-input", option, value], expect=2)
+    assert words in result.stderr
+    assert result.stderr.startswith("meshgen: error: ")
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failure_mid_generation_leaves_nothing_behind(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshgen.errors import GitError
+    from meshgen.scaffold import create
+
+    def broken_commit(*_args: object, **_kwargs: object) -> str:
+        raise GitError("injected failure during the first commit")
+
+    monkeypatch.setattr(create.vcs, "init_and_commit", broken_commit)
+    dest = tmp_path / "out"
+    result = invoke(["new", str(dest), "--no-input"], expect=2)
+    assert "injected failure" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,100 @@
+"""`meshgen render`: the seed's objects, deterministic output, and the output folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from conftest import Invoke
+
+
+def _objects(stream: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(stream) if doc]
+
+
+def _by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def test_staging_renders_the_seed_objects(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    objects = _objects(invoke(["render", str(repo), "--env", "staging"]).stdout)
+
+    (namespace,) = _by_kind(objects, "Namespace")
+    assert namespace["metadata"]["name"] == "staging"
+    assert namespace["metadata"]["labels"]["istio-injection"] == "enabled"
+
+    apps = [
+        d
+        for d in _by_kind(objects, "Deployment")
+        if d["metadata"]["name"].startswith("first-app-v")
+    ]
+    versions = sorted(d["spec"]["template"]["metadata"]["labels"]["version"] for d in apps)
+    assert versions == ["v1", "v2"]
+    for deployment in apps:
+        assert deployment["spec"]["template"]["metadata"]["labels"]["app"] == "first-app"
+
+    (service,) = _by_kind(objects, "Service")
+    assert service["spec"]["selector"] == {"app": "first-app"}
+
+    (rule,) = _by_kind(objects, "DestinationRule")
+    assert {s["name"]: s["labels"] for s in rule["spec"]["subsets"]} == {
+        "v1": {"version": "v1"},
+        "v2": {"version": "v2"},
+    }
+
+    (service_route,) = _by_kind(objects, "VirtualService")
+    routes = service_route["spec"]["http"][0]["route"]
+    assert {r["destination"]["subset"]: r["weight"] for r in routes} == {"v1": 100, "v2": 0}
+    assert "mesh" in service_route["spec"]["gateways"]
+
+
+def test_render_is_deterministic_and_starts_with_the_namespace(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    first = invoke(["render", str(repo), "--env", "production"]).stdout
+    second = invoke(["render", str(repo), "--env", "production"]).stdout
+    assert first == second
+    assert first.startswith("---\n# Source: charts/first-app/templates/namespace.yaml\n")
+
+
+def test_render_follows_the_environment_file(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    overlay.write_text(overlay.read_text().replace("v1: 100", "v1: 75").replace("v2: 0", "v2: 25"))
+    objects = _objects(invoke(["render", str(repo), "--env", "staging"]).stdout)
+    (service_route,) = _by_kind(objects, "VirtualService")
+    weights = {
+        r["destination"]["subset"]: r["weight"] for r in service_route["spec"]["http"][0]["route"]
+    }
+    assert weights == {"v1": 75, "v2": 25}
+
+
+def test_render_to_an_output_folder(
+    repo_copy: Callable[[str], Path], invoke: Invoke, tmp_path: Path
+) -> None:
+    repo = repo_copy("flux")
+    out = tmp_path / "rendered"
+    invoke(["render", str(repo), "--env", "staging", "--output", str(out)])
+    written = (out / "staging" / "first-app.yaml").read_text()
+    assert written == invoke(["render", str(repo), "--env", "staging"]).stdout
+
+
+def test_render_unknown_environment_is_a_usage_error(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    result = invoke(["render", str(repo), "--env", "qa"], expect=2)
+    assert "unknown environment 'qa'" in result.stderr
+    assert "staging, production" in result.stderr
+
+
+def test_render_outside_a_repository(tmp_path: Path, invoke: Invoke) -> None:
+    result = invoke(["render", str(tmp_path), "--env", "staging"], expect=2)
+    assert "not a meshgen repository" in result.stderr

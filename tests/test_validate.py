@@ -1,0 +1,161 @@
+"""`meshgen validate` on generated repos, good and damaged."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import Invoke
+
+
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_generated_repo_validates(
+    repo_copy: Callable[[str], Path], invoke: Invoke, engine: str
+) -> None:
+    repo = repo_copy(engine)
+    result = invoke(["validate", str(repo)])
+    assert "0 errors, 0 warnings" in result.stdout.splitlines()[-1]
+    assert "environments: staging, production" in result.stdout
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line and not line.lstrip().startswith("#"):
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def test_weights_not_summing_to_100_name_file_and_line(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    _replace(overlay, "v2: 0", "v2: 10")
+    result = invoke(["validate", str(repo)], expect=1)
+    line = _line_of(overlay, "traffic:")
+    assert (
+        f"environments/staging/first-app.yaml:{line}:1: MG110 error: weights sum to 110"
+        in result.stdout
+    )
+
+
+def test_weight_on_an_undefined_version(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    overlay = repo / "environments" / "production" / "first-app.yaml"
+    _replace(overlay, "v2: 0", "v3: 0")
+    result = invoke(["validate", str(repo)], expect=1)
+    line = _line_of(overlay, "v3: 0")
+    assert (
+        f"environments/production/first-app.yaml:{line}:1: MG110 error: weight given for v3"
+        in result.stdout
+    )
+
+
+def test_schema_violation_names_the_key_and_line(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    _replace(overlay, "replicas: 1", "replicas: -1")
+    result = invoke(["validate", str(repo)], expect=1)
+    line = _line_of(overlay, "replicas: -1")
+    expected = "MG102 error: versions.v1.replicas: -1 is less than 0"
+    assert f"environments/staging/first-app.yaml:{line}:1: {expected}" in result.stdout
+
+
+def test_broken_yaml_is_a_finding_not_a_crash(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    overlay.write_text("host: [unclosed\nversions: {}\n")
+    result = invoke(["validate", str(repo)], expect=1)
+    assert "environments/staging/first-app.yaml:" in result.stdout
+    assert "MG101 error: invalid YAML" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_missing_environment_file(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    (repo / "environments" / "production" / "first-app.yaml").unlink()
+    result = invoke(["validate", str(repo)], expect=1)
+    assert "meshgen.yaml:" in result.stdout
+    assert (
+        "MG103 error: environment 'production' has no file environments/production/first-app.yaml"
+        in result.stdout
+    )
+
+
+def test_strict_kubernetes_schema_catches_unknown_fields(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    template = repo / "charts" / "first-app" / "templates" / "service.yaml"
+    _replace(template, "spec:\n", "spec:\n  clusterIPz: None\n")
+    result = invoke(["validate", str(repo), "--env", "staging"], expect=1)
+    assert "charts/first-app/templates/service.yaml:" in result.stdout
+    assert "MG301 error: [staging] Service/staging/first-app" in result.stdout
+    assert "clusterIPz" in result.stdout
+
+
+def test_template_error_is_reported_per_environment(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    template = repo / "charts" / "first-app" / "templates" / "service.yaml"
+    template.write_text(template.read_text() + "\n{{ .Values.nope.deeper }}\n")
+    result = invoke(["validate", str(repo)], expect=1)
+    assert "MG201 error: [staging] Helm could not render first-app" in result.stdout
+    assert "MG201 error: [production]" in result.stdout
+
+
+def test_json_report(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
+    payload = json.loads(invoke(["validate", str(repo), "--format", "json"], expect=1).stdout)
+    assert payload["version"] == 1
+    assert payload["summary"]["error"] == 1
+    (finding,) = [f for f in payload["findings"] if f["severity"] == "error"]
+    assert finding["rule"] == "MG110"
+    assert finding["path"] == "environments/staging/first-app.yaml"
+
+
+def test_select_and_ignore(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
+    invoke(["validate", str(repo), "--ignore", "MG110"])
+    result = invoke(["validate", str(repo), "--select", "MG1"], expect=1)
+    assert "MG303" not in result.stdout
+
+
+def test_strict_fails_on_warnings(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    (repo / "environments" / "orphan").mkdir()
+    result = invoke(["validate", str(repo)])
+    assert "MG104 warning" in result.stdout
+    invoke(["validate", str(repo), "--strict"], expect=1)
+
+
+def test_validate_one_environment(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    _replace(repo / "environments" / "production" / "first-app.yaml", "v1: 100", "v1: 90")
+    result = invoke(["validate", str(repo), "--env", "staging"])
+    assert "environments: staging)" in result.stdout
+
+
+def test_rules_lists_every_rule_with_a_fix(invoke: Invoke) -> None:
+    from meshgen.validate.model import all_rules
+
+    output = invoke(["rules"]).stdout
+    for rule in all_rules():
+        assert f"{rule.id}  {rule.name}" in output
+        assert rule.fix, f"{rule.id} has no fix in its docstring"

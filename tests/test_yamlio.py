@@ -1,0 +1,63 @@
+"""Round-trip YAML: untouched files keep their bytes; edits keep everything else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from meshgen import resources, yamlio
+from meshgen.errors import ConfigError
+
+
+@pytest.mark.parametrize("profile", ["staging", "production"])
+def test_default_overlays_round_trip_byte_for_byte(profile: str) -> None:
+    path = resources.environments_dir() / "defaults" / f"{profile}.yaml"
+    assert yamlio.dumps_roundtrip(yamlio.load_roundtrip(path)) == path.read_text()
+
+
+def test_editing_one_scalar_changes_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "env.yaml"
+    original = "# keep me\ntraffic:\n  v1: 100   # stable\n  v2: 0\nhost: 'quoted'\n"
+    path.write_text(original)
+    tree = yamlio.load_roundtrip(path)
+    tree["traffic"]["v1"] = 90
+    tree["traffic"]["v2"] = 10
+    yamlio.dump_roundtrip(tree, path)
+    assert path.read_text() == original.replace("v1: 100 ", "v1: 90  ").replace("v2: 0", "v2: 10")
+
+
+def test_atomic_write_keeps_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_text("a: 1\n")
+    path.chmod(0o640)
+    yamlio.atomic_write_text(path, "a: 2\n")
+    assert path.read_text() == "a: 2\n"
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["env.yaml"]
+
+
+def test_invalid_yaml_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("a: 1\nb: [unclosed\n")
+    with pytest.raises(ConfigError) as caught:
+        yamlio.load_roundtrip(path)
+    assert str(caught.value).startswith(f"{path}:")
+    assert "invalid YAML" in str(caught.value)
+
+
+def test_non_utf8_and_binary_files_are_refused(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"a: 1\nname: caf\xe9\n")
+    with pytest.raises(ConfigError, match=r"latin.yaml:2: not valid UTF-8"):
+        yamlio.load_roundtrip(latin)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\x00\x01\x02")
+    with pytest.raises(ConfigError, match="binary file"):
+        yamlio.load_roundtrip(binary)
+
+
+def test_split_documents_reports_start_lines() -> None:
+    text = "# comment\na: 1\n---\n\nb: 2\n---\n"
+    documents = list(yamlio.split_documents(text, "x.yaml"))
+    assert [(d.line, d.data) for d in documents] == [(2, {"a": 1}), (5, {"b": 2})]
