@@ -159,3 +159,11 @@ def test_rules_lists_every_rule_with_a_fix(invoke: Invoke) -> None:
     for rule in all_rules():
         assert f"{rule.id}  {rule.name}" in output
         assert rule.fix, f"{rule.id} has no fix in its docstring"
+
+
+def test_broken_static_file_is_reported(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    (repo / "platform" / "istio" / "gateway.values.yaml").write_text("name: [oops\n")
+    result = invoke(["validate", str(repo)], expect=1)
+    assert "platform/istio/gateway.values.yaml:" in result.stdout
+    assert "MG003 error: invalid YAML" in result.stdout

@@ -27,6 +27,20 @@ class LoadedFile:
     error: ConfigError | None = None
 
 
+# Folders of a generated repo that hold plain manifests (and Helm values files, which
+# have no apiVersion/kind and are not objects).
+STATIC_DIRS = ("cluster", "platform", "gitops")
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    """A YAML file under cluster/, platform/ or gitops/: its objects, or why not."""
+
+    path: Path
+    objects: tuple[Manifest, ...]
+    error: ConfigError | None = None
+
+
 @dataclass(frozen=True)
 class OverlayRef:
     environment: Environment
@@ -178,6 +192,45 @@ class ValidationContext:
     def rendered_objects(self) -> list[tuple[str, Manifest]]:
         """Every rendered object with the environment it was rendered for."""
         return [(r.environment, m) for r in self.renderings for m in r.manifests]
+
+    @cached_property
+    def static_files(self) -> list[StaticFile]:
+        """Every YAML file under the static folders, parsed; values files yield no objects."""
+        files = []
+        for folder in STATIC_DIRS:
+            base = self.root / folder
+            if not base.is_dir():
+                continue
+            for path in sorted(base.rglob("*")):
+                if path.suffix not in (".yaml", ".yml") or not path.is_file():
+                    continue
+                files.append(self._load_static(path))
+        return files
+
+    def _load_static(self, path: Path) -> StaticFile:
+        source = self.rel(path)
+        try:
+            text = yamlio.read_text(path)
+            documents = list(yamlio.split_documents(text, source))
+        except ConfigError as exc:
+            return StaticFile(path, (), exc)
+        objects = tuple(
+            Manifest(source, document.line, "", document.data)
+            for document in documents
+            if isinstance(document.data, Mapping)
+            and "apiVersion" in document.data
+            and "kind" in document.data
+        )
+        return StaticFile(path, objects)
+
+    @property
+    def static_objects(self) -> list[Manifest]:
+        return [obj for file in self.static_files for obj in file.objects]
+
+    @property
+    def all_objects(self) -> list[tuple[str, Manifest]]:
+        """Rendered objects labelled with their environment, then static ones labelled ""."""
+        return self.rendered_objects + [("", obj) for obj in self.static_objects]
 
     @cached_property
     def kube_schemas(self) -> KubeSchemas | None:

@@ -35,6 +35,17 @@ def manifest_schema(ctx: ValidationContext) -> Iterator[Problem]:
         yield Problem(f"{where}{error.message}", ctx.location(ctx.manifest.path, error.line))
 
 
+@rule("MG003", "manifest-file-unreadable", Severity.ERROR)
+def static_file_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
+    """A YAML file under cluster/, platform/ or gitops/ is not UTF-8 or not valid YAML.
+
+    Fix the YAML at the line shown; `git diff` shows what changed.
+    """
+    for file in ctx.static_files:
+        if file.error is not None:
+            yield Problem(str(file.error.args[0]), ctx.location(file.path, file.error.line))
+
+
 @rule("MG101", "overlay-unreadable", Severity.ERROR)
 def overlay_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
     """An environment file is not UTF-8 or not valid YAML.

@@ -18,14 +18,14 @@ def kube_schema(ctx: ValidationContext) -> Iterator[Problem]:
     schemas = ctx.kube_schemas
     if schemas is None:
         return
-    for environment, manifest in ctx.rendered_objects:
+    for environment, manifest in ctx.all_objects:
         validator = schemas.validator(manifest.api_version, manifest.kind)
         if validator is None:
             continue
         for error in sorted(validator.iter_errors(manifest.data), key=lambda e: list(e.path)):
             field = ".".join(str(part) for part in error.absolute_path) or "(root)"
             yield Problem(
-                f"[{environment}] {manifest.ref}: {field}: {error.message} "
+                f"{_label(environment)}{manifest.ref}: {field}: {error.message} "
                 f"(Kubernetes {schemas.version} schema)",
                 ctx.location(manifest.source, manifest.line),
             )
@@ -41,12 +41,12 @@ def kube_schema_unknown(ctx: ValidationContext) -> Iterator[Problem]:
     schemas = ctx.kube_schemas
     if schemas is None:
         return
-    for environment, manifest in ctx.rendered_objects:
+    for environment, manifest in ctx.all_objects:
         if not is_core_api(manifest.api_version):
             continue
         if schemas.validator(manifest.api_version, manifest.kind) is None:
             yield Problem(
-                f"[{environment}] {manifest.ref}: Kubernetes {schemas.version} has no "
+                f"{_label(environment)}{manifest.ref}: Kubernetes {schemas.version} has no "
                 f"{manifest.kind} in {manifest.api_version}",
                 ctx.location(manifest.source, manifest.line),
             )
@@ -63,7 +63,7 @@ def schema_skipped(ctx: ValidationContext) -> Iterator[Problem]:
     if schemas is None:
         return
     seen: set[tuple[str, str]] = set()
-    for _, manifest in ctx.rendered_objects:
+    for _, manifest in ctx.all_objects:
         key = (manifest.api_version, manifest.kind)
         if is_core_api(manifest.api_version) or key in seen:
             continue
@@ -72,3 +72,7 @@ def schema_skipped(ctx: ValidationContext) -> Iterator[Problem]:
             f"{manifest.kind} ({manifest.api_version}): no schema known, not schema-checked",
             ctx.location(manifest.source, manifest.line),
         )
+
+
+def _label(environment: str) -> str:
+    return f"[{environment}] " if environment else ""
