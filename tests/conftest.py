@@ -12,6 +12,15 @@ from click.testing import CliRunner, Result
 from meshgen.cli import cli
 
 SHARED_SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
+GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        help="Rewrite tests/golden/ from the current output; review the diff before committing.",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +88,24 @@ def shared_schemas() -> Iterator[Path]:
     if not SHARED_SCHEMAS.is_dir():
         pytest.skip(f"{SHARED_SCHEMAS} is absent: upstream schema conformance not checked here")
     yield SHARED_SCHEMAS
+
+
+Golden = Callable[[str, str], None]
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    """Compare text with tests/golden/<name> byte for byte (or rewrite it with --update-goldens)."""
+    update = bool(request.config.getoption("--update-goldens"))
+
+    def check(name: str, actual: str) -> None:
+        path = GOLDEN_DIR / name
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            return
+        assert path.is_file(), f"no golden file {path}; create it with pytest --update-goldens"
+        expected = path.read_text(encoding="utf-8")
+        assert actual == expected, f"{name} differs from its golden file (see the diff above)"
+
+    return check
