@@ -61,3 +61,73 @@ def test_split_documents_reports_start_lines() -> None:
     text = "# comment\na: 1\n---\n\nb: 2\n---\n"
     documents = list(yamlio.split_documents(text, "x.yaml"))
     assert [(d.line, d.data) for d in documents] == [(2, {"a": 1}), (5, {"b": 2})]
+
+
+def _alias_bomb(levels: int = 9) -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, levels):
+        refs = ", ".join([f"*a{level - 1}"] * 10)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_alias_bombs_are_refused_in_person_maintained_files(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_alias_bomb())
+    with pytest.raises(ConfigError, match="alias bomb"):
+        yamlio.load_roundtrip(path)
+
+
+def test_alias_bombs_and_recursive_aliases_are_refused_in_manifests() -> None:
+    with pytest.raises(ConfigError, match="alias bomb"):
+        list(yamlio.split_documents(_alias_bomb(), "bomb.yaml"))
+    with pytest.raises(ConfigError, match="recursive YAML"):
+        list(yamlio.split_documents("a: &a [*a]\n", "loop.yaml"))
+
+
+def test_modest_aliases_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "anchors.yaml"
+    path.write_text("base: &base {cpu: 1}\nother: *base\n")
+    assert yamlio.load_roundtrip(path)["other"] == {"cpu": 1}
+
+
+def test_duplicate_keys_name_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("traffic:\n  v1: 50\n  v1: 50\n")
+    with pytest.raises(ConfigError, match=r"dup.yaml:3: invalid YAML: found duplicate key"):
+        yamlio.load_roundtrip(path)
+
+
+def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("[" * 5000 + "]" * 5000)
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        yamlio.load_roundtrip(path)
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        list(yamlio.split_documents("[" * 5000 + "]" * 5000, "deep.yaml"))
+
+
+def test_huge_files_are_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("w") as handle:
+        handle.write("a: '")
+        handle.write("x" * (yamlio.MAX_FILE_BYTES + 1))
+        handle.write("'\n")
+    with pytest.raises(ConfigError, match="larger than"):
+        yamlio.load_roundtrip(path)
+
+
+def test_atomic_write_failure_keeps_the_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_text("traffic:\n  v1: 100\n")
+
+    def failing_fsync(_fd: int) -> None:
+        raise OSError("disk full (injected)")
+
+    monkeypatch.setattr(yamlio.os, "fsync", failing_fsync)
+    with pytest.raises(OSError, match="injected"):
+        yamlio.atomic_write_text(path, "traffic:\n  v1: 0\n")
+    assert path.read_text() == "traffic:\n  v1: 100\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["env.yaml"]

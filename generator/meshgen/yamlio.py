@@ -39,6 +39,9 @@ __all__ = [
 # A file larger than this is not something a person maintains by hand; refusing it
 # keeps a stray artefact from stalling validation.
 MAX_FILE_BYTES = 4 * 1024 * 1024
+# Aliases let a few lines of YAML stand for billions of nodes ("billion laughs"); every
+# consumer (schemas, Helm, JSON) walks the expanded tree, so the expansion is bounded.
+MAX_EXPANDED_NODES = 250_000
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
@@ -82,7 +85,9 @@ def read_text(path: Path) -> str:
 def loads_roundtrip(text: str, path: Path) -> Any:
     """Parse one YAML document, keeping comments and positions; `path` names it in errors."""
     try:
-        return _roundtrip().load(text)
+        data = _roundtrip().load(text)
+    except RecursionError:
+        raise ConfigError("invalid YAML: nested too deeply", path=path) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -90,6 +95,39 @@ def loads_roundtrip(text: str, path: Path) -> Any:
         raise ConfigError(f"invalid YAML: {problem}", path=path, line=line) from None
     except YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+    check_expansion(data, path)
+    return data
+
+
+def check_expansion(data: Any, path: Path, line: int | None = None) -> None:
+    """Refuse a tree whose aliases expand past MAX_EXPANDED_NODES or refer to themselves.
+
+    The walk counts nodes as consumers will see them (a shared node once per reference),
+    and stops as soon as the budget is spent, so it costs at most the budget.
+    """
+    budget = MAX_EXPANDED_NODES
+    # Each entry: a node and the ids of the containers above it (to spot cycles).
+    stack: list[tuple[Any, frozenset[int]]] = [(data, frozenset())]
+    while stack:
+        node, ancestors = stack.pop()
+        budget -= 1
+        if budget < 0:
+            raise ConfigError(
+                f"refused: aliases expand to more than {MAX_EXPANDED_NODES} nodes "
+                "(an alias bomb?); write the values out or use fewer aliases",
+                path=path,
+                line=line,
+            )
+        if isinstance(node, dict | list):
+            if id(node) in ancestors:
+                raise ConfigError(
+                    "refused: an alias refers to a node that contains it (recursive YAML)",
+                    path=path,
+                    line=line,
+                )
+            inner = ancestors | {id(node)}
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, inner) for child in children)
 
 
 def load_roundtrip(path: Path) -> Any:
@@ -180,6 +218,10 @@ def split_documents(text: str, source: str, first_line: int = 1) -> Iterator[Doc
             continue
         try:
             data = yaml.load(chunk, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+        except RecursionError:
+            raise ConfigError(
+                "invalid YAML: nested too deeply", path=Path(source), line=start
+            ) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark
             at = start + mark.line if mark is not None else start
@@ -188,6 +230,7 @@ def split_documents(text: str, source: str, first_line: int = 1) -> Iterator[Doc
             raise ConfigError(f"invalid YAML: {exc}", path=Path(source), line=start) from None
         if data is None:
             continue
+        check_expansion(data, Path(source), start)
         yield Document(
             source=source, line=start + _leading_blank_or_comment_lines(chunk), data=data
         )
