@@ -2,9 +2,10 @@
 
 IDs are grouped by area and never reused:
 MG0xx meshgen.yaml, MG1xx environment files and weights, MG2xx Helm,
-MG3xx Kubernetes and CRD schemas.
+MG3xx Kubernetes and CRD schemas, MG7xx guard rails on canary steps.
 """
 
 from meshgen.validate.rules import files, helm, kube
+from meshgen.validate.rules import guardrails as guardrails
 
 __all__ = ["files", "helm", "kube"]
