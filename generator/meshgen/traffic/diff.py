@@ -33,7 +33,8 @@ class AppState:
 
     tags: Mapping[str, str]
     weights: Mapping[str, int]
-    rendered: str
+    objects: Mapping[str, str]
+    """Rendered objects by `Kind/namespace/name`, in install order, as YAML text."""
     error: str | None = None
 
 
@@ -76,17 +77,24 @@ class EnvDiff:
 
     @property
     def rendered_diff(self) -> list[str]:
-        base = self.base.rendered if self.base else ""
-        head = self.head.rendered if self.head else ""
-        name = f"{self.environment}/{self.app}.yaml"
-        return list(
-            difflib.unified_diff(
-                base.splitlines(keepends=True),
-                head.splitlines(keepends=True),
-                fromfile=f"a/{name}",
-                tofile=f"b/{name}",
+        """A unified diff per rendered object that changed, so every hunk names its object."""
+        base = self.base.objects if self.base else {}
+        head = self.head.objects if self.head else {}
+        lines: list[str] = []
+        for ref in dict.fromkeys([*base, *head]):
+            old, new = base.get(ref, ""), head.get(ref, "")
+            if old == new:
+                continue
+            name = f"{self.environment}/{ref}"
+            lines.extend(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    fromfile=f"a/{name}" if old else "/dev/null",
+                    tofile=f"b/{name}" if new else "/dev/null",
+                )
             )
-        )
+        return lines
 
     @property
     def errors(self) -> list[str]:
@@ -188,7 +196,7 @@ def _state(repo: Repo, environment_name: str, app_name: str, backend: HelmBacken
     try:
         values = to_plain(yamlio.load_roundtrip(path)) or {}
     except ConfigError as exc:
-        return AppState({}, {}, "", _relative(str(exc), repo.root))
+        return AppState({}, {}, {}, _relative(str(exc), repo.root))
     versions = values.get("versions") if isinstance(values, Mapping) else None
     traffic = values.get("traffic") if isinstance(values, Mapping) else None
     tags = {
@@ -206,8 +214,17 @@ def _state(repo: Repo, environment_name: str, app_name: str, backend: HelmBacken
             repo, repo.environment(environment_name), repo.app(app_name), backend, values
         )
     except MeshgenError as exc:
-        return AppState(tags, weights, "", f"could not render: {_relative(str(exc), repo.root)}")
-    return AppState(tags, weights, rendering.to_yaml())
+        return AppState(tags, weights, {}, f"could not render: {_relative(str(exc), repo.root)}")
+    objects: dict[str, str] = {}
+    for manifest in rendering.manifests:
+        text = f"# Source: {manifest.source}\n{manifest.text.strip(chr(10))}\n"
+        # Names are unique per kind and namespace in a release; the counter guards
+        # against a chart that breaks that, so no object is hidden from the diff.
+        key, count = manifest.ref, 2
+        while key in objects:
+            key, count = f"{manifest.ref}#{count}", count + 1
+        objects[key] = text
+    return AppState(tags, weights, objects)
 
 
 def _relative(message: str, root: Path) -> str:
@@ -263,7 +280,7 @@ def format_markdown(result: DiffResult) -> str:
         body = "".join(_ensure_newlines(diff))
         added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
-        summary = f"{entry.environment}/{entry.app}: +{added} -{removed}"
+        summary = f"{entry.label}: +{added} -{removed} rendered lines"
         if len(body) > budget:
             out += [
                 f"- {summary}: diff too long to post; run "
@@ -290,8 +307,8 @@ def format_markdown(result: DiffResult) -> str:
 
 
 def _weight_rows(entry: EnvDiff) -> list[str]:
-    base = entry.base or AppState({}, {}, "")
-    head = entry.head or AppState({}, {}, "")
+    base = entry.base or AppState({}, {}, {})
+    head = entry.head or AppState({}, {}, {})
     rows = []
     for version in dict.fromkeys([*base.tags, *head.tags]):
         tag = head.tags.get(version) or base.tags.get(version, "")

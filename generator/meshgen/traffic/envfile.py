@@ -121,13 +121,16 @@ class EnvFile:
         traffic = self.tree[TRAFFIC_KEY]
         lines = self.text.splitlines(keepends=True)
         missing: list[str] = []
+        positions: list[tuple[int, int, int]] = []
         for version, weight in weights.items():
             if version not in traffic:
                 missing.append(version)
-                continue
-            if traffic[version] == weight and type(traffic[version]) is int:
-                continue
-            line, column = traffic.lc.value(version)
+            elif not (traffic[version] == weight and type(traffic[version]) is int):
+                line, column = traffic.lc.value(version)
+                positions.append((line, column, weight))
+        # Right to left, so that an edit never moves the columns of those still to make
+        # (a flow-style mapping holds several weights on one line).
+        for line, column, weight in sorted(positions, reverse=True):
             lines[line] = _replace_token(lines[line], column, str(weight), self.path, line + 1)
         text = "".join(lines)
         if missing:
