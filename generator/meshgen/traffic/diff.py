@@ -78,6 +78,10 @@ class EnvDiff:
     @property
     def rendered_diff(self) -> list[str]:
         """A unified diff per rendered object that changed, so every hunk names its object."""
+        if self.errors:
+            # A side that failed to render has no objects; diffing it would read as if
+            # every object were deleted. The error is reported instead.
+            return []
         base = self.base.objects if self.base else {}
         head = self.head.objects if self.head else {}
         lines: list[str] = []
