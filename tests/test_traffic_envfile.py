@@ -74,7 +74,9 @@ class Layout:
 def _compositions(count: int) -> st.SearchStrategy[list[int]]:
     """Lists of `count` whole numbers 0..100 that sum to 100."""
     cuts = st.lists(st.integers(0, 100), min_size=count - 1, max_size=count - 1)
-    return cuts.map(lambda c: [b - a for a, b in zip([0, *sorted(c)], [*sorted(c), 100])])
+    return cuts.map(
+        lambda c: [b - a for a, b in zip([0, *sorted(c)], [*sorted(c), 100], strict=True)]
+    )
 
 
 @st.composite

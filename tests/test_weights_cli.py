@@ -26,7 +26,10 @@ def git(repo: Path, *args: str) -> str:
 def repo_state(repo: Path) -> dict[str, str]:
     """Everything a refused command must leave alone: refs, HEAD, index, working tree."""
     head = subprocess.run(
-        ["git", "-C", str(repo), "symbolic-ref", "-q", "HEAD"], capture_output=True, text=True
+        ["git", "-C", str(repo), "symbolic-ref", "-q", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout or git(repo, "rev-parse", "HEAD")
     return {
         "refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
