@@ -75,7 +75,7 @@ def run_step(
 ) -> None:
     """Plan, check, write and (maybe) commit one change, then say what happened."""
     from meshgen.traffic import guardrails
-    from meshgen.traffic.steps import apply, check_guardrails, locate, weight_changes
+    from meshgen.traffic.steps import apply, check_guardrails, locate
 
     target = locate(repo, environment, app)
     edit = check_guardrails(plan(target), force=force)
@@ -85,16 +85,15 @@ def run_step(
     applied = apply(
         edit, commit=should_commit, branch=branch, allow_dirty=allow_dirty, message=message
     )
-    changes = weight_changes(edit.before, edit.after)
-    summary = edit.subject if not changes or "add" in edit.command.split() else ", ".join(changes)
     if not applied.written:
-        click.echo(f"{target.relpath}: already so, nothing written ({summary})")
+        current = ", ".join(f"{v}={w}" for v, w in edit.after.items())
+        click.echo(f"{target.relpath} already has {current}; nothing written")
         return
-    click.echo(f"{target.relpath}: {summary}")
+    click.echo(edit.subject)
     for violation in edit.overridden:
         click.echo(f"note: guard rail overridden with --force: {violation}", err=True)
     if applied.commit is None:
-        click.echo("Written, not committed: review with `git diff`, then commit.")
+        click.echo(f"Wrote {target.relpath}, not committed: review with `git diff`, then commit.")
         if edit.overridden:
             trailer = guardrails.override_trailer(edit.overridden)
             click.echo(
