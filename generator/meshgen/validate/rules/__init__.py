@@ -2,7 +2,7 @@
 
 IDs are grouped by area and never reused:
 MG0xx meshgen.yaml, MG1xx environment files and weights, MG2xx Helm,
-MG3xx Kubernetes and CRD schemas, MG7xx guard rails on canary steps.
+MG3xx Kubernetes and CRD schemas.
 """
 
 from meshgen.validate.rules import files, helm, kube
