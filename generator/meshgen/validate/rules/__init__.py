@@ -7,5 +7,6 @@ MG3xx Kubernetes and CRD schemas.
 
 import meshgen.validate.rules.platform  # noqa: F401  (MG5xx: platform and GitOps wiring)
 from meshgen.validate.rules import files, helm, kube
+from meshgen.validate.rules import guardrails as guardrails
 
 __all__ = ["files", "helm", "kube"]
