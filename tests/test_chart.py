@@ -769,3 +769,16 @@ def test_helm_test_pod_ends_although_it_has_a_sidecar() -> None:
     env = {e["name"]: e["value"] for e in pod["spec"]["containers"][0]["env"]}
     assert env["URL"] == "http://first-app.staging.svc.cluster.local:80/hello"
     assert env["WEIGHTS"] == "v1=100 v2=0"
+
+
+def test_gateway_routes_leave_port_80_to_the_acme_solver() -> None:
+    (service_route,) = of_kind(objects(default_values("staging")), "VirtualService")
+    gateway = "istio-ingress/first-app-staging"
+    for route in service_route["spec"]["http"]:
+        matches = route["match"]
+        at_gateway = [m for m in matches if m["gateways"] == [gateway]]
+        in_mesh = [m for m in matches if m["gateways"] == ["mesh"]]
+        assert [m["port"] for m in at_gateway] == [443], route["name"]
+        assert len(in_mesh) == 1
+        assert "port" not in in_mesh[0]
+        assert len(matches) == 2

@@ -92,3 +92,32 @@ refuses a broken environment file as meshgen does.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The match conditions of a route: in the mesh, and at the gateway on HTTPS only. Port 80
+of the host belongs to cert-manager's HTTP-01 solver: Istio merges the routes of every
+VirtualService for a host on a gateway port, and a catch-all route of ours there would
+answer the /.well-known/acme-challenge/ requests in the solver's place.
+Takes a dict: root (the chart context), headers (request headers to match, or empty).
+*/}}
+{{- define "first-app.routeMatches" -}}
+{{- $values := .root.Values -}}
+{{- $sources := list (dict) -}}
+{{- if $values.host -}}
+{{- $gateway := printf "%s/%s" $values.gateway.namespace (include "first-app.gatewayName" .root) -}}
+{{- $sources = list (dict "gateway" "mesh") (dict "gateway" $gateway "port" 443) -}}
+{{- end -}}
+{{- range $sources -}}
+{{- $lines := list -}}
+{{- with .gateway -}}
+{{- $lines = concat $lines (list "gateways:" (printf "  - %s" .)) -}}
+{{- end -}}
+{{- range $name, $value := $.headers -}}
+{{- $lines = concat $lines (list "headers:" (printf "  %s:" $name) (printf "    exact: %s" $value)) -}}
+{{- end -}}
+{{- with .port -}}
+{{- $lines = append $lines (printf "port: %d" (int .)) -}}
+{{- end }}
+- {{ join "\n  " $lines }}
+{{- end -}}
+{{- end -}}
