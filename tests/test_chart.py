@@ -782,3 +782,16 @@ def test_gateway_routes_leave_port_80_to_the_acme_solver() -> None:
         assert len(in_mesh) == 1
         assert "port" not in in_mesh[0]
         assert len(matches) == 2
+
+
+def test_install_notes_show_the_split_and_how_to_measure_it() -> None:
+    import helm_python
+
+    values = three_versions()
+    chart = helm_python.Chart.load(resources.chart_dir())
+    rendered = chart.render(values, name="first-app", namespace="staging", is_install=True)
+    notes = rendered["first-app/templates/NOTES.txt"]
+    assert "  v1: 80%  (docker.io/istio/examples-helloworld-v1:1.0, replicas: 1)" in notes
+    assert "  v3: 5%  (docker.io/istio/examples-helloworld-v2:1.0, replicas: 2)" in notes
+    assert "-H 'x-first-app-version: <version>'" in notes
+    assert "helm test first-app -n staging --logs" in notes

@@ -1,8 +1,10 @@
-{{/* Labels shared by every object of this release. */}}
+{{/*
+Labels shared by every object of this release. No app.kubernetes.io/version: a release
+runs several versions at once, and the `version` label says which one a pod is.
+*/}}
 {{- define "first-app.labels" -}}
 app.kubernetes.io/name: {{ .Values.appName }}
 app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
