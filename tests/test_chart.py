@@ -337,6 +337,20 @@ def test_namespace_is_labelled_for_injection_by_label_or_by_revision_never_both(
     assert "istio-injection" not in labels
 
 
+def test_namespace_enforces_the_chosen_pod_security_level_and_warns_at_restricted() -> None:
+    values = default_values("staging")
+    (namespace,) = of_kind(objects(values), "Namespace")
+    labels = namespace["metadata"]["labels"]
+    # Istio's istio-init needs NET_ADMIN: enforcing more by default would reject every pod.
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+    assert labels["pod-security.kubernetes.io/audit"] == "restricted"
+
+    values["namespace"] = {"podSecurityEnforce": "restricted"}
+    (namespace,) = of_kind(objects(values), "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
 def test_namespace_owned_elsewhere_gets_neither_namespace_nor_its_policy() -> None:
     values = default_values("staging")
     values["namespace"] = {"create": False}
@@ -539,8 +553,8 @@ def _with(**changes: Any) -> dict[str, Any]:
     return values
 
 
-# (values, what Helm says, whether meshgen's environment schema (yamale) catches it too;
-# the rules across keys are meshgen's weight checks instead.)
+# Environment files the chart refuses, with what Helm says: values.schema.json for
+# single values, the chart's own checks for rules across keys.
 REFUSED = {
     "weights-not-summing-to-100": (
         _with(traffic={"v1": 90, "v2": 20}),
@@ -621,6 +635,13 @@ def test_meshgen_refuses_what_the_chart_refuses(case: str) -> None:
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_meshgen_accepts_what_the_chart_renders(scenario: str) -> None:
     assert meshgen_objections(SCENARIOS[scenario]()) == []
+
+
+def test_values_schema_is_a_valid_draft_7_schema() -> None:
+    schema = json.loads((resources.chart_dir() / "values.schema.json").read_text(encoding="utf-8"))
+    # Draft 7: understood by every Helm 3 and 4 release.
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema.Draft7Validator.check_schema(schema)
 
 
 def test_both_schemas_describe_the_same_top_level_keys() -> None:
