@@ -19,6 +19,12 @@ def _by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [o for o in objects if o["kind"] == kind]
 
 
+def _weights(service_route: dict[str, Any]) -> dict[str, int]:
+    """The weighted route's split; routes before it match the version header."""
+    (weighted,) = [r for r in service_route["spec"]["http"] if r.get("name") == "weighted"]
+    return {r["destination"]["subset"]: r["weight"] for r in weighted["route"]}
+
+
 def test_staging_renders_the_seed_objects(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     objects = _objects(invoke(["render", str(repo), "--env", "staging"]).stdout)
@@ -47,8 +53,7 @@ def test_staging_renders_the_seed_objects(repo_copy: Callable[[str], Path], invo
     }
 
     (service_route,) = _by_kind(objects, "VirtualService")
-    routes = service_route["spec"]["http"][0]["route"]
-    assert {r["destination"]["subset"]: r["weight"] for r in routes} == {"v1": 100, "v2": 0}
+    assert _weights(service_route) == {"v1": 100, "v2": 0}
     assert "mesh" in service_route["spec"]["gateways"]
 
 
@@ -70,10 +75,7 @@ def test_render_follows_the_environment_file(
     overlay.write_text(overlay.read_text().replace("v1: 100", "v1: 75").replace("v2: 0", "v2: 25"))
     objects = _objects(invoke(["render", str(repo), "--env", "staging"]).stdout)
     (service_route,) = _by_kind(objects, "VirtualService")
-    weights = {
-        r["destination"]["subset"]: r["weight"] for r in service_route["spec"]["http"][0]["route"]
-    }
-    assert weights == {"v1": 75, "v2": 25}
+    assert _weights(service_route) == {"v1": 75, "v2": 25}
 
 
 def test_render_to_an_output_folder(
