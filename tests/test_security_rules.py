@@ -211,7 +211,8 @@ def test_secret_named_keys_with_values_are_findings_but_references_are_not(
     invoke(["validate", str(repo), "--select", "MG620"])
     (repo / "platform" / "extra").mkdir()
     (repo / "platform" / "extra" / "db.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\ndata:\n  password: hunter2hunter2\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\n"
+        "data:\n  password: hunter2hunter2\n"
     )
     result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
     assert (
