@@ -4,6 +4,7 @@ A case folder holds `case.yaml`:
 
     about: what the user got wrong
     repo: argocd            # optional: run against a fresh generated repo ("argocd" or "flux")
+    git: true               # optional: make that repo a git repository with one commit
     args: [validate, "{repo}"]   # {repo} and {tmp} are replaced by real paths
     stdin: "..."            # optional
     replace:                # optional edits to repo files before running
@@ -29,7 +30,7 @@ import pytest
 import yaml
 
 from conftest import Invoke
-from meshgen import yamlio
+from meshgen import vcs, yamlio
 
 CASES_DIR = Path(__file__).resolve().parent / "bad_inputs"
 CASES = sorted(p for p in CASES_DIR.iterdir() if (p / "case.yaml").is_file())
@@ -69,6 +70,8 @@ def test_bad_input(
     root = repo_copy(case["repo"]) if case.get("repo") else scratch
     if (case_dir / "files").is_dir():
         shutil.copytree(case_dir / "files", root, dirs_exist_ok=True)
+    if case.get("git"):
+        vcs.init_and_commit(root, "Initial commit")
     for edit in case.get("replace", []):
         target = root / edit["file"]
         text = target.read_text()

@@ -5,9 +5,13 @@ meshgen never forces, never rewrites history and commits only the paths it names
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from meshgen.errors import GitError
 
@@ -71,3 +75,262 @@ def tracked_files(repo_dir: Path) -> Sequence[str]:
     import git
 
     return str(git.Repo(repo_dir).git.ls_files()).splitlines()
+
+
+# -- the canary workflow: branch, commit one file, read other refs ----------------------
+
+# The commit author of a canary step keeps whatever identity git is configured with;
+# commits never skip the user's hooks, because a hook is the user's own guard rail.
+
+
+@dataclass(frozen=True)
+class CommitPlan:
+    """A commit of one file that meshgen checked it may make, before touching anything."""
+
+    top: Path
+    """The git working tree that holds the file."""
+    path: Path
+    relpath: str
+    branch: str | None
+    """The new branch to create from HEAD, or None to commit on the current branch."""
+    start_branch: str | None
+    """The branch checked out before, or None on a detached HEAD."""
+    start_commit: str
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    sha: str
+    branch: str | None
+    """The branch the commit is on (and that is checked out), None on a detached HEAD."""
+
+
+@contextmanager
+def _errors(where: Path) -> Iterator[None]:
+    import git
+
+    try:
+        yield
+    except git.GitCommandError as exc:
+        verb = exc.command[1] if len(exc.command) > 1 else ""
+        detail = " ".join(str(exc.stderr).split()) or " ".join(str(exc.stdout).split())
+        raise GitError(f"git {verb} failed in {where}: {detail}") from None
+    except git.InvalidGitRepositoryError:
+        raise GitError(
+            f"{where} is not inside a git repository; run `git init` and make a first "
+            "commit, or drop --branch/--commit"
+        ) from None
+    except git.NoSuchPathError:
+        raise GitError(f"{where} does not exist") from None
+
+
+def _open(path: Path) -> Any:
+    import git
+
+    with _errors(path):
+        return git.Repo(path, search_parent_directories=True)
+
+
+def _has_commits(repo: Any) -> bool:
+    return bool(repo.head.is_valid())
+
+
+def _current_branch(repo: Any) -> str | None:
+    return None if repo.head.is_detached else str(repo.active_branch.name)
+
+
+def _branch_exists(repo: Any, name: str) -> bool:
+    return bool(repo.git.branch("--list", name).strip())
+
+
+def plan_commit(path: Path, *, branch: str | None, allow_dirty: bool) -> CommitPlan:
+    """Check that meshgen may commit `path` (on a new `branch`); raise GitError if not.
+
+    Nothing is changed: the caller writes the file only after this succeeds.
+    """
+    repo = _open(path.parent)
+    top = Path(str(repo.working_tree_dir))
+    relpath = path.resolve().relative_to(top.resolve()).as_posix()
+    with _errors(top):
+        if not _has_commits(repo):
+            raise GitError(
+                f"the repository at {top} has no commits yet; make a first commit "
+                "(git add --all && git commit), then retry"
+            )
+        start_branch = _current_branch(repo)
+        if branch is None and start_branch is None:
+            raise GitError(
+                "HEAD is detached, so a commit would belong to no branch; "
+                "pass --branch NAME to commit on a new branch"
+            )
+        if branch is not None:
+            try:
+                repo.git.check_ref_format("--branch", branch)
+            except Exception:
+                raise GitError(f"{branch!r} is not a valid git branch name") from None
+            if _branch_exists(repo, branch):
+                raise GitError(
+                    f"branch {branch!r} already exists; choose another --branch name "
+                    f"(or delete it: git branch -d {branch})"
+                )
+        if not str(repo.git.ls_tree("--name-only", "HEAD", "--", relpath)).strip():
+            raise GitError(
+                f"{relpath} is not committed on HEAD; commit it first, so that meshgen's "
+                "commit holds only its edit"
+            )
+        if relpath in _changed_paths(repo):
+            raise GitError(
+                f"{relpath} has uncommitted changes; commit or stash them first, "
+                "so that the commit holds only meshgen's edit"
+            )
+        if not allow_dirty and repo.is_dirty(index=True, working_tree=True, untracked_files=False):
+            raise GitError(
+                "the working tree has uncommitted changes; commit or stash them, or pass "
+                "--allow-dirty (meshgen still commits only the environment file)"
+            )
+        return CommitPlan(
+            top=top,
+            path=path,
+            relpath=relpath,
+            branch=branch,
+            start_branch=start_branch,
+            start_commit=str(repo.head.commit.hexsha),
+        )
+
+
+def _changed_paths(repo: Any) -> set[str]:
+    """Tracked paths that differ from HEAD in the index or the working tree."""
+    staged = str(repo.git.diff("--cached", "--name-only", "-z"))
+    unstaged = str(repo.git.diff("--name-only", "-z"))
+    return {p for p in (staged + "\0" + unstaged).split("\0") if p}
+
+
+def commit_file(
+    plan: CommitPlan, message: str, write: Callable[[], None], restore: Callable[[], None]
+) -> CommitResult:
+    """Create the branch (if any), `write()` the file, commit only it.
+
+    On any failure, `restore()` puts the file back and the repository is returned to the
+    branch and commit it was on; a branch created here is deleted again.
+    """
+    repo = _open(plan.top)
+    created = False
+    try:
+        with _errors(plan.top):
+            if plan.branch is not None:
+                # Same commit, so checking it out leaves the working tree as it is.
+                repo.git.checkout("-q", "-b", plan.branch)
+                created = True
+            write()
+            repo.git.add("--", plan.relpath)
+            with repo.git.custom_environment(**_identity_env(plan.top)):
+                repo.git.commit("-q", "--only", "-m", message, "--", plan.relpath)
+            return CommitResult(str(repo.head.commit.hexsha), _current_branch(repo))
+    except BaseException:
+        restore()
+        with _errors(plan.top):
+            repo.git.reset("-q", plan.start_commit, "--", plan.relpath)
+            if created:
+                target = plan.start_branch or plan.start_commit
+                repo.git.checkout("-q", target)
+                repo.git.branch("-d", plan.branch)
+        raise
+
+
+def is_repository(path: Path) -> bool:
+    import git
+
+    try:
+        git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return False
+    return True
+
+
+def resolve_commit(root: Path, ref: str) -> str:
+    """The commit SHA `ref` names, or a GitError saying it names none."""
+    repo = _open(root)
+    sha = _rev_parse(repo, ref)
+    if sha is None:
+        raise GitError(
+            f"{ref!r} names no commit in {repo.working_tree_dir}; "
+            "check the name with `git branch -a` or `git log`"
+        )
+    return sha
+
+
+def head_commit(root: Path) -> str | None:
+    repo = _open(root)
+    return str(repo.head.commit.hexsha) if _has_commits(repo) else None
+
+
+def merge_base(root: Path, first: str, second: str) -> str | None:
+    repo = _open(root)
+    with _errors(root):
+        try:
+            return str(repo.git.merge_base(first, second)).strip() or None
+        except Exception:
+            return None
+
+
+def find_base(root: Path, branch: str, env_ref: str | None) -> tuple[str, str] | None:
+    """The ref a change is measured against and its SHA, or None when none exists.
+
+    `env_ref` (MESHGEN_BASE_REF, set by CI) wins; otherwise `origin/<branch>`, which is
+    what a pull request merges into, then the local `branch`.
+    """
+    repo = _open(root)
+    candidates = [env_ref] if env_ref else [f"origin/{branch}", branch]
+    for ref in candidates:
+        sha = _rev_parse(repo, ref)
+        if sha:
+            return ref, sha
+    return None
+
+
+def _rev_parse(repo: Any, ref: str) -> str | None:
+    import git
+
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")).strip() or None
+    except git.GitCommandError:
+        return None
+
+
+def export_tree(root: Path, commit: str, dest: Path) -> Path:
+    """Write the files of `commit` under `dest` (nothing else is touched); returns where
+    `root` lies inside the export."""
+    import tarfile
+
+    repo = _open(root)
+    top = Path(str(repo.working_tree_dir)).resolve()
+    inside = root.resolve().relative_to(top)
+    buffer = io.BytesIO()
+    with _errors(root):
+        repo.archive(buffer, commit, format="tar")
+    buffer.seek(0)
+    with tarfile.open(fileobj=buffer, mode="r:") as archive:
+        archive.extractall(dest, filter="data")
+    return dest / inside
+
+
+def read_file_at(root: Path, commit: str, path: Path) -> str | None:
+    """The text of `path` at `commit`, or None when the file does not exist there."""
+    repo = _open(root)
+    top = Path(str(repo.working_tree_dir)).resolve()
+    relpath = path.resolve().relative_to(top).as_posix()
+    try:
+        return str(repo.git.show(f"{commit}:{relpath}", strip_newline_in_stdout=False))
+    except Exception:
+        return None
+
+
+def commit_messages(root: Path, base: str, head: str = "HEAD") -> list[str]:
+    """Full messages of the commits in base..head."""
+    repo = _open(root)
+    with _errors(root):
+        return [str(c.message) for c in repo.iter_commits(f"{base}..{head}")]
+
+
+def current_branch(root: Path) -> str | None:
+    return _current_branch(_open(root))

@@ -26,6 +26,11 @@ _COMMANDS = {
     "validate": "meshgen.cli.validate:validate",
     "rules": "meshgen.cli.validate:rules",
     "doctor": "meshgen.cli.doctor:doctor",
+    "weights": "meshgen.cli.weights:weights",
+    "shift": "meshgen.cli.canary:shift",
+    "promote": "meshgen.cli.canary:promote",
+    "versions": "meshgen.cli.canary:versions",
+    "diff": "meshgen.cli.diff:diff",
 }
 
 

@@ -111,9 +111,21 @@ def _render_per_environment(
                 content = jinja.from_string(text).render(**variables)
             except JinjaError as exc:
                 raise TemplateError(f"{template_path}: {exc}") from None
+            if _belongs_to_other_engine(target, answers.gitops):
+                continue
             out = project / target
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(content, encoding="utf-8")
+
+
+def _belongs_to_other_engine(target: str, engine: str) -> bool:
+    """Per-environment files under gitops/<engine>/ exist only for the chosen engine.
+
+    The same rule as the template's post-generation hook, which removes the other
+    engine's folder before per-environment files are rendered.
+    """
+    parts = target.split("/")
+    return len(parts) > 2 and parts[0] == "gitops" and parts[1] != engine
 
 
 def _copy_chart(answers: Answers, project: Path) -> None:

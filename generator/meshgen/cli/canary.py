@@ -1,0 +1,215 @@
+"""`meshgen shift`, `meshgen promote`, `meshgen versions add|retire`, and what every
+canary-step command shares: where the file is, and how the change is written and committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from meshgen.traffic.steps import Edit, Target
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_STEP_OPTIONS = [
+    click.option(
+        "--repo",
+        default=".",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="The generated repository [default: the one around the current folder].",
+    ),
+    click.option("--app", metavar="APP", help="App to edit [default: the first in meshgen.yaml]."),
+    click.option(
+        "--branch",
+        metavar="NAME",
+        help="Create branch NAME from HEAD, switch to it and commit the change there.",
+    ),
+    click.option(
+        "--commit/--no-commit",
+        default=None,
+        help="Commit the environment file [default: commit when --branch is given].",
+    ),
+    click.option(
+        "--message", "-m", metavar="TEXT", help="Commit subject [default: describes the change]."
+    ),
+    click.option(
+        "--allow-dirty",
+        is_flag=True,
+        help="Commit even with other uncommitted changes; only the environment file is committed.",
+    ),
+    click.option(
+        "--force",
+        is_flag=True,
+        help="Override the guard rails of meshgen.yaml; the commit message records it.",
+    ),
+]
+
+STEP_EPILOG = (
+    "With --branch, meshgen leaves you on the new branch, ready to push; the branch you "
+    "came from is unchanged. A refused change leaves the file and the repository as they "
+    "were. Exit codes: 0 done, 1 a guard rail refused the change, 2 could not do it."
+)
+
+
+def step_options(function: F) -> F:
+    for option in reversed(_STEP_OPTIONS):
+        function = option(function)
+    return function
+
+
+def run_step(
+    plan: Callable[[Target], Edit],
+    *,
+    environment: str,
+    repo: Path,
+    app: str | None,
+    branch: str | None,
+    commit: bool | None,
+    message: str | None,
+    allow_dirty: bool,
+    force: bool,
+) -> None:
+    """Plan, check, write and (maybe) commit one change, then say what happened."""
+    from meshgen.traffic import guardrails
+    from meshgen.traffic.steps import apply, check_guardrails, locate
+
+    target = locate(repo, environment, app)
+    edit = check_guardrails(plan(target), force=force)
+    should_commit = commit if commit is not None else branch is not None
+    if branch is not None and not should_commit:
+        raise click.UsageError("--branch needs a commit; drop --no-commit")
+    applied = apply(
+        edit, commit=should_commit, branch=branch, allow_dirty=allow_dirty, message=message
+    )
+    if not applied.written:
+        current = ", ".join(f"{v}={w}" for v, w in edit.after.items())
+        click.echo(f"{target.relpath} already has {current}; nothing written")
+        return
+    click.echo(edit.subject)
+    for violation in edit.overridden:
+        click.echo(f"note: guard rail overridden with --force: {violation}", err=True)
+    if applied.commit is None:
+        click.echo(f"Wrote {target.relpath}, not committed: review with `git diff`, then commit.")
+        if edit.overridden:
+            trailer = guardrails.override_trailer(edit.overridden)
+            click.echo(
+                f"note: end the commit message with `{trailer}`, or validate reports it",
+                err=True,
+            )
+        return
+    sha = applied.commit.sha[:12]
+    if branch is not None:
+        click.echo(f"Committed {sha} on new branch {branch}; you are now on it.")
+        click.echo(f"Next: git push -u origin {branch}, then open a pull request.")
+    else:
+        click.echo(f"Committed {sha} on branch {applied.commit.branch}.")
+
+
+@click.command(epilog=STEP_EPILOG)
+@click.argument("environment", metavar="ENV")
+@click.option("--to", "to", required=True, metavar="VERSION", help="The version that gains.")
+@click.option(
+    "--step",
+    required=True,
+    type=int,
+    metavar="N",
+    help="Points (percent) to move; at most up to 100.",
+)
+@step_options
+def shift(environment: str, to: str, step: int, **options: Any) -> None:
+    """Move N points of ENV's traffic to VERSION, from the versions with the most traffic.
+
+    \b
+    Examples:
+      meshgen shift staging --to v2 --step 10 --branch canary/staging-v2-10
+      meshgen shift production --to v2 --step 25 --commit
+    """
+    from meshgen.traffic.steps import plan_shift
+
+    run_step(lambda target: plan_shift(target, to, step), environment=environment, **options)
+
+
+@click.command(epilog=STEP_EPILOG)
+@click.argument("environment", metavar="ENV")
+@click.argument("version", metavar="VERSION")
+@step_options
+def promote(environment: str, version: str, **options: Any) -> None:
+    """Give VERSION 100 % of ENV's traffic and every other version 0 %.
+
+    \b
+    Example:
+      meshgen promote staging v2 --branch promote/staging-v2
+    """
+    from meshgen.traffic.steps import plan_promote
+
+    run_step(lambda target: plan_promote(target, version), environment=environment, **options)
+
+
+@click.group()
+def versions() -> None:
+    """Add a release to an environment, or retire one that takes no traffic.
+
+    \b
+    Examples:
+      meshgen versions add staging v3 --image-tag 1.3.0 --branch release/staging-v3
+      meshgen versions retire staging v1 --branch retire/staging-v1
+    """
+
+
+@versions.command("add", epilog=STEP_EPILOG)
+@click.argument("environment", metavar="ENV")
+@click.argument("version", metavar="VERSION")
+@click.option("--image-tag", required=True, metavar="TAG", help="Image tag of the new version.")
+@click.option(
+    "--image-repository",
+    metavar="IMAGE",
+    help="Image repository [default: the one of the last listed version].",
+)
+@click.option(
+    "--replicas",
+    type=click.IntRange(min=0),
+    help="Replicas [default: those of the last listed version].",
+)
+@step_options
+def versions_add(
+    environment: str,
+    version: str,
+    image_tag: str,
+    image_repository: str | None,
+    replicas: int | None,
+    **options: Any,
+) -> None:
+    """Add VERSION to ENV at weight 0: its Deployment and subset exist before it takes
+    traffic.
+
+    \b
+    Example:
+      meshgen versions add staging v3 --image-tag 1.3.0 --branch release/staging-v3
+    """
+    from meshgen.traffic.steps import plan_add
+
+    run_step(
+        lambda target: plan_add(target, version, image_tag, image_repository, replicas),
+        environment=environment,
+        **options,
+    )
+
+
+@versions.command("retire", epilog=STEP_EPILOG)
+@click.argument("environment", metavar="ENV")
+@click.argument("version", metavar="VERSION")
+@step_options
+def versions_retire(environment: str, version: str, **options: Any) -> None:
+    """Remove VERSION from ENV; refused while it still has traffic (weight above 0).
+
+    \b
+    Example:
+      meshgen versions retire staging v1 --branch retire/staging-v1
+    """
+    from meshgen.traffic.steps import plan_retire
+
+    run_step(lambda target: plan_retire(target, version), environment=environment, **options)

@@ -1,0 +1,71 @@
+"""`meshgen diff`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
+
+
+@click.command()
+@REPO_ARGUMENT
+@click.option(
+    "--base",
+    metavar="REF",
+    help="What the change merges into [default: $MESHGEN_BASE_REF, else origin/main, "
+    "else main; guardrails.baseBranch in meshgen.yaml replaces main].",
+)
+@click.option("--head", default="HEAD", show_default=True, metavar="REF", help="The change.")
+@click.option(
+    "--env",
+    "environments",
+    multiple=True,
+    metavar="ENV",
+    help="Only this environment; repeatable.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown is what the pull-request workflow posts.",
+)
+@helm_binary_option
+def diff(
+    repo: Path,
+    base: str | None,
+    head: str,
+    environments: tuple[str, ...],
+    output_format: str,
+    helm_binary: str | None,
+) -> None:
+    """Show what a change does: traffic per environment, then the rendered manifests' diff.
+
+    Renders every environment at the merge base of --base and --head and at --head
+    (as a pull request shows it), from git, without touching the working tree; uncommitted
+    changes are not part of it.
+
+    \b
+    Examples:
+      meshgen diff
+      meshgen diff --base main --head canary/staging-v2-10 --env staging
+      meshgen diff --base origin/main --head HEAD --format markdown > diff.md
+    """
+    from meshgen.helm import select_backend
+    from meshgen.repo import find_root
+    from meshgen.traffic.diff import diff_refs, format_markdown, format_text
+    from meshgen.traffic.steps import base_ref_from_environment
+
+    result = diff_refs(
+        find_root(repo),
+        select_backend(helm_binary),
+        base=base,
+        head=head,
+        environments=environments,
+        env_base_ref=base_ref_from_environment(),
+    )
+    text = format_markdown(result) if output_format == "markdown" else format_text(result)
+    click.echo(text, nl=False)

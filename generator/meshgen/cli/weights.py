@@ -1,0 +1,103 @@
+"""`meshgen weights show` and `meshgen weights set`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from meshgen.cli.canary import STEP_EPILOG, run_step, step_options
+from meshgen.cli.options import REPO_ARGUMENT
+
+
+@click.group()
+def weights() -> None:
+    """Show or set the canary traffic weights of the environments.
+
+    \b
+    Examples:
+      meshgen weights show
+      meshgen weights set staging v1=90 v2=10 --branch canary/staging-v2-10
+    """
+
+
+@weights.command("show")
+@REPO_ARGUMENT
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+def show(repo: Path, output_format: str) -> None:
+    """Every environment x version with its weight and image tag, from the files on disk.
+
+    Exit code 1 when some environment's weights break the rules (see `meshgen validate`).
+
+    \b
+    Examples:
+      meshgen weights show
+      meshgen weights show ../acme-mesh --format json
+    """
+    from meshgen.traffic.table import weight_table
+
+    table = weight_table(repo)
+    if output_format == "json":
+        document = {"schemaVersion": 1, "environments": [entry.to_json() for entry in table]}
+        click.echo(json.dumps(document, indent=2))
+    else:
+        several_apps = len({entry.app for entry in table}) > 1
+        header = ["ENVIRONMENT", *(["APP"] if several_apps else []), "VERSION", "WEIGHT", "IMAGE"]
+        rows = [header]
+        for entry in table:
+            for row in entry.versions:
+                weight = f"{row.weight}%" if isinstance(row.weight, int) else repr(row.weight)
+                rows.append(
+                    [
+                        entry.environment,
+                        *([entry.app] if several_apps else []),
+                        row.name,
+                        weight,
+                        f"{row.repository}:{row.tag}",
+                    ]
+                )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        weight_column = header.index("WEIGHT")
+        for r in rows:
+            cells = [
+                cell.rjust(widths[i]) if i == weight_column else cell.ljust(widths[i])
+                for i, cell in enumerate(r)
+            ]
+            click.echo("  ".join(cells).rstrip())
+    broken = [entry for entry in table if entry.problems]
+    for entry in broken:
+        for problem in entry.problems:
+            click.echo(f"{entry.file}: {problem}", err=True)
+    if broken:
+        click.get_current_context().exit(1)
+
+
+@weights.command("set", epilog=STEP_EPILOG)
+@click.argument("environment", metavar="ENV")
+@click.argument("assignments", metavar="VERSION=WEIGHT...", nargs=-1, required=True)
+@step_options
+def set_weights(environment: str, assignments: tuple[str, ...], **options: Any) -> None:
+    """Set traffic weights in ENV's environment file, changing only those numbers.
+
+    Versions not named keep their weight; the result must sum to 100 over versions that
+    exist, and pass the guard rails of meshgen.yaml, or nothing is written.
+
+    \b
+    Examples:
+      meshgen weights set staging v1=90 v2=10
+      meshgen weights set staging v1=90 v2=10 --branch canary/staging-v2-10
+      meshgen weights set production v1=0 v2=100 --commit -m "production: v2 takes all traffic"
+    """
+    from meshgen.traffic.steps import parse_assignments, plan_set
+
+    chosen = parse_assignments(assignments)
+    run_step(lambda target: plan_set(target, chosen), environment=environment, **options)

@@ -1,0 +1,333 @@
+"""What a change does to the clusters: traffic per environment, then the rendered diff.
+
+Both git refs are exported into a temporary folder (`git archive`), so the working tree,
+the index and the checked-out branch are never touched. As on a pull request, the base
+side is the merge base of the two refs: the diff shows what the head branch changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meshgen import vcs, yamlio
+from meshgen.errors import ConfigError, GitError, MeshgenError
+from meshgen.helm.base import HelmBackend
+from meshgen.render import render_app, to_plain
+from meshgen.repo import MANIFEST_NAME, Repo, load_repo
+from meshgen.traffic import guardrails
+from meshgen.traffic.steps import weight_changes
+
+# GitHub refuses comments above 65536 characters; keep room for the traffic table.
+MARKDOWN_DIFF_BUDGET = 50_000
+
+
+@dataclass(frozen=True)
+class AppState:
+    """One app in one environment at one ref."""
+
+    tags: Mapping[str, str]
+    weights: Mapping[str, int]
+    objects: Mapping[str, str]
+    """Rendered objects by `Kind/namespace/name`, in install order, as YAML text."""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class EnvDiff:
+    environment: str
+    app: str
+    label: str
+    base: AppState | None
+    head: AppState | None
+
+    @property
+    def changes(self) -> list[str]:
+        """Traffic and release changes: `v2 10% -> 25%`, `v3 added at 0% (tag 1.2)`..."""
+        if self.base is None and self.head is None:
+            return []
+        if self.base is None:
+            return ["environment added"]
+        if self.head is None:
+            return ["environment removed"]
+        out: list[str] = []
+        base_tags, head_tags = self.base.tags, self.head.tags
+        for version in head_tags:
+            if version not in base_tags:
+                weight = self.head.weights.get(version, 0)
+                out.append(f"{version} added at {weight}% (image tag {head_tags[version]})")
+            elif base_tags[version] != head_tags[version]:
+                out.append(f"{version} image tag {base_tags[version]} -> {head_tags[version]}")
+        for version in base_tags:
+            if version not in head_tags:
+                out.append(f"{version} retired (was {self.base.weights.get(version, 0)}%)")
+        shared = [
+            v for v in dict.fromkeys([*base_tags, *head_tags]) if v in base_tags and v in head_tags
+        ]
+        moved = weight_changes(
+            {v: self.base.weights.get(v, 0) for v in shared},
+            {v: self.head.weights.get(v, 0) for v in shared},
+        )
+        return moved + out
+
+    @property
+    def rendered_diff(self) -> list[str]:
+        """A unified diff per rendered object that changed, so every hunk names its object."""
+        if self.errors:
+            # A side that failed to render has no objects; diffing it would read as if
+            # every object were deleted. The error is reported instead.
+            return []
+        base = self.base.objects if self.base else {}
+        head = self.head.objects if self.head else {}
+        lines: list[str] = []
+        for ref in dict.fromkeys([*base, *head]):
+            old, new = base.get(ref, ""), head.get(ref, "")
+            if old == new:
+                continue
+            name = f"{self.environment}/{ref}"
+            lines.extend(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    fromfile=f"a/{name}" if old else "/dev/null",
+                    tofile=f"b/{name}" if new else "/dev/null",
+                )
+            )
+        return lines
+
+    @property
+    def errors(self) -> list[str]:
+        return [
+            f"{side}: {state.error}"
+            for side, state in (("base", self.base), ("head", self.head))
+            if state is not None and state.error
+        ]
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    base_ref: str
+    head_ref: str
+    base_commit: str
+    head_commit: str
+    entries: tuple[EnvDiff, ...]
+
+    @property
+    def changed(self) -> bool:
+        return any(e.changes or e.rendered_diff or e.errors for e in self.entries)
+
+
+def diff_refs(
+    root: Path,
+    backend: HelmBackend,
+    *,
+    base: str | None = None,
+    head: str = "HEAD",
+    environments: Sequence[str] = (),
+    env_base_ref: str | None = None,
+) -> DiffResult:
+    """Render every environment at the merge base of `base` and `head`, and at `head`."""
+    if not vcs.is_repository(root):
+        raise GitError(f"{root} is not inside a git repository; `meshgen diff` compares commits")
+    if vcs.head_commit(root) is None:
+        raise GitError(f"the repository at {root} has no commits yet; commit, then compare")
+    head_commit = vcs.resolve_commit(root, head)
+    if base is None:
+        rails = guardrails.from_manifest(_manifest_data(root))
+        found = vcs.find_base(root, rails.base_branch, env_base_ref)
+        if found is None:
+            raise GitError(
+                f"no base to compare with: neither origin/{rails.base_branch} nor "
+                f"{rails.base_branch} exists; pass --base REF"
+            )
+        base, base_tip = found
+    else:
+        base_tip = vcs.resolve_commit(root, base)
+    base_commit = vcs.merge_base(root, base_tip, head_commit) or base_tip
+    with tempfile.TemporaryDirectory(prefix="meshgen-diff-") as scratch:
+        base_root = vcs.export_tree(root, base_commit, Path(scratch) / "base")
+        head_root = vcs.export_tree(root, head_commit, Path(scratch) / "head")
+        base_states = _states(base_root, backend)
+        head_states = _states(head_root, backend)
+    keys = list(dict.fromkeys([*base_states, *head_states]))
+    known_environments = {environment for environment, _ in keys}
+    for wanted in environments:
+        if wanted not in known_environments:
+            listed = ", ".join(sorted(known_environments)) or "none"
+            raise ConfigError(
+                f"unknown environment {wanted!r} at both refs; environments: {listed}"
+            )
+    apps = {app for _, app in keys}
+    entries = tuple(
+        EnvDiff(
+            environment=environment,
+            app=app,
+            label=environment if len(apps) == 1 else f"{environment}/{app}",
+            base=base_states.get((environment, app)),
+            head=head_states.get((environment, app)),
+        )
+        for environment, app in keys
+        if not environments or environment in environments
+    )
+    return DiffResult(base, head, base_commit, head_commit, entries)
+
+
+def _manifest_data(root: Path) -> Any:
+    try:
+        return yamlio.load_roundtrip(root / MANIFEST_NAME)
+    except ConfigError:
+        return None
+
+
+def _states(root: Path, backend: HelmBackend) -> dict[tuple[str, str], AppState]:
+    if not (root / MANIFEST_NAME).is_file():
+        return {}
+    repo = load_repo(root)
+    states: dict[tuple[str, str], AppState] = {}
+    for environment in repo.environments:
+        for app in repo.apps:
+            states[(environment.name, app.name)] = _state(repo, environment.name, app.name, backend)
+    return states
+
+
+def _state(repo: Repo, environment_name: str, app_name: str, backend: HelmBackend) -> AppState:
+    path = repo.overlay_path(environment_name, app_name)
+    try:
+        values = to_plain(yamlio.load_roundtrip(path)) or {}
+    except ConfigError as exc:
+        return AppState({}, {}, {}, _relative(str(exc), repo.root))
+    versions = values.get("versions") if isinstance(values, Mapping) else None
+    traffic = values.get("traffic") if isinstance(values, Mapping) else None
+    tags = {
+        str(name): str((entry.get("image") or {}).get("tag", ""))
+        for name, entry in (versions.items() if isinstance(versions, Mapping) else ())
+        if isinstance(entry, Mapping)
+    }
+    weights = {
+        str(name): weight
+        for name, weight in (traffic.items() if isinstance(traffic, Mapping) else ())
+        if isinstance(weight, int) and not isinstance(weight, bool)
+    }
+    try:
+        rendering = render_app(
+            repo, repo.environment(environment_name), repo.app(app_name), backend, values
+        )
+    except MeshgenError as exc:
+        return AppState(tags, weights, {}, f"could not render: {_relative(str(exc), repo.root)}")
+    objects: dict[str, str] = {}
+    for manifest in rendering.manifests:
+        text = f"# Source: {manifest.source}\n{manifest.text.strip(chr(10))}\n"
+        # Names are unique per kind and namespace in a release; the counter guards
+        # against a chart that breaks that, so no object is hidden from the diff.
+        key, count = manifest.ref, 2
+        while key in objects:
+            key, count = f"{manifest.ref}#{count}", count + 1
+        objects[key] = text
+    return AppState(tags, weights, objects)
+
+
+def _relative(message: str, root: Path) -> str:
+    # Errors name files in the temporary export; show repo-relative paths instead.
+    return message.replace(f"{root}/", "")
+
+
+# -- reports --------------------------------------------------------------------------
+
+
+def format_text(result: DiffResult) -> str:
+    lines = [
+        f"meshgen diff {result.base_ref}...{result.head_ref} "
+        f"({result.base_commit[:12]}..{result.head_commit[:12]})",
+        "",
+        "Traffic:",
+    ]
+    for entry in result.entries:
+        lines.append(f"  {entry.label}: {', '.join(entry.changes) or 'no change'}")
+        lines.extend(f"  {entry.label}: {error}" for error in entry.errors)
+    lines += ["", "Rendered manifests:"]
+    diffs = [entry.rendered_diff for entry in result.entries if entry.rendered_diff]
+    if not diffs:
+        lines.append("  no change")
+        return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    for diff in diffs:
+        text += "".join(_ensure_newlines(diff))
+    return text
+
+
+def format_markdown(result: DiffResult) -> str:
+    """The pull-request comment: traffic first, a weight table, then the rendered diff."""
+    out = [f"### meshgen diff: `{result.base_ref}` -> `{result.head_ref}`", "", "**Traffic**", ""]
+    for entry in result.entries:
+        changes = ", ".join(entry.changes)
+        if changes:
+            out.append(f"- **{entry.label}**: {changes}")
+        else:
+            out.append(f"- {entry.label}: no change")
+        out.extend(f"- **{entry.label}**: :warning: {error}" for error in entry.errors)
+    out += ["", "| environment | version | image tag | base | head |", "|---|---|---|---|---|"]
+    for entry in result.entries:
+        out.extend(_weight_rows(entry))
+    out += ["", "**Rendered manifests**", ""]
+    budget = MARKDOWN_DIFF_BUDGET
+    shown_any = False
+    for entry in result.entries:
+        diff = entry.rendered_diff
+        if not diff:
+            continue
+        shown_any = True
+        body = "".join(_ensure_newlines(diff))
+        added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
+        removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
+        summary = f"{entry.label}: +{added} -{removed} rendered lines"
+        if len(body) > budget:
+            out += [
+                f"- {summary}: diff too long to post; run "
+                f"`meshgen diff --base {result.base_ref} --head {result.head_ref} "
+                f"--env {entry.environment}`",
+                "",
+            ]
+            continue
+        budget -= len(body)
+        fence = "`" * max(3, _longest_backtick_run(body) + 1)
+        out += [
+            f"<details open><summary>{summary}</summary>",
+            "",
+            f"{fence}diff",
+            body.rstrip("\n"),
+            fence,
+            "",
+            "</details>",
+            "",
+        ]
+    if not shown_any:
+        out += ["No change.", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _weight_rows(entry: EnvDiff) -> list[str]:
+    base = entry.base or AppState({}, {}, {})
+    head = entry.head or AppState({}, {}, {})
+    rows = []
+    for version in dict.fromkeys([*base.tags, *head.tags]):
+        tag = head.tags.get(version) or base.tags.get(version, "")
+        old = f"{base.weights.get(version, 0)}%" if version in base.tags else "-"
+        new = f"{head.weights.get(version, 0)}%" if version in head.tags else "-"
+        shown_new = f"**{new}**" if new != old else new
+        rows.append(f"| {entry.label} | {version} | {tag} | {old} | {shown_new} |")
+    return rows
+
+
+def _ensure_newlines(lines: list[str]) -> list[str]:
+    return [
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    ]
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)

@@ -1,0 +1,155 @@
+"""Guard rails on canary steps, declared in meshgen.yaml and shared by commands and validate.
+
+```yaml
+guardrails:
+  maxStep:              # the most points any version's weight may move in one change
+    production: 20
+  order: [staging, production]   # a version gains traffic in production only once
+                                 # it has 100 % in staging
+  baseBranch: main      # what a change is measured against (default: main)
+```
+
+A change is measured from "before" to "after": for the commands, the files on disk
+before and after the edit; for `meshgen validate`, the files at the merge base with the
+base branch and the working tree. `--force` overrides a guard rail and records it as a
+`Meshgen-Override:` trailer in the commit message, which validate then honours.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from meshgen.errors import UserError
+
+MAX_STEP_RULE = "MG701"
+ORDER_RULE = "MG702"
+OVERRIDE_TRAILER = "Meshgen-Override"
+DEFAULT_BASE_BRANCH = "main"
+_OVERRIDE_LINE = re.compile(rf"^{OVERRIDE_TRAILER}:\s*(.+)$", re.MULTILINE | re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    max_step: Mapping[str, int] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+    base_branch: str = DEFAULT_BASE_BRANCH
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.max_step) or len(self.order) > 1
+
+    def previous(self, environment: str) -> str | None:
+        """The environment a version must be fully promoted in before this one."""
+        if environment not in self.order:
+            return None
+        index = self.order.index(environment)
+        return self.order[index - 1] if index > 0 else None
+
+
+def from_manifest(data: Any) -> Guardrails:
+    """Guard rails from a parsed meshgen.yaml; malformed parts are left to its schema check."""
+    section = data.get("guardrails") if isinstance(data, Mapping) else None
+    if not isinstance(section, Mapping):
+        return Guardrails()
+    raw_steps = section.get("maxStep")
+    max_step = {
+        str(env): int(step)
+        for env, step in (raw_steps.items() if isinstance(raw_steps, Mapping) else ())
+        if isinstance(step, int) and not isinstance(step, bool)
+    }
+    raw_order = section.get("order")
+    order = tuple(str(env) for env in raw_order) if isinstance(raw_order, list) else ()
+    base = section.get("baseBranch")
+    return Guardrails(max_step, order, str(base) if base else DEFAULT_BASE_BRANCH)
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule_id: str
+    environment: str
+    version: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} {self.message}"
+
+
+class GuardrailError(UserError):
+    """A change breaks a guard rail of meshgen.yaml; `--force` overrides it."""
+
+    # A guard rail is a finding about the requested change, as in `meshgen validate`.
+    exit_code = 1
+
+    def __init__(self, location: str, violations: Sequence[Violation]) -> None:
+        self.violations = tuple(violations)
+        listed = "; ".join(str(v) for v in violations)
+        super().__init__(
+            f"{location}: {listed} (guard rails in meshgen.yaml; pass --force to override, "
+            "which records the override in the commit message)"
+        )
+
+
+def check_change(
+    rails: Guardrails,
+    environment: str,
+    before: Mapping[str, int],
+    after: Mapping[str, int],
+    previous_before: Mapping[str, int] | None,
+) -> list[Violation]:
+    """Guard rail violations of moving `environment` from `before` to `after` weights.
+
+    `previous_before` holds the weights of the previous environment in `order` before the
+    change (None when there is none or its file is missing).
+    """
+    violations: list[Violation] = []
+    limit = rails.max_step.get(environment)
+    versions = list(dict.fromkeys([*before, *after]))
+    if limit is not None:
+        for version in versions:
+            moved = abs(after.get(version, 0) - before.get(version, 0))
+            if moved > limit:
+                violations.append(
+                    Violation(
+                        MAX_STEP_RULE,
+                        environment,
+                        version,
+                        f"{environment}: {version} moves {moved} points "
+                        f"({before.get(version, 0)}% -> {after.get(version, 0)}%), more than "
+                        f"the maximum step of {limit} for {environment}",
+                    )
+                )
+    previous = rails.previous(environment)
+    if previous is not None:
+        for version in versions:
+            if after.get(version, 0) <= before.get(version, 0):
+                continue
+            held = (previous_before or {}).get(version, 0)
+            if held != 100:
+                violations.append(
+                    Violation(
+                        ORDER_RULE,
+                        environment,
+                        version,
+                        f"{environment}: {version} gains traffic "
+                        f"({before.get(version, 0)}% -> {after.get(version, 0)}%) but has "
+                        f"{held}% in {previous}; promote it to 100% in {previous} first",
+                    )
+                )
+    return violations
+
+
+def override_trailer(violations: Sequence[Violation]) -> str:
+    rule_ids = ", ".join(sorted({v.rule_id for v in violations}))
+    return f"{OVERRIDE_TRAILER}: {rule_ids}"
+
+
+def overridden_rules(messages: Sequence[str]) -> set[str]:
+    """Rule IDs named by `Meshgen-Override:` trailers in these commit messages."""
+    found: set[str] = set()
+    for message in messages:
+        for match in _OVERRIDE_LINE.finditer(message):
+            found.update(part.strip().upper() for part in match.group(1).split(",") if part.strip())
+    return found

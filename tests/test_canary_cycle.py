@@ -1,0 +1,126 @@
+"""The whole canary workflow in a real git repository, one branch and merge per step."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Golden, Invoke
+
+STAGING = "environments/staging/first-app.yaml"
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=60
+    )
+    return done.stdout
+
+
+def traffic_of(repo: Path, ref: str = "HEAD") -> str:
+    return git(repo, "show", f"{ref}:{STAGING}").split("\ntraffic:\n")[1]
+
+
+@pytest.mark.slow
+def test_canary_cycle_branch_by_branch(tmp_path: Path, invoke: Invoke, golden: Golden) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    r = ["--repo", str(repo)]
+    steps: list[tuple[list[str], str, str]] = [
+        (["weights", "set", "staging", "v1=90", "v2=10"], "canary/v2-10",
+         "staging: v1 100% -> 90%, v2 0% -> 10%"),
+        (["shift", "staging", "--to", "v2", "--step", "40"], "canary/v2-50",
+         "staging: v1 90% -> 50%, v2 10% -> 50%"),
+        (["promote", "staging", "v2"], "canary/v2-100",
+         "staging: v1 50% -> 0%, v2 50% -> 100%"),
+        (["versions", "retire", "staging", "v1"], "retire/v1",
+         "staging: v1 retired (was 0%)"),
+        (["versions", "add", "staging", "v3", "--image-tag", "2.0"], "release/v3",
+         "staging: v3 added at 0% (image tag 2.0)"),
+        (["weights", "set", "staging", "v2=75", "v3=25"], "canary/v3-25",
+         "staging: v2 100% -> 75%, v3 0% -> 25%"),
+    ]  # fmt: skip
+    for args, branch, reported in steps:
+        main_before = git(repo, "rev-parse", "main")
+        invoke([*args, *r, "--branch", branch])
+        assert git(repo, "symbolic-ref", "--short", "HEAD").strip() == branch
+        assert git(repo, "rev-parse", "main") == main_before, "main moved before the merge"
+        assert git(repo, "diff", "--name-only", "main", branch).split() == [STAGING]
+        invoke(["validate", str(repo)])
+        diff = invoke(["diff", str(repo), "--base", "main", "--head", branch]).stdout
+        traffic = diff.split("Rendered manifests:")[0]
+        assert f"  {reported}\n" in traffic, diff
+        assert "  production: no change\n" in traffic
+        if branch == "canary/v2-10":
+            markdown = invoke(
+                ["diff", str(repo), "--base", "main", "--head", branch, "--format", "markdown"]
+            ).stdout
+            golden("traffic/canary-step.md", markdown)
+        git(repo, "switch", "-q", "main")
+        git(repo, "merge", "-q", "--ff-only", branch)
+        invoke(["validate", str(repo)])
+    assert traffic_of(repo, "main") == "  v2: 75\n  v3: 25\n"
+    assert git(repo, "status", "--porcelain") == ""
+    # Six steps, one commit each, each touching only the staging file.
+    log = git(repo, "log", "--format=%s", "--name-only", "main~6..main").split()
+    assert [entry for entry in log if "/" in entry and entry.endswith(".yaml")] == [STAGING] * 6
+
+
+def test_diff_never_touches_the_working_tree(tmp_path: Path, invoke: Invoke) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    invoke(["weights", "set", "staging", "v1=80", "v2=20", "--repo", str(repo), "--branch", "c"])
+    (repo / "README.md").write_text("uncommitted\n")
+    status = git(repo, "status", "--porcelain", "-uall")
+    refs = git(repo, "for-each-ref")
+    worktrees = git(repo, "worktree", "list")
+    result = invoke(["diff", str(repo), "--base", "main"])
+    assert "staging: v1 100% -> 80%, v2 0% -> 20%" in result.stdout
+    assert git(repo, "status", "--porcelain", "-uall") == status
+    assert git(repo, "for-each-ref") == refs
+    assert git(repo, "worktree", "list") == worktrees
+
+
+def test_diff_defaults_to_main_and_filters_environments(tmp_path: Path, invoke: Invoke) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    invoke(["promote", "production", "v2", "--repo", str(repo), "--branch", "p"])
+    text = invoke(["diff", str(repo)]).stdout
+    assert text.startswith("meshgen diff main...HEAD ")
+    assert "  production: v1 100% -> 0%, v2 0% -> 100%\n" in text
+    only = invoke(["diff", str(repo), "--env", "staging"]).stdout
+    assert "production" not in only
+    assert only.endswith("Rendered manifests:\n  no change\n")
+    result = invoke(["diff", str(repo), "--env", "qa"], expect=2)
+    assert "unknown environment 'qa'" in result.stderr
+
+
+def test_diff_refuses_unknown_refs_and_plain_folders(tmp_path: Path, invoke: Invoke) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    result = invoke(["diff", str(repo), "--base", "nope"], expect=2)
+    assert "'nope' names no commit" in result.stderr
+    plain = tmp_path / "plain"
+    invoke(["new", str(plain), "--no-input", "--no-git"])
+    result = invoke(["diff", str(plain)], expect=2)
+    assert "is not inside a git repository" in result.stderr
+
+
+def test_diff_reports_image_changes_and_render_failures(tmp_path: Path, invoke: Invoke) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    git(repo, "switch", "-q", "-c", "edit")
+    path = repo / STAGING
+    path.write_text(path.read_text().replace('tag: "1.0"', 'tag: "1.1"', 1))
+    production = repo / "environments/production/first-app.yaml"
+    production.write_text("versions: [unclosed\n")
+    git(repo, "commit", "-qam", "edit")
+    text = invoke(["diff", str(repo), "--base", "main"]).stdout
+    assert "  staging: v1 image tag 1.0 -> 1.1\n" in text
+    assert "  production: head: environments/production/first-app.yaml:" in text
+    rendered = text.split("Rendered manifests:\n")[1]
+    assert '+          image: "docker.io/istio/examples-helloworld-v1:1.1"\n' in rendered
+    # The environment that failed to render is reported, not shown as deleted objects.
+    assert "production/" not in rendered

@@ -1,0 +1,170 @@
+"""Guard rails from meshgen.yaml: enforced by the commands and by `meshgen validate`."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Invoke
+
+STAGING = "environments/staging/first-app.yaml"
+PRODUCTION = "environments/production/first-app.yaml"
+RAILS = """guardrails:
+  maxStep:
+    staging: 50
+    production: 20
+  order: [staging, production]
+"""
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=60
+    )
+    return done.stdout
+
+
+def repo_state(repo: Path) -> tuple[str, ...]:
+    return (
+        git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+        git(repo, "symbolic-ref", "-q", "HEAD"),
+        git(repo, "status", "--porcelain=v1", "-uall"),
+        (repo / STAGING).read_text(),
+        (repo / PRODUCTION).read_text(),
+    )
+
+
+@pytest.fixture
+def guarded(tmp_path: Path, invoke: Invoke) -> Path:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    manifest = repo / "meshgen.yaml"
+    manifest.write_text(manifest.read_text() + RAILS)
+    git(repo, "commit", "-qam", "Add guard rails")
+    return repo
+
+
+def _line(repo: Path, relpath: str, text: str) -> int:
+    return (repo / relpath).read_text().splitlines().index(text) + 1
+
+
+def test_a_step_within_the_rails_validates(guarded: Path, invoke: Invoke) -> None:
+    invoke(["weights", "set", "staging", "v1=50", "v2=50", "--repo", str(guarded), "--branch", "a"])
+    result = invoke(["validate", str(guarded)])
+    assert "MG70" not in result.stdout
+
+
+def test_a_step_too_large_is_refused_and_changes_nothing(guarded: Path, invoke: Invoke) -> None:
+    before = repo_state(guarded)
+    result = invoke(
+        ["weights", "set", "staging", "v1=40", "v2=60", "--repo", str(guarded), "--branch", "a"],
+        expect=1,
+    )
+    line = _line(guarded, STAGING, "  v1: 100")
+    assert result.stderr.startswith(f"meshgen: error: {guarded / STAGING}:{line}: MG701 ")
+    assert "v1 moves 60 points (100% -> 40%), more than the maximum step of 50" in result.stderr
+    assert "pass --force to override" in result.stderr
+    assert repo_state(guarded) == before
+
+
+def test_force_records_the_override_and_validate_honours_it(guarded: Path, invoke: Invoke) -> None:
+    result = invoke(
+        ["promote", "staging", "v2", "--repo", str(guarded), "--branch", "fast", "--force"]
+    )
+    assert "guard rail overridden with --force: MG701" in result.stderr
+    message = git(guarded, "log", "-1", "--format=%B")
+    assert "Guard rails overridden with --force:\n- MG701 staging: v1 moves 100 points" in message
+    assert message.rstrip().endswith("Meshgen-Override: MG701")
+    report = invoke(["validate", str(guarded)]).stdout
+    line = _line(guarded, STAGING, "  v1: 0")
+    assert f"{STAGING}:{line}:1: MG701 warning: staging: v1 moves 100 points" in report
+    assert "overridden by a Meshgen-Override commit trailer" in report
+
+
+def test_validate_finds_a_large_step_made_by_hand(guarded: Path, invoke: Invoke) -> None:
+    path = guarded / STAGING
+    path.write_text(path.read_text().replace("v1: 100", "v1: 0").replace("v2: 0", "v2: 100"))
+    report = invoke(["validate", str(guarded)], expect=1).stdout
+    line = _line(guarded, STAGING, "  v1: 0")
+    assert f"{STAGING}:{line}:1: MG701 error: staging: v1 moves 100 points" in report
+    assert "(compared with main at " in report
+    # Committed on a branch, the step is still measured against main.
+    git(guarded, "switch", "-q", "-c", "by-hand")
+    git(guarded, "commit", "-qam", "all at once")
+    assert "MG701 error" in invoke(["validate", str(guarded)], expect=1).stdout
+
+
+def test_production_moves_only_versions_at_100_in_staging(guarded: Path, invoke: Invoke) -> None:
+    r = ["--repo", str(guarded)]
+    before = repo_state(guarded)
+    result = invoke(["weights", "set", "production", "v1=90", "v2=10", *r, "--commit"], expect=1)
+    assert "MG702 production: v2 gains traffic (0% -> 10%) but has 0% in staging" in result.stderr
+    assert repo_state(guarded) == before
+    for step in ("v1=50 v2=50", "v1=0 v2=100"):
+        invoke(["weights", "set", "staging", *step.split(), *r, "--commit"])
+    invoke(["weights", "set", "production", "v1=90", "v2=10", *r, "--branch", "prod-10"])
+    assert "MG70" not in invoke(["validate", str(guarded)]).stdout
+
+
+def test_validate_finds_production_moving_ahead_of_staging(guarded: Path, invoke: Invoke) -> None:
+    path = guarded / PRODUCTION
+    path.write_text(path.read_text().replace("v1: 100", "v1: 90").replace("v2: 0", "v2: 10"))
+    report = invoke(["validate", str(guarded)], expect=1).stdout
+    line = _line(guarded, PRODUCTION, "  v2: 10")
+    assert (
+        f"{PRODUCTION}:{line}:1: MG702 error: production: v2 gains traffic (0% -> 10%) "
+        "but has 0% in staging; promote it to 100% in staging first"
+    ) in report
+
+
+def test_rollback_in_staging_is_never_blocked_by_order(guarded: Path, invoke: Invoke) -> None:
+    r = ["--repo", str(guarded), "--commit"]
+    invoke(["weights", "set", "staging", "v1=60", "v2=40", *r])
+    invoke(["weights", "set", "staging", "v1=100", "v2=0", *r])
+
+
+def test_base_ref_from_the_environment(
+    guarded: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke(["weights", "set", "staging", "v1=50", "v2=50", "--repo", str(guarded), "--commit"])
+    invoke(["weights", "set", "staging", "v1=0", "v2=100", "--repo", str(guarded), "--commit"])
+    assert "MG70" not in invoke(["validate", str(guarded)]).stdout
+    monkeypatch.setenv("MESHGEN_BASE_REF", "main~2")
+    assert "MG701 error: staging: v1 moves 100 points" in (
+        invoke(["validate", str(guarded)], expect=1).stdout
+    )
+
+
+def test_rails_without_git_are_reported_as_not_checked(tmp_path: Path, invoke: Invoke) -> None:
+    repo = tmp_path / "plain"
+    invoke(["new", str(repo), "--no-input", "--no-git"])
+    (repo / "meshgen.yaml").write_text((repo / "meshgen.yaml").read_text() + RAILS)
+    report = invoke(["validate", str(repo)]).stdout
+    assert "meshgen.yaml:1:1: MG700 info: guard rails not checked:" in report
+    assert "is not inside a git repository" in report
+
+
+def test_rails_naming_unknown_environments_warn(guarded: Path, invoke: Invoke) -> None:
+    manifest = guarded / "meshgen.yaml"
+    manifest.write_text(manifest.read_text().replace("[staging, production]", "[staging, prod]"))
+    report = invoke(["validate", str(guarded)]).stdout
+    line = _line(guarded, "meshgen.yaml", "  order: [staging, prod]")
+    assert (
+        f"meshgen.yaml:{line}:1: MG703 warning: guardrails.order names 'prod', which is not "
+        "under `environments:`"
+    ) in report
+
+
+def test_rails_are_schema_checked(guarded: Path, invoke: Invoke) -> None:
+    manifest = guarded / "meshgen.yaml"
+    manifest.write_text(manifest.read_text().replace("production: 20", "production: 0"))
+    report = invoke(["validate", str(guarded)], expect=1).stdout
+    assert "MG002 error: guardrails.maxStep.production: 0 is less than 1" in report
+
+
+def test_rules_are_listed(invoke: Invoke) -> None:
+    listed = invoke(["rules"]).stdout
+    for rule_id in ("MG700", "MG701", "MG702", "MG703"):
+        assert rule_id in listed

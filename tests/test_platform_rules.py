@@ -1,0 +1,252 @@
+"""MG5xx: `meshgen validate` cross-checks the platform and the GitOps wiring."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import Invoke
+
+RepoCopy = Callable[[str], Path]
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def line_of(path: Path, needle: str) -> int:
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line and not line.lstrip().startswith("#"):
+            return number
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def findings(invoke: Invoke, repo: Path, rule: str, *, expect: int = 1) -> list[str]:
+    result = invoke(["validate", str(repo), "--select", "MG5"], expect=expect)
+    return [line for line in result.stdout.splitlines() if f" {rule} " in line]
+
+
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_generated_repos_pass_every_platform_rule(
+    repo_copy: RepoCopy, invoke: Invoke, engine: str
+) -> None:
+    result = invoke(["validate", str(repo_copy(engine)), "--select", "MG5"])
+    assert result.stdout.splitlines()[-1].startswith("0 errors, 0 warnings, 0 notes")
+
+
+# -- MG501 ingress-gateway-mismatch ----------------------------------------------------
+
+
+def test_mg501_ingress_service_not_the_gateway_service(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    istiod = repo / "platform" / "istio" / "istiod.values.yaml"
+    replace(istiod, "ingressService: istio-gateway", "ingressService: istio-ingressgateway")
+    lines = findings(invoke, repo, "MG501")
+    line = line_of(istiod, "ingressService:")
+    expected = (
+        f"platform/istio/istiod.values.yaml:{line}:1: MG501 error: meshConfig.ingressService "
+        "is 'istio-ingressgateway', but the gateway release of Application "
+        "staging-istio-gateway (gitops/argocd/apps/platform-staging.yaml) creates the "
+        "Service 'istio-gateway'"
+    )
+    assert expected in lines
+    assert len(lines) == 2, "one finding per environment's gateway release"
+
+
+def test_mg501_gateway_released_under_another_name(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    apps = repo / "gitops" / "argocd" / "apps" / "platform-production.yaml"
+    replace(apps, "releaseName: istio-gateway", "releaseName: ingress")
+    # The release name makes the Service name; gateway.values.yaml pins the pod label.
+    (finding,) = findings(invoke, repo, "MG501")
+    assert "Application production-istio-gateway" in finding
+    assert finding.endswith("creates the Service 'ingress'")
+    # Without the pinned label, the release name makes the `istio` pod label too.
+    replace(repo / "platform/istio/gateway.values.yaml", "labels:\n  istio: gateway\n", "")
+    lines = findings(invoke, repo, "MG501")
+    assert any("carry `istio: ingress`" in line for line in lines), lines
+
+
+def test_mg501_flux_default_release_name_breaks_the_match(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("flux")
+    releases = repo / "gitops" / "flux" / "platform" / "releases.yaml"
+    # Without releaseName, helm-controller names it `<targetNamespace>-<name>`.
+    replace(releases, "  releaseName: istio-gateway\n", "")
+    lines = findings(invoke, repo, "MG501")
+    assert any("creates the Service 'istio-ingress-istio-gateway'" in line for line in lines)
+
+
+def test_mg501_istiod_looks_in_the_wrong_namespace(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("flux")
+    istiod = repo / "platform" / "istio" / "istiod.values.yaml"
+    replace(istiod, "  K8S_INGRESS_NS: istio-ingress\n", "  K8S_INGRESS_NS: istio-system\n")
+    (finding,) = findings(invoke, repo, "MG501")
+    assert finding.startswith(f"platform/istio/istiod.values.yaml:{line_of(istiod, 'K8S_')}:1:")
+    assert "namespace 'istio-system'" in finding
+    assert "installs the gateway in 'istio-ingress'" in finding
+
+
+# -- MG502 acme-solver-class-not-served ------------------------------------------------
+
+
+def test_mg502_solver_class_without_an_istio_ingress_class(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    issuers = repo / "platform" / "cert-manager" / "cluster-issuers.yaml"
+    text = issuers.read_text()
+    issuers.write_text(text.replace("ingressClassName: istio", "ingressClassName: nginx", 1))
+    (finding,) = findings(invoke, repo, "MG502")
+    line = line_of(issuers, "ingressClassName: nginx")
+    assert finding == (
+        f"platform/cert-manager/cluster-issuers.yaml:{line}:1: MG502 error: ClusterIssuer "
+        "letsencrypt-staging: HTTP-01 challenges would go unanswered: no IngressClass "
+        "'nginx' is defined under platform/"
+    )
+
+
+def test_mg502_ingress_class_of_another_controller(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("flux")
+    replace(
+        repo / "platform" / "cert-manager" / "ingress-class.yaml",
+        "controller: istio.io/ingress-controller",
+        "controller: k8s.io/ingress-nginx",
+    )
+    lines = findings(invoke, repo, "MG502")
+    assert len(lines) == 2
+    assert all("has controller 'k8s.io/ingress-nginx'" in line for line in lines)
+
+
+def test_mg502_ingress_controller_off(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    replace(
+        repo / "platform" / "istio" / "istiod.values.yaml",
+        "ingressControllerMode: STRICT",
+        "ingressControllerMode: OFF",
+    )
+    lines = findings(invoke, repo, "MG502")
+    assert len(lines) == 2
+    assert all("ingressControllerMode is OFF" in line for line in lines)
+
+
+def test_mg502_class_annotation_must_be_the_mesh_ingress_class(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    issuers = repo / "platform" / "cert-manager" / "cluster-issuers.yaml"
+    replace(issuers, "ingressClassName: istio", "class: istio")
+    invoke(["validate", str(repo), "--select", "MG502"])
+    replace(issuers, "class: istio", "class: traefik")
+    lines = findings(invoke, repo, "MG502")
+    assert all("class 'traefik' is not meshConfig.ingressClass 'istio'" in x for x in lines)
+
+
+# -- MG503 environment-not-deployed ----------------------------------------------------
+
+
+def test_mg503_environment_missing_from_the_applicationset(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    replace(
+        repo / "gitops" / "argocd" / "apps" / "first-app.yaml",
+        "          - environment: production\n"
+        "            namespace: production\n"
+        "            cluster: acme-mesh-production\n",
+        "",
+    )
+    (finding,) = findings(invoke, repo, "MG503")
+    line = line_of(repo / "meshgen.yaml", "- name: production")
+    assert finding == (
+        f"meshgen.yaml:{line}:1: MG503 error: environment 'production': no Argo CD "
+        "Application deploys charts/first-app with environments/production/first-app.yaml "
+        "to namespace 'production' (cluster 'acme-mesh-production')"
+    )
+
+
+def test_mg503_application_to_the_wrong_cluster(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    replace(
+        repo / "gitops" / "argocd" / "apps" / "first-app.yaml",
+        "cluster: acme-mesh-staging",
+        "cluster: acme-mesh-production",
+    )
+    (finding,) = findings(invoke, repo, "MG503")
+    assert "environment 'staging'" in finding
+
+
+def test_mg503_flux_cluster_without_the_app(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("flux")
+    (repo / "gitops" / "flux" / "apps" / "staging" / "first-app.yaml").unlink()
+    (finding,) = findings(invoke, repo, "MG503")
+    assert "environment 'staging': no Flux HelmRelease deploys charts/first-app" in finding
+    assert "(gitops/flux/clusters/staging/)" in finding
+
+
+def test_mg503_environment_added_to_the_manifest_only(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("flux")
+    manifest = repo / "meshgen.yaml"
+    manifest.write_text(
+        manifest.read_text() + "  - name: qa\n    namespace: qa\n    cluster: acme-mesh-qa\n"
+    )
+    shutil.copytree(repo / "environments" / "staging", repo / "environments" / "qa")
+    (finding,) = findings(invoke, repo, "MG503")
+    assert finding.startswith(f"meshgen.yaml:{line_of(manifest, '- name: qa')}:1:")
+
+
+# -- MG504 gitops-path-missing ---------------------------------------------------------
+
+
+def test_mg504_argocd_values_file_missing(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    apps = repo / "gitops" / "argocd" / "apps" / "platform-staging.yaml"
+    replace(apps, "$values/platform/istio/istiod.values.yaml", "$values/platform/istiod.yaml")
+    (finding,) = findings(invoke, repo, "MG504")
+    line = line_of(apps, "$values/platform/istiod.yaml")
+    assert finding == (
+        f"gitops/argocd/apps/platform-staging.yaml:{line}:1: MG504 error: Application "
+        "staging-istiod: file platform/istiod.yaml does not exist"
+    )
+
+
+def test_mg504_applicationset_overlay_missing(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("argocd")
+    shutil.rmtree(repo / "environments" / "production")
+    lines = findings(invoke, repo, "MG504")
+    assert any(
+        "ApplicationSet first-app: file environments/production/first-app.yaml does not exist"
+        in line
+        for line in lines
+    ), lines
+
+
+def test_mg504_flux_kustomization_path_missing(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("flux")
+    steps = repo / "gitops" / "flux" / "clusters" / "production" / "platform.yaml"
+    replace(steps, "path: ./platform/cert-manager", "path: ./platform/certmanager")
+    (finding,) = findings(invoke, repo, "MG504")
+    assert finding == (
+        f"gitops/flux/clusters/production/platform.yaml:{line_of(steps, 'certmanager')}:1: "
+        "MG504 error: Kustomization issuers: folder platform/certmanager does not exist"
+    )
+
+
+def test_mg504_kustomization_file_refers_to_a_missing_file(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("flux")
+    (repo / "platform" / "istio" / "gateway.values.yaml").unlink()
+    lines = findings(invoke, repo, "MG504")
+    kustomization = repo / "gitops" / "flux" / "platform" / "kustomization.yaml"
+    line = line_of(kustomization, "gateway.values.yaml")
+    assert lines == [
+        f"gitops/flux/platform/kustomization.yaml:{line}:1: MG504 error: kustomization "
+        "refers to ../../../platform/istio/gateway.values.yaml, which does not exist"
+    ]

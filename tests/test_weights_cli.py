@@ -1,0 +1,350 @@
+"""`meshgen weights show|set` and the other canary-step commands: edits, commits, refusals.
+
+Every refusal asserts that neither the environment file nor the repository changed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Invoke
+
+STAGING = Path("environments/staging/first-app.yaml")
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=60
+    )
+    return done.stdout
+
+
+def repo_state(repo: Path) -> dict[str, str]:
+    """Everything a refused command must leave alone: refs, HEAD, index, working tree."""
+    head = subprocess.run(
+        ["git", "-C", str(repo), "symbolic-ref", "-q", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout or git(repo, "rev-parse", "HEAD")
+    return {
+        "refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+        "head": head,
+        "status": git(repo, "status", "--porcelain=v1", "-uall"),
+        "index": git(repo, "diff", "--cached", "--name-status"),
+        "staging": (repo / STAGING).read_text(),
+        "production": (repo / "environments/production/first-app.yaml").read_text(),
+    }
+
+
+@pytest.fixture
+def acme(tmp_path: Path, invoke: Invoke) -> Path:
+    """A repository made by `meshgen new`, with its first commit on main."""
+    invoke(["new", str(tmp_path / "acme"), "--no-input"])
+    return tmp_path / "acme"
+
+
+def test_show_lists_every_environment_and_version(acme: Path, invoke: Invoke) -> None:
+    result = invoke(["weights", "show", str(acme)])
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ENVIRONMENT", "VERSION", "WEIGHT", "IMAGE"]
+    assert lines[1].split() == [
+        "staging",
+        "v1",
+        "100%",
+        "docker.io/istio/examples-helloworld-v1:1.0",
+    ]
+    assert [line.split()[:3] for line in lines[2:]] == [
+        ["staging", "v2", "0%"],
+        ["production", "v1", "100%"],
+        ["production", "v2", "0%"],
+    ]
+
+
+def test_show_json_is_a_versioned_document(acme: Path, invoke: Invoke) -> None:
+    document = json.loads(invoke(["weights", "show", str(acme), "--format", "json"]).stdout)
+    assert document["schemaVersion"] == 1
+    staging = document["environments"][0]
+    assert staging["environment"] == "staging"
+    assert staging["file"] == STAGING.as_posix()
+    assert [(v["name"], v["weight"], v["image"]["tag"]) for v in staging["versions"]] == [
+        ("v1", 100, "1.0"),
+        ("v2", 0, "1.0"),
+    ]
+
+
+def test_show_exits_1_when_weights_are_broken(acme: Path, invoke: Invoke) -> None:
+    path = acme / STAGING
+    path.write_text(path.read_text().replace("v2: 0", "v2: 10"))
+    result = invoke(["weights", "show", str(acme)], expect=1)
+    assert ["staging", "v2", "10%"] in [line.split()[:3] for line in result.stdout.splitlines()]
+    assert f"{STAGING.as_posix()}: weights sum to 110, not 100" in result.stderr
+
+
+def test_set_without_commit_edits_two_lines_and_leaves_git_alone(
+    acme: Path, invoke: Invoke
+) -> None:
+    before = repo_state(acme)
+    result = invoke(["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme)])
+    assert "v1 100% -> 90%, v2 0% -> 10%" in result.stdout
+    assert (acme / STAGING).read_text() == before["staging"].replace(
+        "  v1: 100\n  v2: 0\n", "  v1: 90\n  v2: 10\n"
+    )
+    after = repo_state(acme)
+    assert after["refs"] == before["refs"] and after["head"] == before["head"]
+    assert after["status"] == f" M {STAGING.as_posix()}\n"
+    invoke(["validate", str(acme)])
+
+
+def test_set_on_a_branch_commits_only_the_environment_file(acme: Path, invoke: Invoke) -> None:
+    main_before = git(acme, "rev-parse", "main")
+    result = invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme),
+         "--branch", "canary/staging-v2-10"]
+    )  # fmt: skip
+    assert "you are now on it" in result.stdout
+    assert git(acme, "symbolic-ref", "--short", "HEAD").strip() == "canary/staging-v2-10"
+    assert git(acme, "rev-parse", "main") == main_before
+    assert git(acme, "rev-parse", "HEAD~1") == main_before
+    assert git(acme, "show", "--name-only", "--format=", "HEAD").split() == [STAGING.as_posix()]
+    assert git(acme, "diff", "--numstat", "HEAD~1", "HEAD").split() == [
+        "2",
+        "2",
+        STAGING.as_posix(),
+    ]
+    message = git(acme, "log", "-1", "--format=%B")
+    assert message.startswith("staging: first-app traffic v1 100% -> 90%, v2 0% -> 10%\n")
+    assert "meshgen weights set staging v1=90 v2=10" in message
+    assert git(acme, "status", "--porcelain") == ""
+
+
+def test_message_replaces_the_subject(acme: Path, invoke: Invoke) -> None:
+    invoke(
+        ["weights", "set", "staging", "v1=50", "v2=50", "--repo", str(acme), "--commit",
+         "-m", "staging: half and half"]
+    )  # fmt: skip
+    assert git(acme, "log", "-1", "--format=%s").strip() == "staging: half and half"
+    assert git(acme, "symbolic-ref", "--short", "HEAD").strip() == "main"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["v1=90", "v2=20"], "weights sum to 110, not 100"),
+        (["v1=100", "v2=-10"], "weight of v2 must be a whole number 0..100, got '-10'"),
+        (["v1=90.5", "v2=9.5"], "weight of v1 must be a whole number 0..100, got '90.5'"),
+        (["v1=ninety"], "weight of v1 must be a whole number"),
+        (["v1=90", "v9=10"], "staging has no version v9 (versions: v1, v2)"),
+        (["v1"], "'v1' is not VERSION=WEIGHT"),
+        (["v1=50", "v1=50"], "v1 is given twice"),
+        (["v1=101"], "weight of v1 must be 0..100, got 101"),
+    ],
+)
+def test_set_refuses_bad_weights_and_changes_nothing(
+    acme: Path, invoke: Invoke, args: list[str], message: str
+) -> None:
+    before = repo_state(acme)
+    result = invoke(
+        ["weights", "set", "staging", *args, "--repo", str(acme), "--branch", "canary/x"],
+        expect=2,
+    )
+    assert result.stderr.startswith("meshgen: error: "), result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert repo_state(acme) == before
+
+
+def test_sum_refusal_names_the_file_and_line(acme: Path, invoke: Invoke) -> None:
+    result = invoke(["weights", "set", "staging", "v2=10", "--repo", str(acme)], expect=2)
+    line = (acme / STAGING).read_text().splitlines().index("traffic:") + 1
+    assert f"{acme / STAGING}:{line}: refused, nothing changed: weights sum to 110" in result.stderr
+
+
+def test_unknown_environment_is_refused(acme: Path, invoke: Invoke) -> None:
+    before = repo_state(acme)
+    result = invoke(["weights", "set", "qa", "v1=100", "--repo", str(acme)], expect=2)
+    assert "unknown environment 'qa'; meshgen.yaml declares: staging, production" in result.stderr
+    assert repo_state(acme) == before
+
+
+def test_dirty_tree_is_refused_when_committing(acme: Path, invoke: Invoke) -> None:
+    readme = acme / "README.md"
+    readme.write_text(readme.read_text() + "local note\n")
+    before = repo_state(acme)
+    result = invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "c/1"],
+        expect=2,
+    )
+    assert "the working tree has uncommitted changes" in result.stderr
+    assert "--allow-dirty" in result.stderr
+    assert repo_state(acme) == before
+
+
+def test_allow_dirty_still_commits_only_the_environment_file(acme: Path, invoke: Invoke) -> None:
+    readme = acme / "README.md"
+    readme.write_text(readme.read_text() + "local note\n")
+    git(acme, "add", "README.md")
+    (acme / "scratch.txt").write_text("untracked\n")
+    invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "c/1",
+         "--allow-dirty"]
+    )  # fmt: skip
+    assert git(acme, "show", "--name-only", "--format=", "HEAD").split() == [STAGING.as_posix()]
+    assert git(acme, "status", "--porcelain", "-uall").splitlines() == [
+        "M  README.md",
+        "?? scratch.txt",
+    ]
+
+
+def test_uncommitted_edits_of_the_environment_file_are_never_committed(
+    acme: Path, invoke: Invoke
+) -> None:
+    path = acme / STAGING
+    path.write_text(path.read_text().replace("replicas: 1", "replicas: 3", 1))
+    before = repo_state(acme)
+    result = invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--commit",
+         "--allow-dirty"],
+        expect=2,
+    )  # fmt: skip
+    assert f"{STAGING.as_posix()} has uncommitted changes" in result.stderr
+    assert repo_state(acme) == before
+
+
+def test_existing_branch_is_refused(acme: Path, invoke: Invoke) -> None:
+    git(acme, "branch", "canary/taken")
+    before = repo_state(acme)
+    result = invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme),
+         "--branch", "canary/taken"],
+        expect=2,
+    )  # fmt: skip
+    assert "branch 'canary/taken' already exists" in result.stderr
+    assert repo_state(acme) == before
+
+
+def test_invalid_branch_name_is_refused(acme: Path, invoke: Invoke) -> None:
+    before = repo_state(acme)
+    result = invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "a..b"],
+        expect=2,
+    )
+    assert "'a..b' is not a valid git branch name" in result.stderr
+    assert repo_state(acme) == before
+
+
+def test_detached_head_needs_a_branch(acme: Path, invoke: Invoke) -> None:
+    git(acme, "checkout", "-q", "--detach")
+    before = repo_state(acme)
+    result = invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--commit"], expect=2
+    )
+    assert "HEAD is detached" in result.stderr and "--branch NAME" in result.stderr
+    assert repo_state(acme) == before
+    invoke(["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "c/d"])
+    assert git(acme, "symbolic-ref", "--short", "HEAD").strip() == "c/d"
+
+
+def test_repository_without_commits_is_refused(tmp_path: Path, invoke: Invoke) -> None:
+    repo = tmp_path / "fresh"
+    invoke(["new", str(repo), "--no-input", "--no-git"])
+    git(repo, "init", "-q", "-b", "main")
+    original = (repo / STAGING).read_text()
+    result = invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(repo), "--branch", "c/1"],
+        expect=2,
+    )
+    assert "has no commits yet" in result.stderr
+    assert (repo / STAGING).read_text() == original
+    assert git(repo, "branch", "--list") == ""
+
+
+def test_not_a_git_repository_is_refused_only_when_committing(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    repo = tmp_path / "plain"
+    invoke(["new", str(repo), "--no-input", "--no-git"])
+    original = (repo / STAGING).read_text()
+    result = invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(repo), "--commit"], expect=2
+    )
+    assert "is not inside a git repository" in result.stderr
+    assert (repo / STAGING).read_text() == original
+    invoke(["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(repo)])
+    assert "  v2: 10\n" in (repo / STAGING).read_text()
+
+
+def test_a_failing_commit_hook_leaves_everything_as_it_was(acme: Path, invoke: Invoke) -> None:
+    hook = acme / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'hook says no' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    before = repo_state(acme)
+    result = invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "c/1"],
+        expect=2,
+    )
+    assert "git commit failed" in result.stderr and "hook says no" in result.stderr
+    assert repo_state(acme) == before
+
+
+def test_nothing_to_commit_is_refused(acme: Path, invoke: Invoke) -> None:
+    before = repo_state(acme)
+    result = invoke(
+        ["weights", "set", "staging", "v1=100", "--repo", str(acme), "--branch", "c/1"], expect=2
+    )
+    assert "nothing to commit" in result.stderr
+    assert repo_state(acme) == before
+
+
+def test_shift_and_promote(acme: Path, invoke: Invoke) -> None:
+    invoke(["shift", "staging", "--to", "v2", "--step", "25", "--repo", str(acme)])
+    assert "  v1: 75\n  v2: 25\n" in (acme / STAGING).read_text()
+    invoke(["promote", "staging", "v2", "--repo", str(acme)])
+    assert "  v1: 0\n  v2: 100\n" in (acme / STAGING).read_text()
+    result = invoke(
+        ["shift", "staging", "--to", "v2", "--step", "5", "--repo", str(acme)], expect=2
+    )
+    assert "v2 already has 100% in staging; nothing to shift" in result.stderr
+
+
+def test_versions_add_and_retire(acme: Path, invoke: Invoke) -> None:
+    result = invoke(["versions", "retire", "staging", "v1", "--repo", str(acme)], expect=2)
+    assert "v1 still takes 100% of staging's traffic; move it to 0 first" in result.stderr
+    invoke(["versions", "add", "staging", "v3", "--image-tag", "1.3.0", "--repo", str(acme)])
+    text = (acme / STAGING).read_text()
+    assert "  v3:\n    image:\n      repository: docker.io/istio/examples-helloworld-v2\n" in text
+    assert '      tag: "1.3.0"\n    replicas: 1\n' in text
+    assert "  v2: 0\n  v3: 0\n" in text
+    result = invoke(
+        ["versions", "add", "staging", "v3", "--image-tag", "1.3.1", "--repo", str(acme)], expect=2
+    )
+    assert "version v3 already exists" in result.stderr
+    invoke(["versions", "retire", "staging", "v2", "--repo", str(acme)])
+    traffic = (acme / STAGING).read_text().split("\ntraffic:\n")[1]
+    assert traffic == "  v1: 100\n  v3: 0\n"
+    assert "  v2:\n" not in (acme / STAGING).read_text()
+    invoke(["validate", str(acme)])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["weights"],
+        ["weights", "show"],
+        ["weights", "set"],
+        ["shift"],
+        ["promote"],
+        ["versions"],
+        ["versions", "add"],
+        ["versions", "retire"],
+        ["diff"],
+    ],
+)
+def test_every_command_help_has_an_example(invoke: Invoke, command: list[str]) -> None:
+    text = invoke([*command, "--help"]).stdout
+    assert "Example" in text
+    assert f"meshgen {' '.join(command)}" in text
