@@ -62,6 +62,14 @@ class MeshgenGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except OSError as exc:
+            # The file system said no (disk full, permissions, ...): the user's problem to
+            # fix, not a bug, and the command left nothing half-written.
+            if _show_traceback(ctx):
+                traceback.print_exc()
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"meshgen: error: {exc.strerror or exc}{where}", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             click.echo("meshgen: interrupted; nothing was left half-written", err=True)
             ctx.exit(130)

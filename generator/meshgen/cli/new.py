@@ -69,13 +69,21 @@ def new(
       meshgen new acme-mesh --config-file answers.yaml --no-input
     """
     from meshgen.scaffold import answers_from_mapping, generate
-    from meshgen.scaffold.answers import Answers, read_config_file
+    from meshgen.scaffold.answers import DNS_LABEL, Answers, read_config_file
+    from meshgen.scaffold.create import check_destination
 
+    check_destination(dest.absolute())
     values: dict[str, Any] = read_config_file(config_file) if config_file else {}
     given = {key: value for key, value in options.items() if value not in (None, ())}
     values.update(given)
-    if "name" not in values and dest.name:
-        values["name"] = dest.resolve().name
+    if "name" not in values:
+        derived = dest.absolute().name
+        if not DNS_LABEL.match(derived):
+            raise click.UsageError(
+                f"cannot use DEST's folder name {derived!r} as the repository name "
+                "(lowercase letters, digits, '-'); pass --name"
+            )
+        values["name"] = derived
     if not no_input:
         values = _prompt_missing(values, Answers())
     answers = answers_from_mapping(values)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from meshgen import vcs, yamlio
+from meshgen.credentials import credential_in_text
 from meshgen.errors import ConfigError, GitError
 from meshgen.repo import Repo, load_repo
 from meshgen.traffic import guardrails
@@ -23,6 +24,22 @@ from meshgen.traffic.weights import TOTAL, weight_problems
 
 ENV_BASE_REF = "MESHGEN_BASE_REF"
 _ASSIGNMENT = re.compile(r"^([^=\s]+)=(.*)$")
+# The grammar of docker/distribution references: what a registry accepts.
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_IMAGE_REPOSITORY = re.compile(
+    r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\.[a-z0-9-]+)*(?::[0-9]+)?"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
+)
+
+
+def _refuse_credential(option: str, value: str) -> None:
+    """An environment file is read by everyone with access to the repo: no secrets in it."""
+    what = credential_in_text(value)
+    if what is not None:
+        raise ConfigError(
+            f"{option}: the value looks like {what}; meshgen does not write credentials "
+            "into environment files (keep them in a secret store)"
+        )
 
 
 @dataclass(frozen=True)
@@ -248,12 +265,22 @@ def plan_add(
     replicas: int | None = None,
 ) -> Edit:
     env = EnvFile.read(target.path)
-    if not tag.strip() or any(c in tag for c in "\r\n"):
-        raise ConfigError("--image-tag must be a non-empty single-line tag such as 1.2.0")
+    _refuse_credential("--image-tag", tag)
+    if not _IMAGE_TAG.match(tag):
+        raise ConfigError(
+            f"--image-tag: {tag!r} is not an image tag (letters, digits, '_', '.', '-'; "
+            "at most 128, not starting with '.' or '-'), e.g. 1.2.0"
+        )
     model = env.version(env.version_names[-1]) if env.version_names else None
     chosen_repository = repository or (model.repository if model else "")
     if not chosen_repository:
         raise ConfigError("give the image with --image-repository, for example ghcr.io/acme/app")
+    _refuse_credential("--image-repository", chosen_repository)
+    if not _IMAGE_REPOSITORY.match(chosen_repository):
+        raise ConfigError(
+            f"--image-repository: {chosen_repository!r} is not an image repository, "
+            "e.g. ghcr.io/acme/app"
+        )
     chosen_replicas = replicas if replicas is not None else (model.replicas if model else None)
     new_text = env.with_version(version, chosen_repository, tag, chosen_replicas)
     after_traffic = {**env.raw_traffic, version: 0}

@@ -1,0 +1,228 @@
+"""The restricted Pod Security Standard rules (MG6xx) and the credential check (MG620)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Invoke
+
+COMPLIANT: dict[str, Any] = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "worker", "namespace": "staging"},
+    "spec": {
+        "selector": {"matchLabels": {"app": "worker"}},
+        "template": {
+            "metadata": {"labels": {"app": "worker"}},
+            "spec": {
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+                "volumes": [{"name": "tmp", "emptyDir": {}}],
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "example/worker:1",
+                        "ports": [{"containerPort": 8080}],
+                        "securityContext": {
+                            "allowPrivilegeEscalation": False,
+                            "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]},
+                        },
+                    }
+                ],
+            },
+        },
+    },
+}
+
+
+def _pod(manifest: dict[str, Any]) -> dict[str, Any]:
+    pod: dict[str, Any] = manifest["spec"]["template"]["spec"]
+    return pod
+
+
+def _container(manifest: dict[str, Any]) -> dict[str, Any]:
+    container: dict[str, Any] = _pod(manifest)["containers"][0]
+    return container
+
+
+Mutation = Callable[[dict[str, Any]], None]
+
+VIOLATIONS: list[tuple[str, str, Mutation]] = [
+    ("MG601", "hostNetwork: true", lambda m: _pod(m).update(hostNetwork=True)),
+    ("MG601", "hostPID: true", lambda m: _pod(m).update(hostPID=True)),
+    (
+        "MG602",
+        "privileged: true",
+        lambda m: _container(m)["securityContext"].update(privileged=True),
+    ),
+    (
+        "MG603",
+        "drop must include ALL",
+        lambda m: _container(m)["securityContext"]["capabilities"].update(drop=[]),
+    ),
+    (
+        "MG603",
+        "SYS_ADMIN may not be added",
+        lambda m: _container(m)["securityContext"]["capabilities"].update(add=["SYS_ADMIN"]),
+    ),
+    (
+        "MG604",
+        "type hostPath is not allowed",
+        lambda m: _pod(m).update(volumes=[{"name": "h", "hostPath": {"path": "/"}}]),
+    ),
+    (
+        "MG605",
+        "hostPort 80",
+        lambda m: _container(m).update(ports=[{"containerPort": 80, "hostPort": 80}]),
+    ),
+    (
+        "MG606",
+        "allowPrivilegeEscalation: false",
+        lambda m: _container(m)["securityContext"].pop("allowPrivilegeEscalation"),
+    ),
+    ("MG607", "set runAsNonRoot: true", lambda m: _pod(m)["securityContext"].pop("runAsNonRoot")),
+    ("MG607", "runAsUser: 0", lambda m: _container(m)["securityContext"].update(runAsUser=0)),
+    (
+        "MG608",
+        "seccompProfile.type is unset",
+        lambda m: _pod(m)["securityContext"].pop("seccompProfile"),
+    ),
+    (
+        "MG608",
+        "seccompProfile.type is Unconfined",
+        lambda m: _container(m)["securityContext"].update(seccompProfile={"type": "Unconfined"}),
+    ),
+    (
+        "MG609",
+        "appArmorProfile Unconfined",
+        lambda m: _pod(m)["securityContext"].update(appArmorProfile={"type": "Unconfined"}),
+    ),
+    (
+        "MG610",
+        "seLinuxOptions.user/role",
+        lambda m: _pod(m)["securityContext"].update(seLinuxOptions={"user": "root"}),
+    ),
+    (
+        "MG611",
+        "procMount Unmasked",
+        lambda m: _container(m)["securityContext"].update(procMount="Unmasked"),
+    ),
+    (
+        "MG612",
+        "sysctl kernel.msgmax",
+        lambda m: _pod(m)["securityContext"].update(
+            sysctls=[{"name": "kernel.msgmax", "value": "1"}]
+        ),
+    ),
+]
+
+
+def _write_workload(repo: Path, manifest: dict[str, Any]) -> Path:
+    path = repo / "platform" / "extra" / "workload.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest))  # JSON is YAML
+    return path
+
+
+def _findings(invoke: Invoke, repo: Path, select: str) -> list[dict[str, Any]]:
+    result = invoke(["validate", str(repo), "--select", select, "--format", "json"], expect=None)
+    findings: list[dict[str, Any]] = json.loads(result.stdout)["findings"]
+    return [f for f in findings if f["path"] == "platform/extra/workload.yaml"]
+
+
+def test_a_compliant_workload_passes_every_pss_rule(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    _write_workload(repo, COMPLIANT)
+    assert _findings(invoke, repo, "MG6") == []
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "words", "mutate"), VIOLATIONS, ids=[f"{r}-{w}" for r, w, _ in VIOLATIONS]
+)
+def test_each_violation_is_reported_by_its_rule(
+    repo_copy: Callable[[str], Path], invoke: Invoke, rule_id: str, words: str, mutate: Mutation
+) -> None:
+    repo = repo_copy("argocd")
+    manifest = copy.deepcopy(COMPLIANT)
+    mutate(manifest)
+    _write_workload(repo, manifest)
+    findings = _findings(invoke, repo, "MG6")
+    assert [f["rule"] for f in findings] == [rule_id], findings
+    assert words in findings[0]["message"]
+    assert findings[0]["line"] == 1
+
+
+def test_cronjob_pod_templates_are_checked(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    cronjob = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly"},
+        "spec": {
+            "schedule": "0 3 * * *",
+            "jobTemplate": {"spec": {"template": copy.deepcopy(COMPLIANT["spec"]["template"])}},
+        },
+    }
+    cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["hostIPC"] = True
+    _write_workload(repo, cronjob)
+    assert [f["rule"] for f in _findings(invoke, repo, "MG6")] == ["MG601"]
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("AKIAIOSFODNN7EXAMPLE", "AWS access key"),
+        ("ghp_" + "a1B2" * 9, "GitHub token"),
+        ("https://deploy:s3cr3t@git.example.com/acme.git", "credentials in a URL"),
+    ],
+)
+def test_credentials_in_an_environment_file_are_findings(
+    repo_copy: Callable[[str], Path], invoke: Invoke, value: str, what: str
+) -> None:
+    repo = repo_copy("argocd")
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    text = overlay.read_text()
+    overlay.write_text(text.replace('tag: "1.0"', f'tag: "{value}"', 1))
+    result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
+    line = next(n for n, ln in enumerate(overlay.read_text().splitlines(), 1) if value in ln)
+    expected = "MG620 error: versions.v1.image.tag: looks like"
+    assert f"environments/staging/first-app.yaml:{line}:1: {expected}" in result.stdout
+    assert what in result.stdout
+
+
+def test_secret_named_keys_with_values_are_findings_but_references_are_not(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    issuer = repo / "platform" / "cert-manager" / "cluster-issuers.yaml"
+    assert "privateKeySecretRef" in issuer.read_text()
+    invoke(["validate", str(repo), "--select", "MG620"])
+    (repo / "platform" / "extra").mkdir()
+    (repo / "platform" / "extra" / "db.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\n"
+        "data:\n  password: hunter2hunter2\n"
+    )
+    result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
+    assert (
+        "platform/extra/db.yaml:1:1: MG620 error: ConfigMap/db: data.password: looks like a value"
+        in result.stdout
+    )
+
+
+def test_the_generated_repos_hold_no_credentials(
+    pristine_repos: dict[str, Path], invoke: Invoke
+) -> None:
+    for repo in pristine_repos.values():
+        invoke(["validate", str(repo), "--select", "MG620"])
