@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
+import git
 import pytest
 
+from conftest import Invoke
+from meshgen import vcs
 from meshgen.errors import ToolError
 from meshgen.tools import run
 
@@ -35,3 +39,37 @@ def test_a_missing_program_is_a_clear_error() -> None:
 def test_arguments_are_passed_verbatim_not_interpreted() -> None:
     result = run(["printf", "%s", "$(echo injected); rm -rf /"])
     assert result.stdout == "$(echo injected); rm -rf /"
+
+
+def test_a_hanging_git_hook_is_stopped_and_nothing_changes(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\nsleep 30\n")
+    hook.chmod(0o755)
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    before = overlay.read_bytes()
+    monkeypatch.setattr(vcs, "GIT_TIMEOUT_SECONDS", 1)
+
+    started = time.monotonic()
+    result = invoke(
+        [
+            "weights",
+            "set",
+            "staging",
+            "v1=90",
+            "v2=10",
+            "--branch",
+            "canary/x",
+            "--repo",
+            str(repo),
+        ],
+        expect=2,
+    )
+    assert time.monotonic() - started < 25, "the hook was not stopped"
+    assert "git commit failed" in result.stderr
+    assert overlay.read_bytes() == before
+    assert git.Repo(repo).active_branch.name == "main"
+    assert "canary/x" not in [head.name for head in git.Repo(repo).heads]

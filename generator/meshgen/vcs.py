@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,33 @@ def _git() -> object:
     return git
 
 
-def _identity_env(repo_dir: Path) -> dict[str, str]:
-    """Author/committer variables for the fallback identity, when git has none."""
+@cache
+def _repo_class() -> Any:
+    """git.Repo whose every git command is killed after GIT_TIMEOUT_SECONDS.
+
+    GitPython runs commands without a time limit; a hook or credential prompt that
+    never returns would hang meshgen, so each call gets a deadline unless it streams.
+    """
     import git
 
+    class TimedGit(git.Git):
+        def execute(self, command: Any, *args: Any, **kwargs: Any) -> Any:
+            streaming = kwargs.get("as_process") or kwargs.get("output_stream") is not None
+            if not streaming:
+                kwargs.setdefault("kill_after_timeout", GIT_TIMEOUT_SECONDS)
+            return super().execute(command, *args, **kwargs)
+
+    class TimedRepo(git.Repo):
+        GitCommandWrapperType = TimedGit
+
+    return TimedRepo
+
+
+def _identity_env(repo_dir: Path) -> dict[str, str]:
+    """Author/committer variables for the fallback identity, when git has none."""
+
     env: dict[str, str] = {}
-    reader = git.Repo(repo_dir).config_reader()
+    reader = _repo_class()(repo_dir).config_reader()
     name = os.environ.get("GIT_AUTHOR_NAME") or reader.get_value("user", "name", "")
     email = os.environ.get("GIT_AUTHOR_EMAIL") or reader.get_value("user", "email", "")
     if not name:
@@ -51,7 +73,7 @@ def init_and_commit(repo_dir: Path, message: str) -> str:
     import git
 
     try:
-        repo = git.Repo.init(repo_dir, initial_branch=DEFAULT_BRANCH)
+        repo = _repo_class().init(repo_dir, initial_branch=DEFAULT_BRANCH)
         repo.git.add("--all")
         with repo.git.custom_environment(**_identity_env(repo_dir)):
             repo.git.commit("--no-verify", "--quiet", "-m", message)
@@ -66,15 +88,13 @@ def init_and_commit(repo_dir: Path, message: str) -> str:
 
 
 def is_clean(repo_dir: Path) -> bool:
-    import git
 
-    return not git.Repo(repo_dir).is_dirty(untracked_files=True)
+    return not _repo_class()(repo_dir).is_dirty(untracked_files=True)
 
 
 def tracked_files(repo_dir: Path) -> Sequence[str]:
-    import git
 
-    return str(git.Repo(repo_dir).git.ls_files()).splitlines()
+    return str(_repo_class()(repo_dir).git.ls_files()).splitlines()
 
 
 # -- the canary workflow: branch, commit one file, read other refs ----------------------
@@ -125,10 +145,9 @@ def _errors(where: Path) -> Iterator[None]:
 
 
 def _open(path: Path) -> Any:
-    import git
 
     with _errors(path):
-        return git.Repo(path, search_parent_directories=True)
+        return _repo_class()(path, search_parent_directories=True)
 
 
 def _has_commits(repo: Any) -> bool:
@@ -215,6 +234,7 @@ def commit_file(
     """
     repo = _open(plan.top)
     created = False
+    locks_before = _lock_files(repo)
     try:
         with _errors(plan.top):
             if plan.branch is not None:
@@ -228,6 +248,10 @@ def commit_file(
             return CommitResult(str(repo.head.commit.hexsha), _current_branch(repo))
     except BaseException:
         restore()
+        # A git process killed at its deadline cannot remove its own lock files; only
+        # the ones that appeared during this commit are ours to clear.
+        for lock in _lock_files(repo) - locks_before:
+            lock.unlink(missing_ok=True)
         with _errors(plan.top):
             repo.git.reset("-q", plan.start_commit, "--", plan.relpath)
             if created:
@@ -237,11 +261,15 @@ def commit_file(
         raise
 
 
+def _lock_files(repo: Any) -> set[Path]:
+    return set(Path(str(repo.git_dir)).glob("*.lock"))
+
+
 def is_repository(path: Path) -> bool:
     import git
 
     try:
-        git.Repo(path, search_parent_directories=True)
+        _repo_class()(path, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return False
     return True
