@@ -26,6 +26,7 @@ _COMMANDS = {
     "validate": "meshgen.cli.validate:validate",
     "rules": "meshgen.cli.validate:rules",
     "doctor": "meshgen.cli.doctor:doctor",
+    "schemas": "meshgen.cli.schemas:schemas",
 }
 
 

@@ -2,9 +2,14 @@
 
 IDs are grouped by area and never reused:
 MG0xx meshgen.yaml, MG1xx environment files and weights, MG2xx Helm,
-MG3xx Kubernetes and CRD schemas.
+MG3xx Kubernetes and CRD schemas, MG4xx mesh analyzers, MG5xx platform,
+MG6xx security, MG7xx canary guardrails, MG9xx kubectl dry-run.
+
+One import per line, so that adding a rule module is a one-line change.
 """
 
-from meshgen.validate.rules import files, helm, kube
-
-__all__ = ["files", "helm", "kube"]
+import meshgen.validate.rules.files
+import meshgen.validate.rules.helm
+import meshgen.validate.rules.kube
+import meshgen.validate.rules.kubectl
+import meshgen.validate.rules.mesh  # noqa: F401
