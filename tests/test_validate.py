@@ -167,3 +167,75 @@ def test_broken_static_file_is_reported(repo_copy: Callable[[str], Path], invoke
     result = invoke(["validate", str(repo)], expect=1)
     assert "platform/istio/gateway.values.yaml:" in result.stdout
     assert "MG003 error: invalid YAML" in result.stdout
+
+
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_mesh_analyzers_find_nothing_in_generated_repos(
+    repo_copy: Callable[[str], Path], invoke: Invoke, engine: str
+) -> None:
+    result = invoke(["validate", str(repo_copy(engine)), "--select", "MG4", "--strict"])
+    assert result.stdout.startswith("0 errors, 0 warnings, 0 notes")
+
+
+def test_analyzers_read_the_gateway_chart_values(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    _replace(
+        repo / "platform" / "istio" / "gateway.values.yaml", "  istio: gateway", "  istio: edge"
+    )
+    result = invoke(["validate", str(repo), "--select", "MG4"], expect=1)
+    assert (
+        "charts/first-app/templates/gateway.yaml:2:1: MG405 error: [staging] "
+        "Gateway/istio-ingress/first-app-gateway: selector istio=gateway matches no gateway "
+        "workload (installed gateways: istio=edge)" in result.stdout
+    )
+    assert (
+        "platform/cert-manager/cluster-issuers.yaml:4:1: MG412 error: ClusterIssuer/"
+        "letsencrypt-staging: HTTP-01 challenges go to the gateway labelled istio=gateway"
+        in result.stdout
+    )
+
+
+def test_plain_manifests_from_stdin(invoke: Invoke) -> None:
+    manifests = (Path(__file__).parent / "rules" / "MG401" / "fail" / "manifests.yaml").read_text()
+    result = invoke(["validate", "--files", "-", "--select", "MG4"], input=manifests, expect=1)
+    assert result.stdout.splitlines() == [
+        "<stdin>:73:1: MG401 error: VirtualService/shop/web: routes to subset 'v2' of "
+        "web.shop.svc.cluster.local, which its DestinationRule does not define (subsets: v1)",
+        "1 error, 0 warnings, 0 notes in - (6 objects)",
+    ]
+
+
+def test_plain_manifest_folder_and_unreadable_file(invoke: Invoke, tmp_path: Path) -> None:
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    (folder / "ok.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    (folder / "broken.yml").write_text("kind: [oops\n")
+    result = invoke(["validate", "--files", str(folder)], expect=1)
+    assert "broken.yml:2:1: MG003 error: invalid YAML" in result.stdout
+    assert "(1 object)" in result.stdout
+
+
+def test_progress_only_on_a_terminal(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
+    import io
+
+    from meshgen.cli.validate import Progress
+    from meshgen.helm import select_backend
+    from meshgen.validate.engine import validate_repo
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    repo = repo_copy("argocd")
+    terminal = Terminal()
+    progress = Progress(terminal)
+    validate_repo(repo, select_backend(None), progress=progress)
+    progress.clear()
+    shown = terminal.getvalue()
+    assert "meshgen: rendering staging (1/2)" in shown
+    assert "meshgen: rendering production (2/2)" in shown
+    assert shown.endswith("\r")
+    assert not Progress(io.StringIO()).enabled
+    assert invoke(["validate", str(repo)]).stderr == ""

@@ -325,7 +325,13 @@ class ValidationContext:
         if not rendered:
             return [World("", static, values)]
         return [
-            World(env, [*objects, *static], values, default_namespace=namespaces.get(env, env))
+            World(
+                env,
+                [*objects, *static],
+                values,
+                default_namespace=namespaces.get(env, env),
+                shared=frozenset(id(obj) for obj in static),
+            )
             for env, objects in rendered.items()
         ]
 

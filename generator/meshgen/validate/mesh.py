@@ -95,14 +95,18 @@ class World:
     objects: Sequence[Manifest]
     values_documents: Sequence[tuple[Path, Any]] = ()
     default_namespace: str = "default"
+    shared: frozenset[int] = frozenset()
+    """ids of the objects every environment shares (static files): reported unlabelled."""
     _by_kind: dict[str, list[Manifest]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for manifest in self.objects:
             self._by_kind.setdefault(manifest.kind, []).append(manifest)
 
-    def label(self) -> str:
-        return f"[{self.environment}] " if self.environment else ""
+    def label(self, manifest: Manifest | None = None) -> str:
+        if not self.environment or (manifest is not None and id(manifest) in self.shared):
+            return ""
+        return f"[{self.environment}] "
 
     def kind(self, kind: str) -> list[Manifest]:
         return self._by_kind.get(kind, [])

@@ -27,7 +27,8 @@ from meshgen.validate.model import Problem, Severity, rule
 
 def _at(ctx: ValidationContext, world: World, manifest: Manifest, message: str) -> Problem:
     return Problem(
-        f"{world.label()}{manifest.ref}: {message}", ctx.location(manifest.source, manifest.line)
+        f"{world.label(manifest)}{manifest.ref}: {message}",
+        ctx.location(manifest.source, manifest.line),
     )
 
 
