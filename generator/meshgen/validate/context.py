@@ -211,13 +211,24 @@ class ValidationContext:
 
     @cached_property
     def lint_results(self) -> list[tuple[OverlayRef, list[LintMessage]]]:
+        """`helm lint` once per chart, with the first environment that renders.
+
+        Every environment's render is checked on its own (MG201, and strictly against
+        the schemas by MG301/MG304), so linting each environment again would repeat the
+        chart-level messages once per environment and cost a lint per environment.
+        """
         if self.repo is None or self.backend is None:
             return []
+        failed = {id(ref) for ref, _ in self.render_failures}
         results = []
+        linted: set[str] = set()
         for ref in self.overlays:
             chart = self.repo.chart_path(ref.app)
-            if not self.overlay_is_sound(ref) or not chart.is_dir():
+            if not self.overlay_is_sound(ref) or not chart.is_dir() or id(ref) in failed:
                 continue
+            if ref.app.chart in linted:
+                continue
+            linted.add(ref.app.chart)
             messages = self.backend.lint(
                 chart,
                 to_plain(ref.file.data),
