@@ -31,6 +31,7 @@ _COMMANDS = {
     "promote": "meshgen.cli.canary:promote",
     "versions": "meshgen.cli.canary:versions",
     "diff": "meshgen.cli.diff:diff",
+    "schemas": "meshgen.cli.schemas:schemas",
 }
 
 

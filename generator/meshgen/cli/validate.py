@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
+
+if TYPE_CHECKING:
+    from meshgen.validate.engine import Report
+
+FORMATS = ("text", "json", "sarif")
 
 
 @click.command()
@@ -19,75 +26,248 @@ from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
     help="Validate only this environment; repeatable.",
 )
 @click.option(
+    "--files",
+    "files",
+    multiple=True,
+    metavar="PATH",
+    help="Analyze these manifests (files, folders, or - for stdin) instead of a repository; "
+    "repeatable.",
+)
+@click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="Report format.",
+    help="Report format (sarif: for GitHub code scanning).",
 )
 @click.option(
     "--select",
     multiple=True,
     metavar="RULE",
-    help="Run only these rules (ID, ID prefix such as MG1, or name); repeatable.",
+    help="Run only these rules (ID, ID prefix such as MG4, or name); repeatable.",
 )
 @click.option("--ignore", multiple=True, metavar="RULE", help="Skip these rules; repeatable.")
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
+@click.option(
+    "--schema-location",
+    "schema_locations",
+    multiple=True,
+    metavar="LOC",
+    help="CRD schemas: a folder or a URL template in kubeconform's layout "
+    "({{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json); repeatable, tried in "
+    "order; `default` is the repository's schemas/crds-strict (the default).",
+)
+@click.option(
+    "--schema-cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Where downloaded schemas are kept (default: $MESHGEN_CACHE_DIR/schemas or "
+    "~/.cache/meshgen/schemas).",
+)
+@click.option(
+    "--kubernetes-version",
+    metavar="X.Y",
+    help="Kubernetes version of the schemas (default: meshgen.yaml's cluster version; "
+    "with --files, the newest bundled).",
+)
+@click.option(
+    "--kubectl",
+    "use_kubectl",
+    is_flag=True,
+    help="Also run `kubectl apply --dry-run` for each environment against --context.",
+)
+@click.option(
+    "--dry-run",
+    "dry_run_mode",
+    type=click.Choice(["server", "client"]),
+    default="server",
+    show_default=True,
+    help="kubectl dry-run mode.",
+)
+@click.option("--context", "kube_context", metavar="CTX", help="kubeconfig context (--kubectl).")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="kubeconfig file for --kubectl (default: kubectl's own).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=30,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on kubectl after this long per environment.",
+)
 @helm_binary_option
 def validate(
     repo: Path,
     environments: tuple[str, ...],
+    files: tuple[str, ...],
     output_format: str,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     strict: bool,
+    schema_locations: tuple[str, ...],
+    schema_cache: Path | None,
+    kubernetes_version: str | None,
+    use_kubectl: bool,
+    dry_run_mode: str,
+    kube_context: str | None,
+    kubeconfig: Path | None,
+    timeout: float,
     helm_binary: str | None,
 ) -> None:
-    """Prove a generated repository right, offline.
+    """Prove a generated repository (or plain manifests) right, offline.
 
-    Checks meshgen.yaml and every environment file against their schemas and the weight
-    rules, renders and lints every environment with Helm, and validates each rendered
-    object against the strict Kubernetes schemas of the cluster's version. Each finding
-    names the file and line, a rule ID (see `meshgen rules`) and what to do.
+    \b
+    Layers, each with stable rule IDs (see `meshgen rules`):
+      MG0xx/MG1xx  meshgen.yaml and environment files: schemas, weights, names
+      MG2xx        Helm: lint and render every environment
+      MG3xx        Kubernetes schemas (strict) and CRD schemas (--schema-location)
+      MG4xx        mesh analyzers, like `istioctl analyze` (codes such as IST0101 named)
+      MG9xx        `kubectl apply --dry-run` against --context, with --kubectl
 
-    Exit code 1 when an error is found (or a warning, with --strict).
+    With --files, the schema and mesh layers run on manifests meshgen did not write.
+    A custom resource kind with no schema is reported as skipped (MG303), never passed.
+
+    Exit code 1 when an error is found (or a warning, with --strict); 2 when validation
+    could not run (bad option, unreachable cluster).
 
     \b
     Examples:
       meshgen validate
-      meshgen validate ../acme-mesh --env staging --format json
-      meshgen validate --ignore MG202 --strict
+      meshgen validate ../acme-mesh --env staging --format sarif > meshgen.sarif
+      meshgen validate --files rendered.yaml --select MG4
+      helm template app ./chart | meshgen validate --files -
+      meshgen validate --kubectl --context staging-admin --dry-run server
     """
     from meshgen.helm import select_backend
+    from meshgen.kubectl import DryRunOptions
     from meshgen.repo import find_root
-    from meshgen.report import render_json, render_text
-    from meshgen.validate.engine import select_rules, validate_repo
+    from meshgen.validate.engine import select_rules, validate_files, validate_repo
 
-    root = find_root(repo)
-    report = validate_repo(
-        root,
-        select_backend(helm_binary),
-        environments=environments,
-        rules=select_rules(select, ignore),
+    if use_kubectl and not kube_context:
+        raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
+    if files and environments:
+        raise click.UsageError("--env applies to a repository, not to --files")
+    dry_run = (
+        DryRunOptions(
+            context=str(kube_context),
+            mode="client" if dry_run_mode == "client" else "server",
+            timeout=timeout,
+            kubeconfig=str(kubeconfig) if kubeconfig else None,
+        )
+        if use_kubectl
+        else None
     )
-    click.echo(render_json(report) if output_format == "json" else render_text(report), nl=False)
+    rules = select_rules(select, ignore)
+    locations = list(schema_locations) or None
+    if files:
+        report = validate_files(
+            files,
+            cwd=Path.cwd(),
+            rules=rules,
+            schema_locations=locations,
+            schema_cache=schema_cache,
+            kubernetes_version=kubernetes_version,
+            dry_run=dry_run,
+        )
+    else:
+        progress = Progress(sys.stderr)
+        try:
+            report = validate_repo(
+                find_root(repo),
+                select_backend(helm_binary),
+                environments=environments,
+                rules=rules,
+                schema_locations=locations,
+                schema_cache=schema_cache,
+                kubernetes_version=kubernetes_version,
+                dry_run=dry_run,
+                progress=progress if progress.enabled else None,
+            )
+        finally:
+            progress.clear()
+    click.echo(_render(report, output_format), nl=False)
     if report.failed(strict=strict):
         click.get_current_context().exit(1)
 
 
+def _render(report: Report, output_format: str) -> str:
+    from meshgen.report import render_json, render_sarif, render_text
+
+    if output_format == "json":
+        return render_json(report)
+    if output_format == "sarif":
+        return render_sarif(report)
+    return render_text(report)
+
+
+class Progress:
+    """`rendering staging (3/40)` on one self-erasing line, only when stderr is a terminal.
+
+    Reports go to stdout; keeping progress on stderr and off when it is not a TTY keeps
+    CI logs and redirected reports clean.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+        self._width = 0
+
+    def __call__(self, environment: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        line = f"meshgen: rendering {environment} ({done}/{total})"
+        self.stream.write("\r" + line.ljust(self._width))
+        self.stream.flush()
+        self._width = max(self._width, len(line))
+
+    def clear(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+            self._width = 0
+
+
 @click.command()
-def rules() -> None:
-    """List every validation rule: ID, name, severity, and how to fix what it finds.
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+def rules(output_format: str) -> None:
+    """List every validation rule: ID, name, severity, istioctl code, and how to fix it.
 
     \b
     Example:
       meshgen rules
+      meshgen rules --format json
     """
+    import json
+
     from meshgen.validate.model import all_rules
 
+    if output_format == "json":
+        payload = [
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "severity": rule.severity.value,
+                "istioCode": rule.istio_code,
+                "summary": rule.summary,
+                "fix": rule.fix,
+            }
+            for rule in all_rules()
+        ]
+        click.echo(json.dumps(payload, indent=2))
+        return
     for rule in all_rules():
-        click.echo(f"{rule.id}  {rule.name}  [{rule.severity.value}]")
+        code = f"  (istioctl {rule.istio_code})" if rule.istio_code else ""
+        click.echo(f"{rule.id}  {rule.name}  [{rule.severity.value}]{code}")
         click.echo(f"    {rule.summary}")
         if rule.fix:
             click.echo(f"    Fix: {rule.fix}")

@@ -1,14 +1,24 @@
-"""Machine-readable findings. The shape is versioned: bump JSON_FORMAT_VERSION on change.
+"""Machine-readable findings, in a versioned shape.
+
+Adding a key keeps the version; removing or changing the meaning of one bumps
+JSON_FORMAT_VERSION. Version 1:
 
 {
   "version": 1,
+  "tool": {"name": "meshgen", "version": "0.1.0"},
   "root": "/path/to/repo",
+  "files": [],                          # the inputs of `--files`; empty for a repository
   "environments": ["staging", ...],
-  "objectsChecked": 24,
+  "objectsChecked": 24,                 # rendered plus static (or given) objects
   "summary": {"error": 0, "warning": 0, "info": 0},
   "findings": [
     {"rule": "MG110", "name": "weights-invalid", "severity": "error",
-     "message": "...", "path": "environments/staging/first-app.yaml", "line": 3, "column": 1}
+     "message": "...", "path": "environments/staging/first-app.yaml", "line": 3, "column": 1,
+     "istioCode": null}                 # the matching `istioctl analyze` code, if any
+  ],
+  "rules": [                            # every rule that ran
+    {"id": "MG110", "name": "weights-invalid", "severity": "error", "istioCode": null,
+     "summary": "...", "fix": "..."}
   ]
 }
 """
@@ -17,6 +27,7 @@ from __future__ import annotations
 
 import json
 
+from meshgen import __version__
 from meshgen.validate.engine import Report
 from meshgen.validate.model import Severity
 
@@ -26,7 +37,9 @@ JSON_FORMAT_VERSION = 1
 def render_json(report: Report) -> str:
     payload = {
         "version": JSON_FORMAT_VERSION,
+        "tool": {"name": "meshgen", "version": __version__},
         "root": str(report.root),
+        "files": list(report.files),
         "environments": list(report.environments),
         "objectsChecked": report.objects_checked,
         "summary": {severity.value: report.count(severity) for severity in Severity},
@@ -39,8 +52,20 @@ def render_json(report: Report) -> str:
                 "path": finding.location.path,
                 "line": finding.location.line,
                 "column": finding.location.column,
+                "istioCode": finding.rule.istio_code,
             }
             for finding in report.findings
+        ],
+        "rules": [
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "severity": rule.severity.value,
+                "istioCode": rule.istio_code,
+                "summary": rule.summary,
+                "fix": rule.fix,
+            }
+            for rule in report.rules_run
         ],
     }
     return json.dumps(payload, indent=2) + "\n"

@@ -14,12 +14,14 @@ def render_text(report: Report) -> str:
     errors = report.count(Severity.ERROR)
     warnings = report.count(Severity.WARNING)
     infos = report.count(Severity.INFO)
-    environments = ", ".join(report.environments) or "none"
-    lines.append(
-        f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}, {_plural(infos, 'note')} "
-        f"in {report.root} ({_plural(report.objects_checked, 'rendered object')}; "
-        f"environments: {environments})"
-    )
+    counts = f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}, {_plural(infos, 'note')}"
+    objects = _plural(report.objects_checked, "object")
+    if report.files:
+        inputs = ", ".join(report.files)
+        lines.append(f"{counts} in {inputs} ({objects})")
+    else:
+        environments = ", ".join(report.environments) or "none"
+        lines.append(f"{counts} in {report.root} ({objects}; environments: {environments})")
     return "\n".join(lines) + "\n"
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError, TemplateError, ToolError
@@ -14,8 +15,20 @@ from meshgen.helm.base import HelmBackend, LintMessage
 from meshgen.render import Manifest, Rendering, render_app, to_plain
 from meshgen.repo import MANIFEST_NAME, App, Environment, Repo, repo_from_manifest
 from meshgen.validate import yamale_check
-from meshgen.validate.kube_schemas import KubeSchemas
+from meshgen.validate.crd_schemas import CrdSchemas, repo_schema_location
+from meshgen.validate.kube_schemas import KubeSchemas, available_versions
+from meshgen.validate.mesh import World
 from meshgen.validate.model import Location
+
+if TYPE_CHECKING:
+    from meshgen.kubectl import DryRunOptions, DryRunResult
+
+# How `--files -` names standard input in findings.
+STDIN_NAME = "<stdin>"
+_MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+# Called as rendering proceeds: (environment, done, total).
+ProgressCallback = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -34,11 +47,16 @@ STATIC_DIRS = ("cluster", "platform", "gitops")
 
 @dataclass(frozen=True)
 class StaticFile:
-    """A YAML file under cluster/, platform/ or gitops/: its objects, or why not."""
+    """A YAML file under cluster/, platform/ or gitops/: its objects, or why not.
+
+    `documents` holds the file's other documents (Helm values files have no kind), which
+    the mesh analyzers read for what the platform charts install.
+    """
 
     path: Path
     objects: tuple[Manifest, ...]
     error: ConfigError | None = None
+    documents: tuple[Any, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -54,13 +72,31 @@ class ValidationContext:
     def __init__(
         self,
         root: Path,
-        backend: HelmBackend,
+        backend: HelmBackend | None,
         *,
         only_environments: Sequence[str] = (),
+        files: Sequence[str] = (),
+        schema_locations: Sequence[str] | None = None,
+        schema_cache: Path | None = None,
+        kubernetes_version: str | None = None,
+        dry_run: DryRunOptions | None = None,
+        progress: ProgressCallback | None = None,
     ) -> None:
+        """`files` switches to plain-manifest mode: no meshgen.yaml, no Helm, just objects.
+
+        `schema_locations` are CRD schema locations (see crd_schemas); None means the
+        repository's own schema folder. `dry_run` asks for `kubectl apply --dry-run`.
+        """
         self.root = root
         self.backend = backend
         self.only_environments = tuple(only_environments)
+        self.files = tuple(files)
+        self.files_mode = bool(files)
+        self._schema_locations = schema_locations
+        self._schema_cache = schema_cache
+        self._kubernetes_version = kubernetes_version
+        self.dry_run = dry_run
+        self.progress = progress
 
     # -- paths ----------------------------------------------------------------------
 
@@ -82,6 +118,8 @@ class ValidationContext:
     @cached_property
     def manifest(self) -> LoadedFile:
         path = self.root / MANIFEST_NAME
+        if self.files_mode:
+            return LoadedFile(path, None)
         try:
             return LoadedFile(path, yamlio.load_roundtrip(path))
         except ConfigError as exc:
@@ -89,7 +127,7 @@ class ValidationContext:
 
     @cached_property
     def manifest_schema_errors(self) -> list[yamale_check.SchemaError]:
-        if self.manifest.error is not None:
+        if self.manifest.error is not None or self.files_mode:
             return []
         return yamale_check.check_manifest(self.manifest.data)
 
@@ -145,8 +183,11 @@ class ValidationContext:
     @cached_property
     def _render_results(self) -> list[tuple[OverlayRef, Rendering | None, str | None]]:
         results: list[tuple[OverlayRef, Rendering | None, str | None]] = []
-        for ref in self.overlays:
-            if not self.overlay_is_sound(ref) or self.repo is None:
+        total = len(self.overlays)
+        for done, ref in enumerate(self.overlays, start=1):
+            if self.progress is not None:
+                self.progress(ref.environment.name, done, total)
+            if not self.overlay_is_sound(ref) or self.repo is None or self.backend is None:
                 continue
             if not self.repo.chart_path(ref.app).is_dir():
                 continue
@@ -170,13 +211,24 @@ class ValidationContext:
 
     @cached_property
     def lint_results(self) -> list[tuple[OverlayRef, list[LintMessage]]]:
-        if self.repo is None:
+        """`helm lint` once per chart, with the first environment that renders.
+
+        Every environment's render is checked on its own (MG201, and strictly against
+        the schemas by MG301/MG304), so linting each environment again would repeat the
+        chart-level messages once per environment and cost a lint per environment.
+        """
+        if self.repo is None or self.backend is None:
             return []
+        failed = {id(ref) for ref, _ in self.render_failures}
         results = []
+        linted: set[str] = set()
         for ref in self.overlays:
             chart = self.repo.chart_path(ref.app)
-            if not self.overlay_is_sound(ref) or not chart.is_dir():
+            if not self.overlay_is_sound(ref) or not chart.is_dir() or id(ref) in failed:
                 continue
+            if ref.app.chart in linted:
+                continue
+            linted.add(ref.app.chart)
             messages = self.backend.lint(
                 chart,
                 to_plain(ref.file.data),
@@ -195,7 +247,13 @@ class ValidationContext:
 
     @cached_property
     def static_files(self) -> list[StaticFile]:
-        """Every YAML file under the static folders, parsed; values files yield no objects."""
+        """Every YAML file under the static folders, parsed; values files yield no objects.
+
+        In plain-manifest mode, the files given instead (folders are searched for YAML
+        and JSON files; `-` is standard input).
+        """
+        if self.files_mode:
+            return self._given_files()
         files = []
         for folder in STATIC_DIRS:
             base = self.root / folder
@@ -207,21 +265,50 @@ class ValidationContext:
                 files.append(self._load_static(path))
         return files
 
+    def _given_files(self) -> list[StaticFile]:
+        files = []
+        for name in self.files:
+            if name == "-":
+                files.append(self._parse_static(Path(STDIN_NAME), STDIN_NAME, sys.stdin.read()))
+                continue
+            path = Path(name)
+            if path.is_dir():
+                for child in sorted(path.rglob("*")):
+                    if child.suffix in _MANIFEST_SUFFIXES and child.is_file():
+                        files.append(self._load_static(child))
+            else:
+                files.append(self._load_static(path))
+        return files
+
     def _load_static(self, path: Path) -> StaticFile:
         source = self.rel(path)
         try:
             text = yamlio.read_text(path)
+        except ConfigError as exc:
+            return StaticFile(path, (), exc)
+        return self._parse_static(path, source, text)
+
+    def _parse_static(self, path: Path, source: str, text: str) -> StaticFile:
+        try:
             documents = list(yamlio.split_documents(text, source))
         except ConfigError as exc:
             return StaticFile(path, (), exc)
-        objects = tuple(
-            Manifest(source, document.line, "", document.data)
-            for document in documents
-            if isinstance(document.data, Mapping)
-            and "apiVersion" in document.data
-            and "kind" in document.data
-        )
-        return StaticFile(path, objects)
+        objects: list[Manifest] = []
+        others: list[Any] = []
+        for document in documents:
+            data = document.data
+            if isinstance(data, Mapping) and "apiVersion" in data and "kind" in data:
+                if data.get("kind") == "List" and isinstance(data.get("items"), list):
+                    objects.extend(
+                        Manifest(source, document.line, "", item)
+                        for item in data["items"]
+                        if isinstance(item, Mapping)
+                    )
+                else:
+                    objects.append(Manifest(source, document.line, "", data))
+            else:
+                others.append(data)
+        return StaticFile(path, tuple(objects), documents=tuple(others))
 
     @property
     def static_objects(self) -> list[Manifest]:
@@ -233,7 +320,76 @@ class ValidationContext:
         return self.rendered_objects + [("", obj) for obj in self.static_objects]
 
     @cached_property
+    def worlds(self) -> list[World]:
+        """One World per environment (its renders plus the static objects), or, without
+        renders, a single World of the static objects (the plain-manifest mode)."""
+        static = self.static_objects
+        values = [
+            (Path(self.rel(file.path)), document)
+            for file in self.static_files
+            for document in file.documents
+        ]
+        namespaces = {e.name: e.namespace for e in self.environments}
+        rendered: dict[str, list[Manifest]] = {}
+        for rendering in self.renderings:
+            rendered.setdefault(rendering.environment, []).extend(rendering.manifests)
+        if not rendered:
+            return [World("", static, values)]
+        return [
+            World(
+                env,
+                [*objects, *static],
+                values,
+                default_namespace=namespaces.get(env, env),
+                shared=frozenset(id(obj) for obj in static),
+            )
+            for env, objects in rendered.items()
+        ]
+
+    @cached_property
+    def kubernetes_version(self) -> str | None:
+        """The cluster's Kubernetes version: the option, meshgen.yaml, or (plain files)
+        the newest one with bundled schemas."""
+        if self._kubernetes_version:
+            return self._kubernetes_version
+        if self.repo is not None:
+            return self.repo.kubernetes_version
+        if self.files_mode:
+            return available_versions()[-1]
+        return None
+
+    @cached_property
     def kube_schemas(self) -> KubeSchemas | None:
-        if self.repo is None:
+        if self.kubernetes_version is None:
             return None
-        return KubeSchemas(self.repo.kubernetes_version)
+        return KubeSchemas(self.kubernetes_version)
+
+    @cached_property
+    def crd_schemas(self) -> CrdSchemas:
+        """Custom resource schemas, from the locations given or the repo's schema folder."""
+        locations = self._schema_locations
+        default = repo_schema_location(self.root)
+        if locations is None:
+            locations = [str(default)] if default.is_dir() and not self.files_mode else []
+        resolved = [str(default) if loc == "default" else loc for loc in locations]
+        return CrdSchemas(resolved, cache_dir=self._schema_cache)
+
+    # -- kubectl --------------------------------------------------------------------
+
+    @cached_property
+    def dry_run_results(self) -> list[DryRunResult]:
+        """`kubectl apply --dry-run` per environment, when asked; else nothing.
+
+        An unreachable cluster raises ClusterUnreachable: no finding could be trusted.
+        """
+        if self.dry_run is None:
+            return []
+        from meshgen.kubectl import dry_run
+
+        results = []
+        for rendering in self.renderings:
+            label = f"{rendering.environment}/{rendering.app}"
+            results.append(dry_run(label, rendering.manifests, self.dry_run))
+        if self.files_mode and self.static_objects:
+            results.append(dry_run("", tuple(self.static_objects), self.dry_run))
+        return results

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from meshgen.helm.base import HelmBackend
-from meshgen.validate.context import ValidationContext
+from meshgen.validate.context import ProgressCallback, ValidationContext
 from meshgen.validate.model import Finding, Rule, Severity, all_rules
+
+if TYPE_CHECKING:
+    from meshgen.kubectl import DryRunOptions
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,8 @@ class Report:
     environments: tuple[str, ...]
     objects_checked: int
     rules_run: tuple[Rule, ...] = field(repr=False)
+    files: tuple[str, ...] = ()
+    """The inputs of a plain-manifest run (`--files`); empty for a repository."""
 
     def count(self, severity: Severity) -> int:
         return sum(1 for finding in self.findings if finding.severity is severity)
@@ -49,22 +55,79 @@ def validate_repo(
     *,
     environments: Sequence[str] = (),
     rules: Sequence[Rule] | None = None,
+    schema_locations: Sequence[str] | None = None,
+    schema_cache: Path | None = None,
+    kubernetes_version: str | None = None,
+    dry_run: DryRunOptions | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Report:
-    ctx = ValidationContext(root, backend, only_environments=environments)
+    """Validate a generated repository: its files, every environment's render, the mesh."""
+    ctx = ValidationContext(
+        root,
+        backend,
+        only_environments=environments,
+        schema_locations=schema_locations,
+        schema_cache=schema_cache,
+        kubernetes_version=kubernetes_version,
+        dry_run=dry_run,
+        progress=progress,
+    )
     # Naming an unknown environment is a usage error, raised before any rule runs.
     chosen_environments = tuple(e.name for e in ctx.environments)
     active = list(rules) if rules is not None else all_rules()
-    findings: list[Finding] = []
-    for rule in active:
-        for problem in rule.check(ctx):
-            findings.append(
-                Finding(rule, problem.severity or rule.severity, problem.message, problem.location)
-            )
-    findings.sort(key=Finding.sort_key)
+    findings = run_rules(ctx, active)
     return Report(
         root=root,
-        findings=tuple(findings),
+        findings=findings,
         environments=chosen_environments,
-        objects_checked=len(ctx.rendered_objects),
+        objects_checked=len(ctx.rendered_objects) + len(ctx.static_objects),
         rules_run=tuple(active),
     )
+
+
+def validate_files(
+    files: Sequence[str],
+    *,
+    cwd: Path,
+    rules: Sequence[Rule] | None = None,
+    schema_locations: Sequence[str] | None = None,
+    schema_cache: Path | None = None,
+    kubernetes_version: str | None = None,
+    dry_run: DryRunOptions | None = None,
+) -> Report:
+    """Validate plain manifests (files, folders, or `-` for stdin) that meshgen did not write."""
+    ctx = ValidationContext(
+        cwd,
+        None,
+        files=files,
+        schema_locations=schema_locations,
+        schema_cache=schema_cache,
+        kubernetes_version=kubernetes_version,
+        dry_run=dry_run,
+    )
+    active = list(rules) if rules is not None else all_rules()
+    findings = run_rules(ctx, active)
+    return Report(
+        root=cwd,
+        findings=findings,
+        environments=(),
+        objects_checked=len(ctx.static_objects),
+        rules_run=tuple(active),
+        files=tuple(files),
+    )
+
+
+def run_rules(ctx: ValidationContext, rules: Sequence[Rule]) -> tuple[Finding, ...]:
+    """Every rule's findings, sorted; the same finding twice counts once.
+
+    Static objects belong to every environment's World, so a problem with one of them
+    would otherwise be reported once per environment.
+    """
+    findings: dict[tuple[str, str, object], Finding] = {}
+    for rule in rules:
+        for problem in rule.check(ctx):
+            finding = Finding(
+                rule, problem.severity or rule.severity, problem.message, problem.location
+            )
+            findings.setdefault((rule.id, problem.message, problem.location), finding)
+    return tuple(sorted(findings.values(), key=Finding.sort_key))

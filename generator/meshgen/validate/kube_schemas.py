@@ -52,10 +52,37 @@ def _minor_tuple(version: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+# API groups the Kubernetes API server itself serves. Other `*.k8s.io` groups are
+# custom resources (Gateway API's gateway.networking.k8s.io) or not served at all
+# (kustomize.config.k8s.io), and get CRD-schema treatment instead.
+_BUILT_IN_GROUPS = frozenset(
+    {
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "internal.apiserver.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+        "storagemigration.k8s.io",
+    }
+)
+
+
 def is_core_api(api_version: str) -> bool:
-    """Whether Kubernetes itself serves this API group (v1, apps/v1, *.k8s.io/...)."""
+    """Whether Kubernetes itself serves this API group (v1, apps/v1, rbac.authorization...)."""
     group, _, _ = api_version.rpartition("/")
-    return "." not in group or group.endswith(".k8s.io")
+    return "." not in group or group in _BUILT_IN_GROUPS
 
 
 class KubeSchemas:

@@ -37,7 +37,7 @@ def manifest_schema(ctx: ValidationContext) -> Iterator[Problem]:
 
 @rule("MG003", "manifest-file-unreadable", Severity.ERROR)
 def static_file_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
-    """A YAML file under cluster/, platform/ or gitops/ is not UTF-8 or not valid YAML.
+    """A YAML file under cluster/, platform/ or gitops/ (or given to --files) is not valid YAML.
 
     Fix the YAML at the line shown; `git diff` shows what changed.
     """

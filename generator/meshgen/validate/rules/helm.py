@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 
+from meshgen.traffic.weights import weight_problems
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.model import Problem, Severity, rule
+from meshgen.validate.model import Location, Problem, Severity, rule
+
+# Helm names the failing template as `<chart name>/templates/<file>:<line>:<column>`.
+_TEMPLATE_POSITION = re.compile(r"(?<![\w/])[\w.-]+/(templates/[\w./-]+?):(\d+)(?::(\d+))?")
 
 
 @rule("MG201", "render-failed", Severity.ERROR)
@@ -16,9 +21,21 @@ def render_failed(ctx: ValidationContext) -> Iterator[Problem]:
     the value that failed.
     """
     for ref, error in ctx.render_failures:
+        # The chart refuses broken weights too; MG110 already names the line to fix.
+        if _has_weight_problems(ref.file.data):
+            continue
+        location = ctx.location(ref.file.path, 1)
+        message = error
+        if ctx.repo is not None:
+            chart = ctx.repo.chart_path(ref.app)
+            message = message.replace(f"{chart}: ", "")
+            match = _TEMPLATE_POSITION.search(message)
+            if match:
+                location = Location(ctx.rel(chart / match[1]), int(match[2]), int(match[3] or 1))
         yield Problem(
-            f"[{ref.environment.name}] Helm could not render {ref.app.name}: {error}",
-            ctx.location(ref.file.path, 1),
+            f"[{ref.environment.name}] Helm could not render {ref.app.name} with "
+            f"{ctx.rel(ref.file.path)}: {message}",
+            location,
         )
 
 
@@ -45,3 +62,12 @@ def helm_lint(ctx: ValidationContext) -> Iterator[Problem]:
                 ctx.location(path, 1),
                 Severity.ERROR if message.severity == "error" else Severity.WARNING,
             )
+
+
+def _has_weight_problems(data: object) -> bool:
+    if not isinstance(data, Mapping):
+        return False
+    versions, traffic = data.get("versions"), data.get("traffic")
+    if not isinstance(versions, Mapping) or not isinstance(traffic, Mapping):
+        return False
+    return bool(weight_problems(versions.keys(), traffic))

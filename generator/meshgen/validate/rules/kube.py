@@ -68,9 +68,52 @@ def schema_skipped(ctx: ValidationContext) -> Iterator[Problem]:
         if is_core_api(manifest.api_version) or key in seen:
             continue
         seen.add(key)
+        if ctx.crd_schemas.lookup(manifest.api_version, manifest.kind) is not None:
+            continue
         yield Problem(
             f"{manifest.kind} ({manifest.api_version}): no schema known, not schema-checked",
             ctx.location(manifest.source, manifest.line),
+        )
+
+
+@rule("MG304", "crd-schema", Severity.ERROR)
+def crd_schema(ctx: ValidationContext) -> Iterator[Problem]:
+    """A custom resource (Istio, cert-manager, Argo CD, Flux...) does not match its CRD schema.
+
+    Fix the field named in the message; the schema comes from the location shown
+    (`meshgen schemas import` refreshes the repository's copy from the CRDs you install).
+    """
+    for environment, manifest in ctx.all_objects:
+        if is_core_api(manifest.api_version):
+            continue
+        found = ctx.crd_schemas.lookup(manifest.api_version, manifest.kind)
+        if found is None:
+            continue
+        errors = sorted(found.validator.iter_errors(manifest.data), key=lambda e: list(e.path))
+        for error in errors:
+            field = ".".join(str(part) for part in error.absolute_path) or "(root)"
+            yield Problem(
+                f"{_label(environment)}{manifest.ref}: {field}: {error.message} "
+                f"(schema {ctx.rel(found.origin)})",
+                ctx.location(manifest.source, manifest.line),
+            )
+
+
+@rule("MG305", "schema-location-error", Severity.WARNING)
+def schema_location_error(ctx: ValidationContext) -> Iterator[Problem]:
+    """A schema location could not be read, or holds a file that is not a JSON schema.
+
+    Check the `--schema-location` folder or URL template (kubeconform layout:
+    `{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`) and your network or
+    schema cache; kinds it should have covered are reported as skipped (MG303).
+    """
+    for _, manifest in ctx.all_objects:
+        if not is_core_api(manifest.api_version):
+            ctx.crd_schemas.lookup(manifest.api_version, manifest.kind)
+    for problem in ctx.crd_schemas.problems:
+        yield Problem(
+            f"schema location {problem.location}: {problem.message}",
+            ctx.location(ctx.manifest.path if not ctx.files_mode else problem.location),
         )
 
 

@@ -1,0 +1,141 @@
+"""`meshgen validate` against rendering alone and against the pipeline a user would script.
+
+For repositories of 1, 5, 20 and 50 environments (one app each), measured in one run:
+
+- validate: `meshgen validate REPO` (all layers: files, Helm lint + render, strict
+  Kubernetes schemas, CRD schemas when present, mesh analyzers), one process;
+- render: rendering every environment alone with the embedded Helm SDK, in one process
+  (the floor validation cannot go under);
+- scripted: what a team scripts without meshgen: per environment, render it and pipe the
+  result to the `kubernetes-validate` CLI (strict). The official `helm template` would
+  take `meshgen render`'s place, but no helm binary is installed here, so meshgen's
+  renderer (the same Helm SDK) stands in; kubeconform and istioctl are not installable
+  from PyPI either. The scripted pipeline does less: no lint, no mesh analysis.
+
+Usage: python benchmarks/bench_validate.py [--sizes 1,5,20,50] [--repeat 3]
+Prints a Markdown table; times are the best of `--repeat` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+MESHGEN = str(BIN / "meshgen")
+KUBERNETES_VALIDATE = str(BIN / "kubernetes-validate")
+
+RENDER_ONLY = """
+import sys
+from pathlib import Path
+from meshgen.helm import select_backend
+from meshgen.render import render_app
+from meshgen.repo import load_repo
+repo = load_repo(Path(sys.argv[1]))
+backend = select_backend(None)
+for environment in repo.environments:
+    for app in repo.apps:
+        render_app(repo, environment, app, backend)
+"""
+
+
+def make_repo(base: Path, environments: int) -> Path:
+    from meshgen.scaffold import answers_from_mapping, generate
+
+    names = [f"env{index:02d}" for index in range(1, environments + 1)]
+    answers = answers_from_mapping({"name": "bench", "gitops": "argocd", "environments": names})
+    return generate(answers, base / f"repo-{environments}", git=False).path
+
+
+def best_of(repeat: int, action: Callable[[], None]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def run_validate(repo: Path) -> None:
+    result = subprocess.run(
+        [MESHGEN, "validate", str(repo)], check=False, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"meshgen validate failed:\n{result.stdout}{result.stderr}")
+
+
+def run_render_only(repo: Path) -> None:
+    subprocess.run([sys.executable, "-c", RENDER_ONLY, str(repo)], check=True)
+
+
+def run_scripted(repo: Path, environments: list[str], kubernetes_version: str) -> None:
+    for environment in environments:
+        rendered = subprocess.run(
+            [MESHGEN, "render", str(repo), "--env", environment],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:
+            handle.write(rendered)
+            handle.flush()
+            subprocess.run(
+                [
+                    KUBERNETES_VALIDATE,
+                    "--strict",
+                    "--quiet",
+                    "-k",
+                    kubernetes_version,
+                    handle.name,
+                ],
+                capture_output=True,
+                check=True,
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1,5,20,50")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    if shutil.which("helm"):
+        print("note: a helm binary is installed; this run still uses the embedded SDK")
+
+    from meshgen.repo import load_repo
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="meshgen-bench-") as scratch:
+        for size in sizes:
+            repo_path = make_repo(Path(scratch), size)
+            repo = load_repo(repo_path)
+            names = [e.name for e in repo.environments]
+            version = f"{repo.kubernetes_version}.0"
+            validate = best_of(args.repeat, lambda r=repo_path: run_validate(r))
+            render = best_of(args.repeat, lambda r=repo_path: run_render_only(r))
+            scripted = best_of(
+                args.repeat, lambda r=repo_path, n=names, v=version: run_scripted(r, n, v)
+            )
+            rows.append((size, validate, render, scripted))
+            print(f"{size} environments done", file=sys.stderr)
+
+    print(
+        "| environments | validate (s) | render alone (s) | scripted (s) "
+        "| validate / render | scripted / validate |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
+    for size, validate, render, scripted in rows:
+        print(
+            f"| {size} | {validate:.2f} | {render:.2f} | {scripted:.2f} "
+            f"| {validate / render:.2f}x | {scripted / validate:.1f}x |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""`meshgen validate --kubectl`: layer 6, `kubectl apply --dry-run` against an explicit context.
+
+No API server exists on the machines that run this suite. With the real kubectl these
+tests show the argument list, a refused connection, a missing context and a server
+that never answers (all exit 2, never a hang). What they cannot show is a real API
+server's verdict (admission webhooks, installed CRDs, server-side defaults): the
+mapping of a rejection to file and line is shown with a stand-in kubectl that prints
+kubectl's message format.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import Invoke
+from meshgen.kubectl import DryRunOptions, build_command, parse_rejections
+from meshgen.render import Manifest
+
+needs_kubectl = pytest.mark.skipif(
+    shutil.which("kubectl") is None, reason="kubectl is not installed: real-kubectl paths unchecked"
+)
+
+
+def _kubeconfig(tmp_path: Path, server: str) -> Path:
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- name: c\n  cluster: {{server: '{server}'}}\n"
+        "contexts:\n- name: staging-admin\n  context: {cluster: c, user: u}\n"
+        "users:\n- name: u\n  user: {token: not-a-secret}\n"
+        "current-context: staging-admin\n"
+    )
+    return path
+
+
+def test_command_names_the_context_and_a_timeout() -> None:
+    options = DryRunOptions(context="staging-admin", mode="client", timeout=7, kubeconfig="kc")
+    assert build_command(options) == [
+        "kubectl",
+        "--kubeconfig",
+        "kc",
+        "--context",
+        "staging-admin",
+        "--request-timeout=7s",
+        "apply",
+        "--dry-run=client",
+        "--output=name",
+        "--filename=-",
+    ]
+
+
+def test_kubectl_needs_an_explicit_context(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    result = invoke(["validate", str(repo_copy("argocd")), "--kubectl"], expect=2)
+    assert "--kubectl needs an explicit --context" in result.stderr
+
+
+@needs_kubectl
+@pytest.mark.parametrize("mode", ["server", "client"])
+def test_refused_connection_is_exit_2_with_a_clear_message(
+    repo_copy: Callable[[str], Path], invoke: Invoke, tmp_path: Path, mode: str
+) -> None:
+    kubeconfig = _kubeconfig(tmp_path, "https://127.0.0.1:1")
+    args = ["validate", str(repo_copy("argocd")), "--kubectl", "--dry-run", mode]
+    args += ["--context", "staging-admin", "--kubeconfig", str(kubeconfig)]
+    result = invoke(args, expect=2)
+    assert result.stderr.startswith(
+        "meshgen: error: kubectl (exit 1): could not reach the cluster of context "
+        "'staging-admin' (staging/first-app):"
+    )
+    assert "connection refused" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@needs_kubectl
+def test_unknown_context_is_exit_2(
+    repo_copy: Callable[[str], Path], invoke: Invoke, tmp_path: Path
+) -> None:
+    kubeconfig = _kubeconfig(tmp_path, "https://127.0.0.1:1")
+    args = ["validate", str(repo_copy("argocd")), "--kubectl", "--context", "prod"]
+    result = invoke([*args, "--kubeconfig", str(kubeconfig)], expect=2)
+    assert "your kubeconfig has no context 'prod'" in result.stderr
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A TCP port that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}"
+
+
+@needs_kubectl
+def test_silent_cluster_times_out_instead_of_hanging(
+    repo_copy: Callable[[str], Path], invoke: Invoke, tmp_path: Path, silent_server: str
+) -> None:
+    kubeconfig = _kubeconfig(tmp_path, silent_server)
+    args = ["validate", str(repo_copy("argocd")), "--env", "staging", "--kubectl"]
+    args += ["--context", "staging-admin", "--kubeconfig", str(kubeconfig), "--timeout", "1"]
+    result = invoke(args, expect=2)
+    assert "staging-admin" in result.stderr
+    assert "did not answer within 1s" in result.stderr or "deadline exceeded" in result.stderr
+
+
+REJECTION = (
+    'Error from server (BadRequest): error when creating "STDIN": '
+    'VirtualService.networking.istio.io "first-app" is invalid: '
+    'admission webhook "validation.istio.io" denied the request: total weight 110 != 100'
+)
+
+
+def test_rejection_is_tied_to_the_object_it_names() -> None:
+    service = Manifest(
+        "a.yaml", 3, "", {"kind": "VirtualService", "metadata": {"name": "first-app"}}
+    )
+    other = Manifest("a.yaml", 1, "", {"kind": "Service", "metadata": {"name": "first-app"}})
+    (rejection,) = parse_rejections(REJECTION + "\n", [other, service])
+    assert rejection.manifest is service
+    assert rejection.message == REJECTION
+
+
+def test_rejection_becomes_a_finding_at_the_template(
+    repo_copy: Callable[[str], Path],
+    invoke: Invoke,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stand_in = bin_dir / "kubectl"
+    stand_in.write_text(f"#!/bin/sh\ncat >/dev/null\necho '{REJECTION}' >&2\nexit 1\n")
+    stand_in.chmod(stand_in.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    args = ["validate", str(repo_copy("argocd")), "--env", "staging", "--select", "MG901"]
+    result = invoke([*args, "--kubectl", "--context", "staging-admin"], expect=1)
+    assert (
+        "charts/first-app/templates/virtualservice.yaml:2:1: MG901 error: [staging/first-app] "
+        "Error from server (BadRequest)" in result.stdout
+    )

@@ -1,0 +1,111 @@
+"""Every rule, one passing and one failing case, from folders under tests/rules/.
+
+tests/rules/<RULE>/<pass|fail>/case.yaml says how to run the case:
+
+- `mode: files`: the folder's YAML files are given to `meshgen validate --files`
+  (run from the folder, so paths in findings are the file names), plus `args`;
+- `mode: repo`: a freshly generated repository (`engine`) with `edits` applied
+  (`replace`/`with`, `write`, or `delete` on a repo-relative `file`).
+
+Only the rule under test runs (`--select`). A `pass` case must yield no finding of
+that rule; a `fail` case must yield exactly one finding per `expect` entry, each
+entry a substring of its line (`path:line:col: RULE severity: message`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import Invoke
+
+RULES_DIR = Path(__file__).resolve().parent / "rules"
+CASES = sorted(path.parent for path in RULES_DIR.glob("*/*/case.yaml"))
+# Layer 6 needs an API server to reject something; tests/test_kubectl.py covers it.
+NO_CASE_FOLDERS = {"MG901"}
+# Families whose rules live in this module's case folders; the platform (MG5xx),
+# security (MG6xx) and guardrail (MG7xx) families keep their cases with their rules.
+CASE_FAMILIES = ("MG0", "MG1", "MG2", "MG3", "MG4", "MG9")
+
+
+def _case_id(folder: Path) -> str:
+    return f"{folder.parent.name}-{folder.name}"
+
+
+def _apply(repo: Path, edit: dict[str, Any]) -> None:
+    path = repo / edit["file"]
+    if edit.get("delete"):
+        path.unlink()
+    elif "write" in edit:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(edit["write"])
+    else:
+        text = path.read_text()
+        assert edit["replace"] in text, f"{edit['replace']!r} not in {path}"
+        path.write_text(text.replace(edit["replace"], edit["with"], 1))
+
+
+def run_case(
+    folder: Path,
+    invoke: Invoke,
+    repo_copy: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[dict[str, Any], list[str]]:
+    case = yaml.safe_load((folder / "case.yaml").read_text())
+    rule_id = folder.parent.name
+    if case["mode"] == "files":
+        monkeypatch.chdir(folder)
+        inputs = sorted(p.name for p in folder.glob("*.yaml") if p.name != "case.yaml")
+        args = ["validate", "--select", rule_id, *case.get("args", [])]
+        for name in inputs:
+            args += ["--files", name]
+    else:
+        repo = repo_copy(case.get("engine", "argocd"))
+        for edit in case.get("edits", []):
+            _apply(repo, edit)
+        args = ["validate", str(repo), "--select", rule_id, *case.get("args", [])]
+    result = invoke(args, expect=None)
+    assert result.exit_code in (0, 1), result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if f": {rule_id} " in line]
+    return case, lines
+
+
+@pytest.mark.parametrize("folder", CASES, ids=_case_id)
+def test_rule_case(
+    folder: Path,
+    invoke: Invoke,
+    repo_copy: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case, lines = run_case(folder, invoke, repo_copy, monkeypatch)
+    if folder.name == "pass":
+        assert lines == [], f"{_case_id(folder)} should pass:\n" + "\n".join(lines)
+        return
+    expected = case["expect"]
+    assert len(lines) == len(expected), "\n".join(lines)
+    for want, line in zip(sorted(expected), sorted(lines), strict=True):
+        assert want in line, f"{want!r} not in {line!r}"
+
+
+def test_every_rule_has_a_passing_and_a_failing_case() -> None:
+    from meshgen.validate.model import all_rules
+
+    missing = [
+        f"{rule.id}/{kind}"
+        for rule in all_rules()
+        if rule.id.startswith(CASE_FAMILIES) and rule.id not in NO_CASE_FOLDERS
+        for kind in ("pass", "fail")
+        if not (RULES_DIR / rule.id / kind / "case.yaml").is_file()
+    ]
+    assert not missing, f"rules without case folders: {', '.join(missing)}"
+
+
+def test_case_folders_name_registered_rules() -> None:
+    from meshgen.validate.model import all_rules
+
+    known = {rule.id for rule in all_rules()}
+    assert {folder.parent.name for folder in CASES} <= known
