@@ -12,7 +12,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,6 +188,27 @@ def line_of(node: Any, key: Any = None) -> int | None:
     except (KeyError, IndexError, TypeError):
         return None
     return None
+
+
+def line_of_path(tree: Any, key_path: Sequence[Any]) -> int:
+    """1-based line of the deepest node along `key_path` that ruamel recorded in `tree`.
+
+    Keys that are digits index sequences, so dotted paths as validators report them
+    (`versions.v1.replicas`, `items.0.name`) can be passed split on dots.
+    """
+    node = tree
+    line = line_of(tree) or 1
+    for part in key_path:
+        key: Any = int(part) if isinstance(node, list) and str(part).isdigit() else part
+        found = line_of(node, key)
+        if found is None:
+            break
+        line = found
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+    return line
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,29 @@ class BinaryHelm:
         except subprocess.TimeoutExpired:
             raise ToolError(command, f"timed out after {TIMEOUT_SECONDS}s") from None
 
+    def _run_with_values(
+        self,
+        args: list[str],
+        values: Mapping[str, Any],
+        namespace: str,
+        kube_version: str,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `helm ARGS` with `values` in a temporary file (helm reads values from files)."""
+        with tempfile.TemporaryDirectory(prefix="meshgen-helm-") as scratch:
+            values_file = Path(scratch) / "values.json"
+            values_file.write_text(json.dumps(dict(values)), encoding="utf-8")
+            return self._run(
+                [
+                    *args,
+                    "--namespace",
+                    namespace,
+                    "--values",
+                    str(values_file),
+                    "--kube-version",
+                    kube_version,
+                ]
+            )
+
     def describe(self) -> str:
         result = self._run(["version", "--short"])
         if result.returncode != 0:
@@ -54,22 +77,9 @@ class BinaryHelm:
         namespace: str,
         kube_version: str,
     ) -> list[RenderedTemplate]:
-        with tempfile.TemporaryDirectory(prefix="meshgen-helm-") as scratch:
-            values_file = Path(scratch) / "values.json"
-            values_file.write_text(json.dumps(dict(values)), encoding="utf-8")
-            result = self._run(
-                [
-                    "template",
-                    release,
-                    str(chart),
-                    "--namespace",
-                    namespace,
-                    "--values",
-                    str(values_file),
-                    "--kube-version",
-                    kube_version,
-                ]
-            )
+        result = self._run_with_values(
+            ["template", release, str(chart)], values, namespace, kube_version
+        )
         if result.returncode != 0:
             raise TemplateError(f"{chart}: {' '.join(result.stderr.split())}")
         return _split_sources(result.stdout)
@@ -82,22 +92,9 @@ class BinaryHelm:
         namespace: str,
         kube_version: str,
     ) -> list[LintMessage]:
-        with tempfile.TemporaryDirectory(prefix="meshgen-helm-") as scratch:
-            values_file = Path(scratch) / "values.json"
-            values_file.write_text(json.dumps(dict(values)), encoding="utf-8")
-            result = self._run(
-                [
-                    "lint",
-                    str(chart),
-                    "--strict",
-                    "--namespace",
-                    namespace,
-                    "--values",
-                    str(values_file),
-                    "--kube-version",
-                    kube_version,
-                ]
-            )
+        result = self._run_with_values(
+            ["lint", str(chart), "--strict"], values, namespace, kube_version
+        )
         messages: list[LintMessage] = []
         for line in result.stdout.splitlines():
             match = _LINT_LINE.match(line.strip())

@@ -60,18 +60,4 @@ def _check(schema: Schema, tree: Any) -> list[SchemaError]:
 
 def _line_for(tree: Any, key_path: str) -> int:
     """The line of the deepest node of `key_path` (dotted, as yamale reports) in `tree`."""
-    node = tree
-    line = yamlio.line_of(tree) or 1
-    if not key_path:
-        return line
-    for part in key_path.split("."):
-        key: Any = int(part) if part.isdigit() and isinstance(node, list) else part
-        found = yamlio.line_of(node, key)
-        if found is None:
-            break
-        line = found
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            break
-    return line
+    return yamlio.line_of_path(tree, key_path.split(".") if key_path else ())

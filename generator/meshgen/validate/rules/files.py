@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from meshgen import yamlio
 from meshgen.repo import ENVIRONMENTS_DIR
 from meshgen.traffic.weights import weight_problems
-from meshgen.validate.context import ValidationContext
+from meshgen.validate.context import OverlayRef, ValidationContext
 from meshgen.validate.model import Problem, Severity, rule
 
 
@@ -114,14 +115,7 @@ def weights_invalid(ctx: ValidationContext) -> Iterator[Problem]:
     Edit `traffic:` so that every listed version exists under `versions:` and the weights
     add up to 100, or use `meshgen weights set ENV v1=90 v2=10`.
     """
-    for ref in ctx.overlays:
-        data = ref.file.data
-        if ref.file.error is not None or not isinstance(data, Mapping):
-            continue
-        versions = data.get("versions")
-        traffic = data.get("traffic")
-        if not isinstance(versions, Mapping) or not isinstance(traffic, Mapping):
-            continue
+    for ref, data, versions, traffic in _weight_maps(ctx):
         for problem in weight_problems(versions.keys(), traffic):
             line = yamlio.line_of(traffic, problem.version) if problem.version else None
             if line is None:
@@ -135,14 +129,7 @@ def version_without_weight(ctx: ValidationContext) -> Iterator[Problem]:
 
     Give it an explicit weight (0 is fine) so that reviewers see it in the traffic table.
     """
-    for ref in ctx.overlays:
-        data = ref.file.data
-        if ref.file.error is not None or not isinstance(data, Mapping):
-            continue
-        versions = data.get("versions")
-        traffic = data.get("traffic")
-        if not isinstance(versions, Mapping) or not isinstance(traffic, Mapping):
-            continue
+    for ref, _, versions, traffic in _weight_maps(ctx):
         for version in versions:
             if version not in traffic:
                 yield Problem(
@@ -161,3 +148,17 @@ def _environment_line(ctx: ValidationContext, name: str) -> int | None:
             if isinstance(entry, Mapping) and entry.get("name") == name:
                 return yamlio.line_of(entry)
     return yamlio.line_of(data, "environments")
+
+
+def _weight_maps(
+    ctx: ValidationContext,
+) -> Iterator[tuple[OverlayRef, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
+    """Each readable overlay with its `versions:` and `traffic:` maps, when both are maps."""
+    for ref in ctx.overlays:
+        data = ref.file.data
+        if ref.file.error is not None or not isinstance(data, Mapping):
+            continue
+        versions = data.get("versions")
+        traffic = data.get("traffic")
+        if isinstance(versions, Mapping) and isinstance(traffic, Mapping):
+            yield ref, data, versions, traffic

@@ -348,7 +348,7 @@ def credential_in_repo(ctx: ValidationContext) -> Iterator[Problem]:
         if tree is None:
             continue
         for suspect in find_credentials(tree):
-            line = _line_for_path(tree, suspect.key_path)
+            line = yamlio.line_of_path(tree, suspect.key_path)
             yield Problem(
                 f"{'.'.join(map(str, suspect.key_path))}: looks like {suspect.what}; "
                 "keep secrets out of git",
@@ -362,18 +362,3 @@ def credential_in_repo(ctx: ValidationContext) -> Iterator[Problem]:
                 "keep secrets out of git",
                 ctx.location(manifest.source, manifest.line),
             )
-
-
-def _line_for_path(tree: Any, key_path: tuple[str | int, ...]) -> int | None:
-    node = tree
-    line = yamlio.line_of(tree)
-    for key in key_path:
-        found = yamlio.line_of(node, key)
-        if found is None:
-            break
-        line = found
-        try:
-            node = node[key]
-        except (KeyError, IndexError, TypeError):
-            break
-    return line
