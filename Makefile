@@ -38,6 +38,7 @@ $(VENV)/.installed: pyproject.toml
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check generator tests benchmarks
 	$(VENV)/bin/ruff format --check generator tests benchmarks
+	$(VENV)/bin/yamllint --strict .
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
