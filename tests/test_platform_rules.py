@@ -318,3 +318,54 @@ def test_mg505_accepts_the_documented_pilot_spelling(repo_copy: RepoCopy, invoke
     replace(istiod, "    enabled: true\n", "    enabled: false\n")
     (finding,) = findings(invoke, repo, "MG505")
     assert "HelmRelease istio-cni installs the Istio CNI node agent" in finding
+
+
+@pytest.mark.parametrize(
+    ("engine", "path", "old", "new", "release"),
+    [
+        (
+            "argocd",
+            "gitops/argocd/apps/platform-staging.yaml",
+            "name: staging-istio-cni\n  namespace: argocd\n  annotations:\n"
+            '    argocd.argoproj.io/sync-wave: "2"',
+            "name: staging-istio-cni\n  namespace: argocd\n  annotations:\n"
+            '    argocd.argoproj.io/sync-wave: "3"',
+            "Application staging-istiod is not ordered after Application staging-istio-cni",
+        ),
+        (
+            "flux",
+            "gitops/flux/platform/releases.yaml",
+            "    - name: istio-base\n    - name: istio-cni\n",
+            "    - name: istio-base\n",
+            "HelmRelease istiod is not ordered after HelmRelease istio-cni",
+        ),
+    ],
+    ids=["argocd-same-wave", "flux-no-depends-on"],
+)
+def test_mg505_istiod_must_wait_for_the_cni_agent(
+    repo_copy: RepoCopy, invoke: Invoke, engine: str, path: str, old: str, new: str, release: str
+) -> None:
+    repo = repo_copy(engine)
+    replace(repo / path, old, new)
+    (finding,) = findings(invoke, repo, "MG505")
+    line = line_of(repo / path, "chart: istiod")
+    assert finding.startswith(f"{path}:{line}:1: MG505 error: {release}: istiod could inject")
+
+
+def test_mg505_flux_order_through_another_release_is_enough(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("flux")
+    releases = repo / "gitops" / "flux" / "platform" / "releases.yaml"
+    # istiod -> istio-base -> istio-cni still starts istiod after the agent.
+    replace(releases, "    - name: istio-base\n    - name: istio-cni\n", "    - name: istio-base\n")
+    text = releases.read_text()
+    base_end = text.index("  valuesFrom:\n    - kind: ConfigMap\n      name: istio-base-values")
+    cni_depends = "  dependsOn:\n    - name: istio-base\n"
+    releases.write_text(
+        text[:base_end].replace(
+            "  install:\n", "  dependsOn:\n    - name: istio-cni\n  install:\n", 1
+        )
+        + text[base_end:].replace(cni_depends, "", 1)
+    )
+    invoke(["validate", str(repo), "--select", "MG505"])

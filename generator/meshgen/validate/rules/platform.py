@@ -565,9 +565,52 @@ def _release_target(release: Release) -> str:
     return f"{posixpath.dirname(release.manifest.source)}/"
 
 
+def _sync_wave(manifest: Manifest) -> int | None:
+    annotations = _map(_dig(manifest.data, "metadata", "annotations"))
+    try:
+        return int(_text(annotations.get("argocd.argoproj.io/sync-wave")) or 0)
+    except ValueError:
+        return None
+
+
+def _depends_on(manifest: Manifest) -> set[str]:
+    return {
+        _text(_map(entry).get("name")) for entry in _list(_dig(manifest.data, "spec", "dependsOn"))
+    }
+
+
+def _comes_after(ctx: ValidationContext, later: Release, earlier: Release) -> bool:
+    """Whether the engine starts `later` only once `earlier` is ready.
+
+    Argo CD: a higher sync wave. Flux: `earlier` among the HelmReleases `later` depends
+    on, directly or through others in the same folder.
+    """
+    if _is(later.manifest, "argoproj.io", "Application"):
+        later_wave, earlier_wave = _sync_wave(later.manifest), _sync_wave(earlier.manifest)
+        # An unreadable wave is the schema rules' finding, not an ordering one.
+        return later_wave is None or earlier_wave is None or later_wave > earlier_wave
+    folder = posixpath.dirname(later.manifest.source)
+    neighbours = {
+        m.name: m
+        for m in ctx.static_objects
+        if _is(m, "helm.toolkit.fluxcd.io", "HelmRelease") and posixpath.dirname(m.source) == folder
+    }
+    seen: set[str] = set()
+    pending = _depends_on(later.manifest)
+    while pending:
+        name = pending.pop()
+        if name == earlier.manifest.name:
+            return True
+        if name in seen or name not in neighbours:
+            continue
+        seen.add(name)
+        pending |= _depends_on(neighbours[name])
+    return False
+
+
 @rule("MG505", "istio-cni-mismatch", Severity.ERROR)
 def istio_cni_mismatch(ctx: ValidationContext) -> Iterator[Problem]:
-    """istiod's `cni.enabled` and the Istio CNI release (chart `cni`) do not go together.
+    """istiod's `cni.enabled` and the Istio CNI release (chart `cni`) disagree, or run out of order.
 
     With `cni.enabled: true` istiod injects an `istio-validation` init container in place
     of `istio-init`, and it fails on every node without the Istio CNI node agent: release
@@ -602,6 +645,16 @@ def istio_cni_mismatch(ctx: ValidationContext) -> Iterator[Problem]:
                     "injected pods would fail their istio-validation init container",
                     at(release),
                 )
+                continue
+            for cni in (r for r in cnis if _release_target(r) == target):
+                if not _comes_after(ctx, release, cni):
+                    yield Problem(
+                        f"{where(release)} is not ordered after {where(cni)}: istiod could "
+                        "inject pods before the Istio CNI node agent runs, and they would fail "
+                        "their istio-validation init container; give the CNI release an "
+                        "earlier sync wave, or list it under istiod's dependsOn",
+                        at(release),
+                    )
         return
     for release in cnis:
         target = _release_target(release)
