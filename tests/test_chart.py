@@ -341,14 +341,17 @@ def test_namespace_enforces_the_chosen_pod_security_level_and_warns_at_restricte
     values = default_values("staging")
     (namespace,) = of_kind(objects(values), "Namespace")
     labels = namespace["metadata"]["labels"]
-    # Istio's istio-init needs NET_ADMIN: enforcing more by default would reject every pod.
-    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    # Generated repos run Istio CNI, so injected pods carry no istio-init and comply.
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
     assert labels["pod-security.kubernetes.io/audit"] == "restricted"
 
-    values["namespace"] = {"podSecurityEnforce": "restricted"}
+    # A mesh without Istio CNI injects istio-init (NET_ADMIN): it must enforce less.
+    values["namespace"] = {"podSecurityEnforce": "privileged"}
     (namespace,) = of_kind(objects(values), "Namespace")
-    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    labels = namespace["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
 
 
 def test_namespace_owned_elsewhere_gets_neither_namespace_nor_its_policy() -> None:

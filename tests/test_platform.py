@@ -156,6 +156,9 @@ def test_istio_values_use_keys_the_pinned_chart_knows(
             for sub in value:
                 # Documented as a commented-out default upstream.
                 assert sub in defaults["base"] or f"# {sub}:" in upstream_text, sub
+        if key == "cni":
+            # The 1.30 istiod chart reads `cni.enabled` at the top level (docs: pilot.cni.enabled).
+            assert set(value) <= set(defaults["cni"]), value
 
 
 # -- what the platform does -----------------------------------------------------------
@@ -175,6 +178,18 @@ def test_istiod_serves_ingresses_through_the_istio_gateway_release(
     annotations = gateway["service"]["annotations"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"
     assert 80 in [port["port"] for port in gateway["service"]["ports"]]
+
+
+def test_istiod_leaves_traffic_redirection_to_the_chained_istio_cni_agent(
+    pristine_repos: dict[str, Path],
+) -> None:
+    platform = pristine_repos["flux"] / "platform" / "istio"
+    istiod = yaml.safe_load((platform / "istiod.values.yaml").read_text())
+    # Without it istiod keeps injecting istio-init, and restricted namespaces reject pods.
+    assert istiod["cni"] == {"enabled": True}
+    cni = yaml.safe_load((platform / "cni.values.yaml").read_text())
+    # On EKS the VPC CNI stays the primary plugin; Istio's is chained into its config.
+    assert cni == {"chained": True, "cniBinDir": "/opt/cni/bin", "cniConfDir": "/etc/cni/net.d"}
 
 
 def test_issuers_use_the_istio_class_and_the_acme_email_from_the_answers(
@@ -209,7 +224,7 @@ def test_argocd_syncs_the_platform_then_the_app_in_waves(
     project = load_all(apps / "project.yaml")[0]
     for environment in ("staging", "production"):
         platform = by_name(load_all(apps / f"platform-{environment}.yaml"))
-        order = ["istio-base", "istiod", "istio-gateway", "cert-manager", "issuers"]
+        order = ["istio-base", "istio-cni", "istiod", "istio-gateway", "cert-manager", "issuers"]
         waves = [wave(platform[f"{environment}-{name}"]) for name in order]
         in_order = [wave(project), *waves, wave(appset)]
         assert in_order == sorted(set(in_order)), "each step has its own, later wave"
@@ -224,6 +239,14 @@ def test_argocd_syncs_the_platform_then_the_app_in_waves(
         }
         assert releases["gateway"]["helm"]["releaseName"] == "istio-gateway"
         assert releases["base"]["targetRevision"] == "1.30.3"
+        cni = platform[f"{environment}-istio-cni"]["spec"]
+        assert releases["cni"]["helm"]["releaseName"] == "istio-cni"
+        assert releases["cni"]["targetRevision"] == "1.30.3"
+        assert releases["cni"]["helm"]["valueFiles"] == ["$values/platform/istio/cni.values.yaml"]
+        assert cni["destination"] == {
+            "name": f"acme-mesh-{environment}",
+            "namespace": "istio-system",
+        }
         assert releases["cert-manager"]["targetRevision"] == "v1.21.1"
         assert (
             "SkipDryRunOnMissingResource=true"
@@ -250,13 +273,24 @@ def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path])
     }
     assert depends == {
         "istio-base": [],
-        "istiod": ["istio-base"],
+        "istio-cni": ["istio-base"],
+        "istiod": ["istio-base", "istio-cni"],
         "istio-gateway": ["istiod"],
         "cert-manager": ["istio-gateway"],
     }
     assert releases["istio-gateway"]["spec"]["releaseName"] == "istio-gateway"
     assert releases["istio-gateway"]["spec"]["targetNamespace"] == "istio-ingress"
     assert releases["istiod"]["spec"]["chart"]["spec"]["version"] == "1.30.3"
+    cni = releases["istio-cni"]["spec"]
+    assert cni["chart"]["spec"]["chart"] == "cni"
+    assert cni["chart"]["spec"]["version"] == "1.30.3"
+    assert (cni["releaseName"], cni["targetNamespace"]) == ("istio-cni", "istio-system")
+    kustomization = yaml.safe_load((flux / "platform" / "kustomization.yaml").read_text())
+    generated = {g["name"]: g["files"] for g in kustomization["configMapGenerator"]}
+    assert generated["istio-cni-values"] == ["values.yaml=../../../platform/istio/cni.values.yaml"]
+    assert cni["valuesFrom"] == [
+        {"kind": "ConfigMap", "name": "istio-cni-values", "valuesKey": "values.yaml"}
+    ]
     for environment in ("staging", "production"):
         steps = by_name(load_all(flux / "clusters" / environment / "platform.yaml"))
         assert steps["issuers"]["spec"]["dependsOn"] == [{"name": "platform"}]

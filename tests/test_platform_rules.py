@@ -250,3 +250,122 @@ def test_mg504_kustomization_file_refers_to_a_missing_file(
         f"gitops/flux/platform/kustomization.yaml:{line}:1: MG504 error: kustomization "
         "refers to ../../../platform/istio/gateway.values.yaml, which does not exist"
     ]
+
+
+# -- MG505 istio-cni-mismatch ----------------------------------------------------------
+
+
+def drop_document(path: Path, needle: str) -> None:
+    """Remove the one YAML document of a multi-document file that contains `needle`."""
+    documents = path.read_text().split("\n---\n")
+    kept = [d for d in documents if needle not in d]
+    assert len(kept) == len(documents) - 1, f"{needle!r} not in exactly one document of {path}"
+    path.write_text("\n---\n".join(kept))
+
+
+def test_mg505_cni_release_while_istiod_still_injects_istio_init(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    replace(repo / "platform/istio/istiod.values.yaml", "  enabled: true\n", "  enabled: false\n")
+    lines = findings(invoke, repo, "MG505")
+    staging = repo / "gitops" / "argocd" / "apps" / "platform-staging.yaml"
+    assert (
+        f"gitops/argocd/apps/platform-staging.yaml:{line_of(staging, 'chart: cni')}:1: MG505 "
+        "error: Application staging-istio-cni installs the Istio CNI node agent, but "
+        "cni.enabled is not true in platform/istio/istiod.values.yaml: istiod still injects "
+        "istio-init, which needs NET_ADMIN and NET_RAW"
+    ) in lines
+    assert len(lines) == 2, "one finding per environment's CNI release"
+
+
+def test_mg505_istiod_expects_cni_on_a_cluster_that_lacks_it(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    apps = repo / "gitops" / "argocd" / "apps" / "platform-production.yaml"
+    drop_document(apps, "name: production-istio-cni")
+    (finding,) = findings(invoke, repo, "MG505")
+    assert finding == (
+        f"gitops/argocd/apps/platform-production.yaml:{line_of(apps, 'chart: istiod')}:1: "
+        "MG505 error: Application production-istiod installs istiod with cni.enabled: true "
+        "(platform/istio/istiod.values.yaml), but no `cni` chart release runs beside it "
+        "(cluster 'acme-mesh-production'): injected pods would fail their istio-validation "
+        "init container"
+    )
+
+
+def test_mg505_flux_platform_without_the_cni_release(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("flux")
+    releases = repo / "gitops" / "flux" / "platform" / "releases.yaml"
+    drop_document(releases, "chart: cni\n")
+    (finding,) = findings(invoke, repo, "MG505")
+    assert finding.startswith(
+        f"gitops/flux/platform/releases.yaml:{line_of(releases, 'chart: istiod')}:1: MG505 "
+        "error: HelmRelease istiod installs istiod with cni.enabled: true"
+    )
+    assert "(gitops/flux/platform/)" in finding
+
+
+def test_mg505_accepts_the_documented_pilot_spelling(repo_copy: RepoCopy, invoke: Invoke) -> None:
+    repo = repo_copy("flux")
+    istiod = repo / "platform" / "istio" / "istiod.values.yaml"
+    # The istiod chart merges `pilot:` over the top level, so this spelling wins.
+    replace(istiod, "cni:\n", "pilot:\n  cni:\n")
+    replace(istiod, "  enabled: true\n", "    enabled: true\n")
+    invoke(["validate", str(repo), "--select", "MG505"])
+    istiod.write_text(istiod.read_text() + "cni:\n  enabled: true\n")
+    replace(istiod, "    enabled: true\n", "    enabled: false\n")
+    (finding,) = findings(invoke, repo, "MG505")
+    assert "HelmRelease istio-cni installs the Istio CNI node agent" in finding
+
+
+@pytest.mark.parametrize(
+    ("engine", "path", "old", "new", "release"),
+    [
+        (
+            "argocd",
+            "gitops/argocd/apps/platform-staging.yaml",
+            "name: staging-istio-cni\n  namespace: argocd\n  annotations:\n"
+            '    argocd.argoproj.io/sync-wave: "2"',
+            "name: staging-istio-cni\n  namespace: argocd\n  annotations:\n"
+            '    argocd.argoproj.io/sync-wave: "3"',
+            "Application staging-istiod is not ordered after Application staging-istio-cni",
+        ),
+        (
+            "flux",
+            "gitops/flux/platform/releases.yaml",
+            "    - name: istio-base\n    - name: istio-cni\n",
+            "    - name: istio-base\n",
+            "HelmRelease istiod is not ordered after HelmRelease istio-cni",
+        ),
+    ],
+    ids=["argocd-same-wave", "flux-no-depends-on"],
+)
+def test_mg505_istiod_must_wait_for_the_cni_agent(
+    repo_copy: RepoCopy, invoke: Invoke, engine: str, path: str, old: str, new: str, release: str
+) -> None:
+    repo = repo_copy(engine)
+    replace(repo / path, old, new)
+    (finding,) = findings(invoke, repo, "MG505")
+    line = line_of(repo / path, "chart: istiod")
+    assert finding.startswith(f"{path}:{line}:1: MG505 error: {release}: istiod could inject")
+
+
+def test_mg505_flux_order_through_another_release_is_enough(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("flux")
+    releases = repo / "gitops" / "flux" / "platform" / "releases.yaml"
+    # istiod -> istio-base -> istio-cni still starts istiod after the agent.
+    replace(releases, "    - name: istio-base\n    - name: istio-cni\n", "    - name: istio-base\n")
+    text = releases.read_text()
+    base_end = text.index("  valuesFrom:\n    - kind: ConfigMap\n      name: istio-base-values")
+    cni_depends = "  dependsOn:\n    - name: istio-base\n"
+    releases.write_text(
+        text[:base_end].replace(
+            "  install:\n", "  dependsOn:\n    - name: istio-cni\n  install:\n", 1
+        )
+        + text[base_end:].replace(cni_depends, "", 1)
+    )
+    invoke(["validate", str(repo), "--select", "MG505"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -226,3 +227,84 @@ def test_the_generated_repos_hold_no_credentials(
 ) -> None:
     for repo in pristine_repos.values():
         invoke(["validate", str(repo), "--select", "MG620"])
+
+
+# -- MG613 pss-istio-init-rejected -------------------------------------------------------
+
+
+def _without_istio_cni(repo: Path) -> None:
+    """The mesh as it was before Istio CNI: istiod injects istio-init again."""
+    istiod = repo / "platform" / "istio" / "istiod.values.yaml"
+    text = istiod.read_text()
+    assert "cni:\n" in text
+    istiod.write_text(text.replace("  enabled: true\n", "  enabled: false\n", 1))
+
+
+def _mg613(invoke: Invoke, repo: Path) -> list[str]:
+    result = invoke(["validate", str(repo), "--select", "MG613"], expect=None)
+    return [line for line in result.stdout.splitlines() if " MG613 " in line]
+
+
+def test_restricted_namespaces_pass_when_the_mesh_runs_istio_cni(
+    pristine_repos: dict[str, Path], invoke: Invoke
+) -> None:
+    for repo in pristine_repos.values():
+        namespace = repo / "charts" / "first-app" / "templates" / "namespace.yaml"
+        assert "pod-security.kubernetes.io/enforce" in namespace.read_text()
+        invoke(["validate", str(repo), "--select", "MG613"])
+
+
+def test_restricted_namespace_without_istio_cni_rejects_injected_pods(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("flux")
+    _without_istio_cni(repo)
+    template = repo / "charts" / "first-app" / "templates" / "namespace.yaml"
+    lines = template.read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if text.startswith("apiVersion:"))
+    assert _mg613(invoke, repo) == [
+        f"charts/first-app/templates/namespace.yaml:{line}:1: MG613 error: [{env}] "
+        f"Namespace/{env}: enforces Pod Security 'restricted' with sidecar injection on, but "
+        "cni.enabled is not true in platform/istio/istiod.values.yaml: istio-init needs "
+        "NET_ADMIN, so pods will be rejected"
+        for env in ("production", "staging")
+    ]
+
+    # An environment that enforces `privileged` admits istio-init; `baseline` does not.
+    overlays = repo / "environments"
+    for env, level in (("staging", "privileged"), ("production", "baseline")):
+        overlay = overlays / env / "first-app.yaml"
+        overlay.write_text(overlay.read_text() + f"namespace:\n  podSecurityEnforce: {level}\n")
+    (finding,) = _mg613(invoke, repo)
+    assert "[production] Namespace/production: enforces Pod Security 'baseline'" in finding
+
+
+def test_static_namespaces_are_judged_by_their_injection_labels(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    _without_istio_cni(repo)
+    path = repo / "platform" / "extra" / "namespaces.yaml"
+    path.parent.mkdir()
+    enforce = "pod-security.kubernetes.io/enforce: restricted"
+    path.write_text(
+        f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: batch\n  labels:\n"
+        f"    istio-injection: disabled\n    istio.io/rev: 1-30-3\n    {enforce}\n"
+        f"---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  labels:\n"
+        f"    istio.io/rev: 1-30-3\n    {enforce}\n"
+    )
+    # `istio-injection: disabled` wins over a revision label: only `shop` gets istio-init.
+    (finding,) = [line for line in _mg613(invoke, repo) if line.startswith("platform/extra/")]
+    assert finding.startswith("platform/extra/namespaces.yaml:10:1: MG613 error: Namespace/shop:")
+
+
+def test_a_repo_without_platform_files_is_not_judged(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    _without_istio_cni(repo)
+    assert len(_mg613(invoke, repo)) == 2
+    # Plain manifests say nothing about the mesh they are applied to.
+    shutil.rmtree(repo / "platform" / "istio")
+    shutil.rmtree(repo / "gitops")
+    assert _mg613(invoke, repo) == []

@@ -3,7 +3,8 @@
 These rules read the static files under cluster/, platform/ and gitops/ and check
 that they fit together: what istiod's meshConfig names is what the gateway release
 creates, the ACME HTTP-01 solvers use an ingress class the mesh serves, every
-environment is deployed by the GitOps engine, and every path the engine reads exists.
+environment is deployed by the GitOps engine, every path the engine reads exists, and
+istiod expects the Istio CNI node agent exactly where one is installed.
 """
 
 from __future__ import annotations
@@ -509,3 +510,158 @@ def _kustomization_missing_paths(ctx: ValidationContext) -> Iterator[Problem]:
                     f"kustomization refers to {reference}, which does not exist",
                     ctx.location(path, yamlio.line_of(node, index)),
                 )
+
+
+# -- MG505 ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CniSetting:
+    """Whether istiod's values turn on Istio CNI, and the values file that says so."""
+
+    enabled: bool
+    values: ValuesFile | None
+
+
+def istiod_cni_setting(ctx: ValidationContext) -> CniSetting:
+    """istiod's `cni.enabled` from platform/istio/istiod.values.yaml (chart default: off).
+
+    Istio's documentation spells it `pilot.cni.enabled`: the istiod chart merges the
+    `pilot:` mapping over the top level, so that spelling wins when both are present.
+    """
+    values = _load_values(ctx, ISTIOD_VALUES)
+    if values is None:
+        return CniSetting(False, None)
+    enabled = False
+    for holder in (values.data, _map(values.data.get("pilot"))):
+        cni = holder.get("cni")
+        if isinstance(cni, Mapping) and "enabled" in cni:
+            enabled = cni.get("enabled") is True
+    return CniSetting(enabled, values)
+
+
+def mesh_uses_istio_cni(ctx: ValidationContext) -> bool | None:
+    """Whether istiod leaves traffic redirection to Istio CNI (no `istio-init` injected).
+
+    None when the repository neither installs istiod nor holds its values: a repository of
+    plain manifests says nothing about the mesh it is applied to.
+    """
+    setting = istiod_cni_setting(ctx)
+    if setting.values is None and not any(r.chart == "istiod" for r in helm_releases(ctx)):
+        return None
+    return setting.enabled
+
+
+def _release_target(release: Release) -> str:
+    """Where a release lands: Argo CD's destination cluster, or a Flux HelmRelease's folder.
+
+    A cluster's Flux applies the HelmReleases of a folder together, so releases in one
+    folder always run beside each other.
+    """
+    if _is(release.manifest, "argoproj.io", "Application"):
+        destination = _map(_dig(release.manifest.data, "spec", "destination"))
+        cluster = _text(destination.get("name")) or _text(destination.get("server"))
+        return f"cluster {cluster!r}"
+    return f"{posixpath.dirname(release.manifest.source)}/"
+
+
+def _sync_wave(manifest: Manifest) -> int | None:
+    annotations = _map(_dig(manifest.data, "metadata", "annotations"))
+    try:
+        return int(_text(annotations.get("argocd.argoproj.io/sync-wave")) or 0)
+    except ValueError:
+        return None
+
+
+def _depends_on(manifest: Manifest) -> set[str]:
+    return {
+        _text(_map(entry).get("name")) for entry in _list(_dig(manifest.data, "spec", "dependsOn"))
+    }
+
+
+def _comes_after(ctx: ValidationContext, later: Release, earlier: Release) -> bool:
+    """Whether the engine starts `later` only once `earlier` is ready.
+
+    Argo CD: a higher sync wave. Flux: `earlier` among the HelmReleases `later` depends
+    on, directly or through others in the same folder.
+    """
+    if _is(later.manifest, "argoproj.io", "Application"):
+        later_wave, earlier_wave = _sync_wave(later.manifest), _sync_wave(earlier.manifest)
+        # An unreadable wave is the schema rules' finding, not an ordering one.
+        return later_wave is None or earlier_wave is None or later_wave > earlier_wave
+    folder = posixpath.dirname(later.manifest.source)
+    neighbours = {
+        m.name: m
+        for m in ctx.static_objects
+        if _is(m, "helm.toolkit.fluxcd.io", "HelmRelease") and posixpath.dirname(m.source) == folder
+    }
+    seen: set[str] = set()
+    pending = _depends_on(later.manifest)
+    while pending:
+        name = pending.pop()
+        if name == earlier.manifest.name:
+            return True
+        if name in seen or name not in neighbours:
+            continue
+        seen.add(name)
+        pending |= _depends_on(neighbours[name])
+    return False
+
+
+@rule("MG505", "istio-cni-mismatch", Severity.ERROR)
+def istio_cni_mismatch(ctx: ValidationContext) -> Iterator[Problem]:
+    """istiod's `cni.enabled` and the Istio CNI release (chart `cni`) disagree, or run out of order.
+
+    With `cni.enabled: true` istiod injects an `istio-validation` init container in place
+    of `istio-init`, and it fails on every node without the Istio CNI node agent: release
+    the `cni` chart as `istio-cni` in istio-system beside istiod, before it (sync wave or
+    dependsOn), with values platform/istio/cni.values.yaml. A `cni` release while istiod's
+    `cni.enabled` is not true leaves istiod injecting `istio-init`, which needs NET_ADMIN
+    and NET_RAW: set `cni.enabled: true` in platform/istio/istiod.values.yaml.
+    """
+    releases = helm_releases(ctx)
+    istiods = [r for r in releases if r.chart == "istiod"]
+    cnis = [r for r in releases if r.chart == "cni"]
+    setting = istiod_cni_setting(ctx)
+    cni_targets = {_release_target(r) for r in cnis}
+    istiod_targets = {_release_target(r) for r in istiods}
+
+    def at(release: Release) -> Location:
+        manifest = release.manifest
+        return ctx.location(
+            manifest.source, _line_of_text(ctx, manifest, f"chart: {release.chart}")
+        )
+
+    def where(release: Release) -> str:
+        return f"{release.manifest.kind} {release.manifest.name}"
+
+    if setting.enabled:
+        for release in istiods:
+            target = _release_target(release)
+            if target not in cni_targets:
+                yield Problem(
+                    f"{where(release)} installs istiod with cni.enabled: true "
+                    f"({ISTIOD_VALUES}), but no `cni` chart release runs beside it ({target}): "
+                    "injected pods would fail their istio-validation init container",
+                    at(release),
+                )
+                continue
+            for cni in (r for r in cnis if _release_target(r) == target):
+                if not _comes_after(ctx, release, cni):
+                    yield Problem(
+                        f"{where(release)} is not ordered after {where(cni)}: istiod could "
+                        "inject pods before the Istio CNI node agent runs, and they would fail "
+                        "their istio-validation init container; give the CNI release an "
+                        "earlier sync wave, or list it under istiod's dependsOn",
+                        at(release),
+                    )
+        return
+    for release in cnis:
+        target = _release_target(release)
+        if target in istiod_targets:
+            yield Problem(
+                f"{where(release)} installs the Istio CNI node agent, but cni.enabled is not "
+                f"true in {ISTIOD_VALUES}: istiod still injects istio-init, which needs "
+                "NET_ADMIN and NET_RAW",
+                at(release),
+            )

@@ -4,7 +4,8 @@ The PSS checks follow https://kubernetes.io/docs/concepts/security/pod-security-
 (baseline and restricted controls), applied to the pod template of every workload kind,
 rendered or static. Each control is its own rule so that a team can see, select or
 ignore exactly one. What admission adds later (Istio's injected sidecar) is not in the
-manifests and therefore not judged here.
+manifests and therefore not judged pod by pod; MG613 judges it per namespace, from the
+Pod Security level the namespace enforces and how istiod is configured to inject.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from meshgen.credentials import find_credentials
 from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.model import Problem, Severity, rule
+from meshgen.validate.rules.platform import ISTIOD_VALUES, mesh_uses_istio_cni
 
 _POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": ("spec",),
@@ -333,6 +335,50 @@ def sysctls(ctx: ValidationContext) -> Iterator[Problem]:
         for entry in workload.pod_security.get("sysctls") or []:
             if isinstance(entry, Mapping) and entry.get("name") not in _SAFE_SYSCTLS:
                 yield workload.problem(ctx, f"sysctl {entry.get('name')} is not in the safe set")
+
+
+_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+# Pod Security levels that forbid the NET_ADMIN and NET_RAW capabilities istio-init adds.
+_LEVELS_WITHOUT_NET_ADMIN = frozenset({"baseline", "restricted"})
+
+
+def _sidecar_injection_on(labels: Mapping[str, Any]) -> bool:
+    # Istio's injector reads `istio-injection` first; `disabled` wins over a revision label.
+    injection = labels.get("istio-injection")
+    if injection is not None:
+        return bool(injection == "enabled")
+    return bool(labels.get("istio.io/rev"))
+
+
+@rule("MG613", "pss-istio-init-rejected", Severity.ERROR)
+def istio_init_rejected(ctx: ValidationContext) -> Iterator[Problem]:
+    """An injected namespace enforces `baseline` or `restricted` while istiod injects istio-init.
+
+    Without the Istio CNI node agent, istiod adds to every injected pod an `istio-init`
+    container that needs NET_ADMIN and NET_RAW, which both levels forbid: admission rejects
+    the pods. Install Istio CNI (chart `cni` as release `istio-cni`, and `cni.enabled: true`
+    in platform/istio/istiod.values.yaml), or enforce `privileged` on the namespace
+    (`namespace.podSecurityEnforce: privileged` in the environment file).
+    """
+    if mesh_uses_istio_cni(ctx) is not False:
+        return
+    for environment, manifest in ctx.all_objects:
+        if manifest.kind != "Namespace" or manifest.api_version != "v1":
+            continue
+        metadata = manifest.data.get("metadata")
+        labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
+        if not isinstance(labels, Mapping) or not _sidecar_injection_on(labels):
+            continue
+        level = labels.get(_ENFORCE_LABEL)
+        if level not in _LEVELS_WITHOUT_NET_ADMIN:
+            continue
+        label = f"[{environment}] " if environment else ""
+        yield Problem(
+            f"{label}{manifest.ref}: enforces Pod Security {level!r} with sidecar injection on, "
+            f"but cni.enabled is not true in {ISTIOD_VALUES}: istio-init needs NET_ADMIN, "
+            "so pods will be rejected",
+            ctx.location(manifest.source, manifest.line),
+        )
 
 
 @rule("MG620", "credential-in-repo", Severity.ERROR)
