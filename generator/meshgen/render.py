@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,8 +162,52 @@ def render_app(
         # Helm names sources `<chart name>/templates/...`; report repo-relative paths.
         _, _, inside = template.source.partition("/")
         source = f"{chart_prefix}/{inside}" if inside else template.source
-        manifests.extend(_parse(template.text, source))
+        parsed = _parse(template.text, source)
+        manifests.extend(_at_template_lines(parsed, chart / inside if inside else None))
     return Rendering(environment.name, app.name, tuple(_install_order(manifests)))
+
+
+_KIND_LINE = re.compile(r"^kind:\s*[\"']?(?P<kind>[A-Za-z0-9]+)[\"']?\s*(?:#.*)?$")
+_API_VERSION_LINE = re.compile(r"^apiVersion:")
+
+
+def _at_template_lines(manifests: list[Manifest], template: Path | None) -> list[Manifest]:
+    """Point each rendered object at the line of its template source that produced it.
+
+    A finding on a rendered object is fixed in the template, so the useful line is the
+    `apiVersion:` (or `kind:`) line of that object in the template file, found by kind
+    in document order; every version a `range` produces points at the same lines.
+    Where the kind is computed by the template, the object keeps line 1. This also
+    makes the lines independent of how a Helm backend spaces its output.
+    """
+    try:
+        lines = template.read_text(encoding="utf-8").splitlines() if template else []
+    except OSError:
+        lines = []
+    kind_lines: dict[str, list[int]] = {}
+    for number, line in enumerate(lines):
+        match = _KIND_LINE.match(line)
+        if match:
+            kind_lines.setdefault(match["kind"], []).append(number)
+    used: dict[str, int] = {}
+    located = []
+    for manifest in manifests:
+        candidates = kind_lines.get(manifest.kind, [])
+        if not candidates:
+            located.append(replace(manifest, line=1))
+            continue
+        # The n-th object of a kind maps to the n-th `kind:` line; past the last (a
+        # `range`), all map to the last.
+        index = min(used.get(manifest.kind, 0), len(candidates) - 1)
+        used[manifest.kind] = used.get(manifest.kind, 0) + 1
+        kind_at = candidates[index]
+        start = kind_at
+        for back in range(kind_at - 1, max(kind_at - 4, -1), -1):
+            if _API_VERSION_LINE.match(lines[back]):
+                start = back
+                break
+        located.append(replace(manifest, line=start + 1))
+    return located
 
 
 def _parse(text: str, source: str) -> list[Manifest]:
