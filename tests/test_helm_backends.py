@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
-
 from meshgen.helm import select_backend
 from meshgen.helm.binary import BinaryHelm
 from meshgen.helm.sdk import EmbeddedHelm
