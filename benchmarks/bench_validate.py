@@ -12,13 +12,17 @@ For repositories of 1, 5, 20 and 50 environments (one app each), measured in one
   renderer (the same Helm SDK) stands in; kubeconform and istioctl are not installable
   from PyPI either. The scripted pipeline does less: no lint, no mesh analysis.
 
-Usage: python benchmarks/bench_validate.py [--sizes 1,5,20,50] [--repeat 3]
-Prints a Markdown table; times are the best of `--repeat` runs.
+Usage: python benchmarks/bench_validate.py [--sizes 1,5,20,50] [--repeat 5]
+Prints a Markdown table; times are the best of `--repeat` runs. The three measurements
+take turns within each repeat, so a change in the machine's load affects all of them.
+meshgen's bytecode is compiled first, as `pip install` does: without it (an editable
+install with PYTHONDONTWRITEBYTECODE set) every run compiles each module it imports.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import shutil
 import subprocess
 import sys
@@ -53,13 +57,21 @@ def make_repo(base: Path, environments: int) -> Path:
     return generate(answers, base / f"repo-{environments}", git=False).path
 
 
-def best_of(repeat: int, action: Callable[[], None]) -> float:
-    times = []
+def best_of_interleaved(repeat: int, actions: list[Callable[[], None]]) -> list[float]:
+    """The best time of each action, running them in turn `repeat` times."""
+    best = [float("inf")] * len(actions)
     for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for index, action in enumerate(actions):
+            start = time.perf_counter()
+            action()
+            best[index] = min(best[index], time.perf_counter() - start)
+    return best
+
+
+def compile_bytecode() -> None:
+    import meshgen
+
+    compileall.compile_dir(Path(meshgen.__file__).parent, quiet=1)
 
 
 def run_validate(repo: Path) -> None:
@@ -102,7 +114,7 @@ def run_scripted(repo: Path, environments: list[str], kubernetes_version: str) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,5,20,50")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     if shutil.which("helm"):
@@ -110,6 +122,7 @@ def main() -> None:
 
     from meshgen.repo import load_repo
 
+    compile_bytecode()
     rows = []
     with tempfile.TemporaryDirectory(prefix="meshgen-bench-") as scratch:
         for size in sizes:
@@ -117,10 +130,13 @@ def main() -> None:
             repo = load_repo(repo_path)
             names = [e.name for e in repo.environments]
             version = f"{repo.kubernetes_version}.0"
-            validate = best_of(args.repeat, lambda r=repo_path: run_validate(r))
-            render = best_of(args.repeat, lambda r=repo_path: run_render_only(r))
-            scripted = best_of(
-                args.repeat, lambda r=repo_path, n=names, v=version: run_scripted(r, n, v)
+            validate, render, scripted = best_of_interleaved(
+                args.repeat,
+                [
+                    lambda r=repo_path: run_validate(r),
+                    lambda r=repo_path: run_render_only(r),
+                    lambda r=repo_path, n=names, v=version: run_scripted(r, n, v),
+                ],
             )
             rows.append((size, validate, render, scripted))
             print(f"{size} environments done", file=sys.stderr)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from typing import Any, NoReturn
 
 import click
@@ -58,7 +57,7 @@ class MeshgenGroup(click.Group):
             return super().invoke(ctx)
         except MeshgenError as exc:
             if _show_traceback(ctx):
-                traceback.print_exc()
+                _print_traceback()
             click.echo(f"meshgen: error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
@@ -67,7 +66,7 @@ class MeshgenGroup(click.Group):
             # The file system said no (disk full, permissions, ...): the user's problem to
             # fix, not a bug, and the command left nothing half-written.
             if _show_traceback(ctx):
-                traceback.print_exc()
+                _print_traceback()
             where = f": {exc.filename}" if exc.filename else ""
             click.echo(f"meshgen: error: {exc.strerror or exc}{where}", err=True)
             ctx.exit(2)
@@ -83,6 +82,13 @@ class MeshgenGroup(click.Group):
                 err=True,
             )
             ctx.exit(2)
+
+
+def _print_traceback() -> None:
+    # traceback pulls in linecache and tokenize; only an error being shown needs them.
+    import traceback
+
+    traceback.print_exc()
 
 
 def _show_traceback(ctx: click.Context) -> bool:

@@ -11,6 +11,7 @@ import click
 from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
 
 if TYPE_CHECKING:
+    from meshgen.kubectl import DryRunOptions
     from meshgen.validate.engine import Report
 
 FORMATS = ("text", "json", "sarif")
@@ -143,7 +144,6 @@ def validate(
       meshgen validate --kubectl --context staging-admin --dry-run server
     """
     from meshgen.helm import select_backend
-    from meshgen.kubectl import DryRunOptions
     from meshgen.repo import find_root
     from meshgen.validate.engine import select_rules, validate_files, validate_repo
 
@@ -151,16 +151,16 @@ def validate(
         raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
     if files and environments:
         raise click.UsageError("--env applies to a repository, not to --files")
-    dry_run = (
-        DryRunOptions(
+    dry_run: DryRunOptions | None = None
+    if use_kubectl:
+        from meshgen.kubectl import DryRunOptions
+
+        dry_run = DryRunOptions(
             context=str(kube_context),
             mode="client" if dry_run_mode == "client" else "server",
             timeout=timeout,
             kubeconfig=str(kubeconfig) if kubeconfig else None,
         )
-        if use_kubectl
-        else None
-    )
     rules = select_rules(select, ignore)
     locations = list(schema_locations) or None
     if files:

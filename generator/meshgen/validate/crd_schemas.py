@@ -12,12 +12,9 @@ Each validator is compiled once and shared by every environment.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +146,11 @@ class CrdSchemas:
         return schema
 
     def _fetch(self, location: str, url: str) -> str | None:  # noqa: PLR0911 - one exit per outcome
+        # urllib.request pulls in http.client, ssl and email; only URL locations need it.
+        import hashlib
+        import urllib.error
+        import urllib.request
+
         cached = self.cache_dir / (hashlib.sha256(url.encode()).hexdigest() + ".json")
         if cached.is_file():
             return str(cached.read_text("utf-8"))

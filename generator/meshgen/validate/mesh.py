@@ -98,6 +98,11 @@ class World:
     shared: frozenset[int] = frozenset()
     """ids of the objects every environment shares (static files): reported unlabelled."""
     _by_kind: dict[str, list[Manifest]] = field(default_factory=dict, repr=False)
+    # Several analyzers ask each World for its gateways and meshConfig; both read every
+    # static object, which each World shares, so computing them once per World keeps a
+    # run linear in environments.
+    _installs: list[GatewayInstall] | None = field(default=None, repr=False)
+    _mesh_config: tuple[dict[str, Any], str | None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         for manifest in self.objects:
@@ -172,6 +177,11 @@ class World:
     # -- what the platform charts install ------------------------------------------
 
     def gateway_installs(self) -> list[GatewayInstall]:
+        if self._installs is None:
+            self._installs = self._find_gateway_installs()
+        return list(self._installs)
+
+    def _find_gateway_installs(self) -> list[GatewayInstall]:
         installs = [
             _install_from_values(name, values, origin)
             for name, values, origin in self._chart_values("gateway")
@@ -202,6 +212,12 @@ class World:
 
     def mesh_config(self) -> tuple[dict[str, Any], str | None]:
         """istiod's meshConfig (defaults filled in) and where it was found, if anywhere."""
+        if self._mesh_config is None:
+            self._mesh_config = self._find_mesh_config()
+        mesh, origin = self._mesh_config
+        return dict(mesh), origin
+
+    def _find_mesh_config(self) -> tuple[dict[str, Any], str | None]:
         for _, values, origin in self._chart_values("istiod"):
             mesh = values.get("meshConfig")
             if isinstance(mesh, Mapping):

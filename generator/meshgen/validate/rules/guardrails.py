@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshgen import vcs, yamlio
+from meshgen import yamlio
 from meshgen.errors import ConfigError, GitError
 from meshgen.render import to_plain
 from meshgen.traffic import guardrails
-from meshgen.traffic.steps import ENV_BASE_REF
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.model import Location, Problem, Severity, rule
 
@@ -106,6 +105,10 @@ def _compute(ctx: ValidationContext) -> _Outcome:
     rails = guardrails.from_manifest(ctx.manifest.data)
     if ctx.repo is None or not rails.enabled:
         return _Outcome()
+    # git and the canary-step machinery load only for repositories that use guard rails.
+    from meshgen import vcs
+    from meshgen.traffic.steps import ENV_BASE_REF
+
     root = ctx.root
     try:
         if not vcs.is_repository(root):
@@ -167,6 +170,8 @@ def _weights(data: Any) -> dict[str, int]:
 
 
 def _weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
+    from meshgen import vcs
+
     text = vcs.read_file_at(root, commit, path)
     if text is None:
         return None
