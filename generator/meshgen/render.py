@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError
-from meshgen.helm.base import HelmBackend
+from meshgen.helm.base import HelmBackend, RenderedTemplate
 from meshgen.repo import App, Environment, Repo
 
 # Helm's install order (pkg/release/util/kind_sorter.go): objects print in the order
@@ -148,14 +149,32 @@ def render_app(
     """Render `app` with the environment's overlay (or `values`, already loaded)."""
     if values is None:
         values = load_overlay(repo, environment, app)
-    chart = repo.chart_path(app)
-    templates = backend.render(
-        chart,
+    templates = render_templates(repo, environment, app, backend, values)
+    return assemble(repo, environment, app, templates)
+
+
+def render_templates(
+    repo: Repo,
+    environment: Environment,
+    app: App,
+    backend: HelmBackend,
+    values: Mapping[str, Any],
+) -> list[RenderedTemplate]:
+    """Helm's part of a render: the templates' text. Safe to run in a worker thread."""
+    return backend.render(
+        repo.chart_path(app),
         values,
         release=app.name,
         namespace=environment.namespace,
         kube_version=repo.kubernetes_version,
     )
+
+
+def assemble(
+    repo: Repo, environment: Environment, app: App, templates: Sequence[RenderedTemplate]
+) -> Rendering:
+    """meshgen's part of a render: the objects of `templates`, parsed and ordered."""
+    chart = repo.chart_path(app)
     chart_prefix = Path(app.chart).as_posix().rstrip("/")
     manifests: list[Manifest] = []
     for template in templates:
@@ -171,6 +190,32 @@ _KIND_LINE = re.compile(r"^kind:\s*[\"']?(?P<kind>[A-Za-z0-9]+)[\"']?\s*(?:#.*)?
 _API_VERSION_LINE = re.compile(r"^apiVersion:")
 
 
+def _template_index(template: Path) -> tuple[Sequence[str], Mapping[str, list[int]]]:
+    """A template's lines and, per kind, the 0-based lines that declare it."""
+    try:
+        stat = template.stat()
+    except OSError:
+        return (), {}
+    return _indexed_template(str(template), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _indexed_template(
+    path: str, _mtime_ns: int, _size: int
+) -> tuple[Sequence[str], Mapping[str, list[int]]]:
+    # Keyed by modification time and size too, so an edited template is read again.
+    try:
+        lines = tuple(Path(path).read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return (), {}
+    kind_lines: dict[str, list[int]] = {}
+    for number, line in enumerate(lines):
+        match = _KIND_LINE.match(line)
+        if match:
+            kind_lines.setdefault(match["kind"], []).append(number)
+    return lines, kind_lines
+
+
 def _at_template_lines(manifests: list[Manifest], template: Path | None) -> list[Manifest]:
     """Point each rendered object at the line of its template source that produced it.
 
@@ -180,15 +225,7 @@ def _at_template_lines(manifests: list[Manifest], template: Path | None) -> list
     Where the kind is computed by the template, the object keeps line 1. This also
     makes the lines independent of how a Helm backend spaces its output.
     """
-    try:
-        lines = template.read_text(encoding="utf-8").splitlines() if template else []
-    except OSError:
-        lines = []
-    kind_lines: dict[str, list[int]] = {}
-    for number, line in enumerate(lines):
-        match = _KIND_LINE.match(line)
-        if match:
-            kind_lines.setdefault(match["kind"], []).append(number)
+    lines, kind_lines = _template_index(template) if template else ((), {})
     used: dict[str, int] = {}
     located = []
     for manifest in manifests:

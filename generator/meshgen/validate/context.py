@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from meshgen import yamlio
 from meshgen.errors import ConfigError, TemplateError, ToolError
 from meshgen.helm.base import HelmBackend, LintMessage
-from meshgen.render import Manifest, Rendering, render_app, to_plain
+from meshgen.render import Manifest, Rendering, assemble, render_templates, to_plain
 from meshgen.repo import MANIFEST_NAME, App, Environment, Repo, repo_from_manifest
 from meshgen.validate import yamale_check
 from meshgen.validate.crd_schemas import CrdSchemas, repo_schema_location
@@ -183,22 +184,41 @@ class ValidationContext:
     @cached_property
     def _render_results(self) -> list[tuple[OverlayRef, Rendering | None, str | None]]:
         results: list[tuple[OverlayRef, Rendering | None, str | None]] = []
-        total = len(self.overlays)
-        for done, ref in enumerate(self.overlays, start=1):
-            if self.progress is not None:
-                self.progress(ref.environment.name, done, total)
-            if not self.overlay_is_sound(ref) or self.repo is None or self.backend is None:
-                continue
-            if not self.repo.chart_path(ref.app).is_dir():
-                continue
-            try:
-                rendering = render_app(
-                    self.repo, ref.environment, ref.app, self.backend, to_plain(ref.file.data)
+        repo, backend = self.repo, self.backend
+        if repo is None or backend is None:
+            return results
+        sound = [
+            ref
+            for ref in self.overlays
+            if self.overlay_is_sound(ref) and repo.chart_path(ref.app).is_dir()
+        ]
+        # Helm renders in Go and releases the GIL, so a worker thread renders the next
+        # environments while this thread parses and orders the objects of the last one.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="meshgen-helm") as pool:
+            pending = [
+                pool.submit(
+                    render_templates,
+                    repo,
+                    ref.environment,
+                    ref.app,
+                    backend,
+                    to_plain(ref.file.data),
                 )
-            except (TemplateError, ConfigError, ToolError) as exc:
-                results.append((ref, None, str(exc)))
-            else:
-                results.append((ref, rendering, None))
+                for ref in sound
+            ]
+            try:
+                for done, (ref, future) in enumerate(zip(sound, pending, strict=True), start=1):
+                    if self.progress is not None:
+                        self.progress(ref.environment.name, done, len(sound))
+                    try:
+                        rendering = assemble(repo, ref.environment, ref.app, future.result())
+                    except (TemplateError, ConfigError, ToolError) as exc:
+                        results.append((ref, None, str(exc)))
+                    else:
+                        results.append((ref, rendering, None))
+            finally:
+                for future in pending:
+                    future.cancel()
         return results
 
     @property
