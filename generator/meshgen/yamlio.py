@@ -95,7 +95,9 @@ def loads_roundtrip(text: str, path: Path) -> Any:
         raise ConfigError(f"invalid YAML: {problem}", path=path, line=line) from None
     except YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
-    check_expansion(data, path)
+    # Without an anchor (`&`) there can be no alias to expand.
+    if "&" in text:
+        check_expansion(data, path)
     return data
 
 
@@ -251,7 +253,9 @@ def split_documents(text: str, source: str, first_line: int = 1) -> Iterator[Doc
             raise ConfigError(f"invalid YAML: {exc}", path=Path(source), line=start) from None
         if data is None:
             continue
-        check_expansion(data, Path(source), start)
+        # Without an anchor (`&`) there can be no alias to expand.
+        if "&" in chunk:
+            check_expansion(data, Path(source), start)
         yield Document(
             source=source, line=start + _leading_blank_or_comment_lines(chunk), data=data
         )

@@ -192,9 +192,10 @@ class ValidationContext:
             for ref in self.overlays
             if self.overlay_is_sound(ref) and repo.chart_path(ref.app).is_dir()
         ]
-        # Helm renders in Go and releases the GIL, so a worker thread renders the next
-        # environments while this thread parses and orders the objects of the last one.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="meshgen-helm") as pool:
+        # Helm renders in Go and releases the GIL, so worker threads render the next
+        # environments (a loaded chart is safe to share between threads) while this
+        # thread parses and orders the objects of the last one.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="meshgen-helm") as pool:
             pending = [
                 pool.submit(
                     render_templates,
