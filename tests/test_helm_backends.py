@@ -78,3 +78,16 @@ def test_validate_reports_the_same_with_either_backend(
     binary = invoke(["validate", str(repo), "--format", "json", "--helm-binary", helm], expect=1)
     assert json.loads(binary.stdout)["findings"] == json.loads(sdk)["findings"]
     assert "colour" in sdk
+
+
+def test_a_binary_that_is_not_helm_is_refused(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    true = shutil.which("true")
+    assert true is not None
+    result = invoke(["render", str(repo), "--env", "staging", "--helm-binary", true], expect=2)
+    assert "printed no manifests" in result.stderr
+    assert result.stdout == ""
+    doctor = invoke(["doctor", "--helm-binary", true], expect=2)
+    assert "not a helm version" in doctor.stdout

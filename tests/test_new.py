@@ -150,7 +150,11 @@ def test_options_override_the_config_file(tmp_path: Path, invoke: Invoke) -> Non
 
 def test_prompts_for_answers_without_no_input(tmp_path: Path, invoke: Invoke) -> None:
     dest = tmp_path / "asked"
-    invoke(["new", str(dest), "--no-git"], input="flux\n\nacme.io\n\ndev,prod\n")
+    # name, engine, environments (a bad one first: asked again), region, domain, e-mail,
+    # repository URL, Kubernetes version
+    answers = "\nflux\nDev\ndev,prod\n\nacme.io\n\n\n\n"
+    result = invoke(["new", str(dest), "--no-git"], input=answers)
+    assert "Error: 'Dev' is not a DNS label" in result.output
     manifest = (dest / "meshgen.yaml").read_text()
     assert "gitops: flux" in manifest
     assert "domain: acme.io" in manifest

@@ -282,3 +282,8 @@ def test_built_in_api_groups_are_told_from_custom_ones(api_version: str, core: b
     from meshgen.validate.kube_schemas import is_core_api
 
     assert is_core_api(api_version) is core
+
+
+def test_files_that_do_not_exist_are_a_usage_error(tmp_path: Path, invoke: Invoke) -> None:
+    result = invoke(["validate", "--files", str(tmp_path / "missing.yaml")], expect=2)
+    assert result.stderr == f"meshgen: error: {tmp_path / 'missing.yaml'}: no such file or folder\n"

@@ -131,3 +131,11 @@ def test_atomic_write_failure_keeps_the_original(
         yamlio.atomic_write_text(path, "traffic:\n  v1: 0\n")
     assert path.read_text() == "traffic:\n  v1: 100\n"
     assert [p.name for p in tmp_path.iterdir()] == ["env.yaml"]
+
+
+def test_duplicate_keys_in_manifests_are_refused_but_merge_keys_work() -> None:
+    with pytest.raises(ConfigError, match=r"x.yaml:4: invalid YAML: found duplicate key 'c'"):
+        list(yamlio.split_documents("a: 1\nb:\n  c: 1\n  c: 2\n", "x.yaml"))
+    text = "base: &base {cpu: 1, memory: 2}\nlimits:\n  <<: *base\n  cpu: 3\n"
+    (document,) = yamlio.split_documents(text, "merge.yaml")
+    assert document.data["limits"] == {"cpu": 3, "memory": 2}

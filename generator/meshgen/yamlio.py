@@ -43,7 +43,35 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 # consumer (schemas, Helm, JSON) walks the expanded tree, so the expansion is bounded.
 MAX_EXPANDED_NODES = 250_000
 
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseSafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SafeLoader(_BaseSafeLoader):  # type: ignore[valid-type,misc]
+    """PyYAML's safe loader (C-accelerated where available), refusing duplicate keys.
+
+    PyYAML keeps the last of two equal keys without a word; the API server and kubectl
+    refuse such a manifest, so meshgen does too, with the line.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            # Merge keys (`<<`) are meant to be overridden; only scalar keys can clash.
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key = (key_node.tag, key_node.value)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key_node.value!r}",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
 _DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
 
 

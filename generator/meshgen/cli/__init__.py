@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
@@ -37,6 +38,30 @@ _COMMANDS = {
 class MeshgenGroup(click.Group):
     """Loads commands on demand and turns MeshgenErrors into one line and an exit code."""
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the CLI; usage errors print as one `meshgen: error:` line, like the rest."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            hint = ""
+            if isinstance(exc, click.UsageError) and exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"meshgen: error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("meshgen: aborted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*_COMMANDS, *self.commands})
 
@@ -62,6 +87,11 @@ class MeshgenGroup(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`meshgen rules | head`): nothing to report. Point
+            # stdout at /dev/null so that flushing at exit does not raise again.
+            _silence_stdout()
+            ctx.exit(0)
         except OSError as exc:
             # The file system said no (disk full, permissions, ...): the user's problem to
             # fix, not a bug, and the command left nothing half-written.
@@ -82,6 +112,13 @@ class MeshgenGroup(click.Group):
                 err=True,
             )
             ctx.exit(2)
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _print_traceback() -> None:

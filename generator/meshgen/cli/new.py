@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ GITOPS_CHOICE = click.Choice(["argocd", "flux"])
 @click.option(
     "--config-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="YAML file of answers (name, gitops, environments, region, domain, acmeEmail, repoUrl).",
+    help="YAML file of answers (name, gitops, environments, region, domain, acmeEmail, "
+    "repoUrl, kubernetesVersion).",
 )
 @click.option(
     "--name", help="Repository and cluster name prefix, a DNS label [default: DEST's name]."
@@ -76,8 +78,8 @@ def new(
     values: dict[str, Any] = read_config_file(config_file) if config_file else {}
     given = {key: value for key, value in options.items() if value not in (None, ())}
     values.update(given)
-    if "name" not in values:
-        derived = dest.absolute().name
+    derived = dest.absolute().name
+    if no_input and "name" not in values:
         if not DNS_LABEL.match(derived):
             raise click.UsageError(
                 f"cannot use DEST's folder name {derived!r} as the repository name "
@@ -85,7 +87,8 @@ def new(
             )
         values["name"] = derived
     if not no_input:
-        values = _prompt_missing(values, Answers())
+        default_name = derived if DNS_LABEL.match(derived) else Answers().name
+        values = _prompt_missing(values, replace(Answers(), name=default_name))
     answers = answers_from_mapping(values)
     result = generate(answers, dest, git=not no_git)
     click.echo(f"Wrote {len(result.files)} files to {result.path}")
@@ -95,19 +98,42 @@ def new(
 
 
 def _prompt_missing(values: dict[str, Any], defaults: Any) -> dict[str, Any]:
+    """Ask for every answer not given, checking each at once and asking again if wrong."""
+    from meshgen.errors import ConfigError
+    from meshgen.scaffold import answers_from_mapping
+
+    def checked(key: str) -> Any:
+        def check(text: str) -> Any:
+            value: Any = text.strip()
+            if key == "environments":
+                value = tuple(part.strip() for part in value.split(",") if part.strip())
+            try:
+                # Every other answer is a valid default, so an error is about this one.
+                answers_from_mapping({key: value, "gitops": values.get("gitops", "argocd")})
+            except ConfigError as exc:
+                raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
+            return value
+
+        return check
+
     questions = [
-        ("name", "Repository name"),
-        ("gitops", "GitOps engine (argocd or flux)"),
-        ("region", "AWS region"),
-        ("domain", "DNS domain"),
-        ("acme_email", "E-mail for Let's Encrypt"),
+        ("name", "Repository name", defaults.name),
+        ("gitops", "GitOps engine (argocd or flux)", defaults.gitops),
+        ("environments", "Environments (comma-separated)", ",".join(defaults.environments)),
+        ("region", "AWS region", defaults.region),
+        ("domain", "DNS domain", defaults.domain),
+        ("acme_email", "E-mail for Let's Encrypt", defaults.acme_email),
+        ("repo_url", "Git URL the GitOps engine pulls from", None),
+        ("kubernetes_version", "EKS Kubernetes version", defaults.kubernetes_version),
     ]
-    for key, text in questions:
-        if key not in values:
-            values[key] = click.prompt(text, default=getattr(defaults, key))
-    if "environments" not in values:
-        answer = click.prompt(
-            "Environments (comma-separated)", default=",".join(defaults.environments)
+    for key, text, default in questions:
+        if key in values:
+            continue
+        # The repository URL's default follows the name just chosen.
+        shown = (
+            replace(defaults, name=values["name"]).effective_repo_url
+            if default is None
+            else default
         )
-        values["environments"] = tuple(part.strip() for part in answer.split(",") if part.strip())
+        values[key] = click.prompt(text, default=shown, value_proc=checked(key))
     return values

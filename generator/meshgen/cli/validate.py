@@ -127,6 +127,9 @@ def validate(
       MG2xx        Helm: lint and render every environment
       MG3xx        Kubernetes schemas (strict) and CRD schemas (--schema-location)
       MG4xx        mesh analyzers, like `istioctl analyze` (codes such as IST0101 named)
+      MG5xx        platform and GitOps wiring (ingress gateway, issuers, CNI, sync paths)
+      MG6xx        restricted Pod Security Standard, credentials in the repository
+      MG7xx        canary guard rails from meshgen.yaml (max step, environment order)
       MG9xx        `kubectl apply --dry-run` against --context, with --kubectl
 
     With --files, the schema and mesh layers run on manifests meshgen did not write.

@@ -66,7 +66,14 @@ class BinaryHelm:
                 result.stderr.strip(),
                 returncode=result.returncode,
             )
-        return f"helm binary {self.executable} {result.stdout.strip()}"
+        version = result.stdout.strip()
+        if not version.startswith("v"):
+            raise ToolError(
+                [str(self.executable), "version"],
+                f"answered {version or 'nothing'!r}, not a helm version such as v3.16.0; "
+                "check that --helm-binary / MESHGEN_HELM names helm",
+            )
+        return f"helm binary {self.executable} {version}"
 
     def render(
         self,
@@ -82,6 +89,13 @@ class BinaryHelm:
         )
         if result.returncode != 0:
             raise TemplateError(f"{chart}: {' '.join(result.stderr.split())}")
+        if "# Source: " not in result.stdout:
+            # `helm template` always names each template's source; output without any
+            # came from something that is not helm (or from a chart with no templates).
+            raise ToolError(
+                [str(self.executable), "template"],
+                "printed no manifests; check that --helm-binary / MESHGEN_HELM names helm",
+            )
         return _split_sources(result.stdout)
 
     def lint(

@@ -20,6 +20,24 @@ AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 REPO_URL = re.compile(r"^(https://|ssh://|git@)[^\s{}%#<>\"']+$")
 KUBERNETES_MINOR = re.compile(r"^1\.\d{2}$")
 GITOPS_ENGINES = ("argocd", "flux")
+SCP_LIKE_URL = re.compile(r"^(?P<user>[^@/\s]+)@(?P<host>[^:/\s]+):(?P<path>[^\s]+)$")
+# The chart's Chart.yaml says kubeVersion >= 1.29.
+MIN_KUBERNETES_MINOR = 29
+# Namespaces of Kubernetes itself and of the platform a generated repo installs; an
+# environment's app namespace takes the environment's name, so it must not be one.
+RESERVED_NAMESPACES = frozenset(
+    {
+        "default",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "istio-system",
+        "istio-ingress",
+        "cert-manager",
+        "argocd",
+        "flux-system",
+    }
+)
 # cookiecutter renders answers as Jinja: template syntax in an answer would run.
 TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
 
@@ -62,22 +80,14 @@ class Answers:
             raise ConfigError(
                 f"--gitops: expected one of {', '.join(GITOPS_ENGINES)}, got {self.gitops!r}"
             )
-        if not self.environments:
-            raise ConfigError("--env: at least one environment is required")
-        seen: set[str] = set()
-        for environment in self.environments:
-            _expect(DNS_LABEL, environment, "env", "a DNS label such as staging")
-            if len(environment) > 20:
-                raise ConfigError(f"--env: {environment!r} is longer than 20 characters")
-            if environment in seen:
-                raise ConfigError(f"--env: {environment!r} is given twice")
-            seen.add(environment)
+        _check_environments(self.environments)
         _expect(AWS_REGION, self.region, "region", "an AWS region such as eu-west-1")
         _expect(HOSTNAME, self.domain, "domain", "a DNS domain such as example.com")
         _expect(EMAIL, self.acme_email, "acme_email", "an e-mail address for Let's Encrypt")
         if self.repo_url:
-            _expect(REPO_URL, self.repo_url, "repo_url", "an https://, ssh:// or git@ URL")
+            _check_repo_url(self.repo_url, self.gitops)
         _expect(KUBERNETES_MINOR, self.kubernetes_version, "kubernetes_version", "e.g. 1.34")
+        _check_kubernetes_version(self.kubernetes_version)
         _expect(DNS_LABEL, self.app_name, "app_name", "a DNS label")
 
     def cookiecutter_context(self, meshgen_version: str, template_version: int) -> dict[str, Any]:
@@ -97,6 +107,49 @@ class Answers:
             "meshgen_version": meshgen_version,
             "template_version": str(template_version),
         }
+
+
+def _check_environments(environments: tuple[str, ...]) -> None:
+    if not environments:
+        raise ConfigError("--env: at least one environment is required")
+    seen: set[str] = set()
+    for environment in environments:
+        _expect(DNS_LABEL, environment, "env", "a DNS label such as staging")
+        if len(environment) > 20:
+            raise ConfigError(f"--env: {environment!r} is longer than 20 characters")
+        if environment in RESERVED_NAMESPACES:
+            raise ConfigError(
+                f"--env: {environment!r} is a namespace the cluster or the platform "
+                "already uses (the app namespace is named after the environment); "
+                "choose another name"
+            )
+        if environment in seen:
+            raise ConfigError(f"--env: {environment!r} is given twice")
+        seen.add(environment)
+
+
+def _check_repo_url(repo_url: str, gitops: str) -> None:
+    _expect(REPO_URL, repo_url, "repo_url", "an https://, ssh:// or git@ URL")
+    scp_like = SCP_LIKE_URL.match(repo_url)
+    if gitops == "flux" and scp_like:
+        # Flux's GitRepository accepts only http(s):// and ssh:// URLs.
+        raise ConfigError(
+            f"--repo-url: Flux needs an ssh:// URL, not {repo_url!r}; use "
+            f"ssh://{scp_like['user']}@{scp_like['host']}/{scp_like['path']}"
+        )
+
+
+def _check_kubernetes_version(version: str) -> None:
+    """Between the chart's minimum and the newest Kubernetes meshgen can validate against."""
+    from meshgen.validate.kube_schemas import available_versions
+
+    newest = available_versions()[-1]
+    minor = int(version.split(".")[1])
+    if minor < MIN_KUBERNETES_MINOR or minor > int(newest.split(".")[1]):
+        raise ConfigError(
+            f"--kubernetes-version: {version} is outside 1.{MIN_KUBERNETES_MINOR}..{newest}, "
+            "the versions the first-app chart supports and meshgen validates against"
+        )
 
 
 def _option(field_name: str) -> str:
@@ -152,6 +205,13 @@ def read_config_file(path: Path) -> dict[str, Any]:
                     line=yamlio.line_of(data, key),
                 )
             answers[target] = tuple(str(name) for name in names)
+        elif target == "kubernetes_version" and isinstance(value, float):
+            # YAML reads 1.30 as the number 1.3.
+            raise ConfigError(
+                f'`{key}` must be quoted, e.g. {key}: "1.34" (YAML reads {value} as a number)',
+                path=path,
+                line=yamlio.line_of(data, key),
+            )
         else:
             answers[target] = value if isinstance(value, str) else str(value)
     return answers

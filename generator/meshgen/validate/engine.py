@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from meshgen.errors import ConfigError
 from meshgen.helm.base import HelmBackend
 from meshgen.validate.context import ProgressCallback, ValidationContext
 from meshgen.validate.model import Finding, Rule, Severity, all_rules
@@ -44,6 +45,13 @@ def select_rules(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list
         return any(rule.id.startswith(p.upper()) or rule.name == p for p in patterns)
 
     rules = all_rules()
+    # A mistyped pattern must not quietly turn validation off (or leave a rule on).
+    for pattern in (*select, *ignore):
+        if not any(matches(rule, (pattern,)) for rule in rules):
+            raise ConfigError(
+                f"no rule matches {pattern!r}; give a rule ID (MG110), an ID prefix (MG1) "
+                "or a rule name (weights-invalid), see `meshgen rules`"
+            )
     if select:
         rules = [rule for rule in rules if matches(rule, select)]
     return [rule for rule in rules if not matches(rule, ignore)]
@@ -96,6 +104,10 @@ def validate_files(
     dry_run: DryRunOptions | None = None,
 ) -> Report:
     """Validate plain manifests (files, folders, or `-` for stdin) that meshgen did not write."""
+    for name in files:
+        # A path the user named that is not there is a wrong argument, not a finding.
+        if name != "-" and not (cwd / name).exists():
+            raise ConfigError(f"{name}: no such file or folder", path=None)
     ctx = ValidationContext(
         cwd,
         None,
