@@ -217,3 +217,12 @@ def test_failure_mid_generation_leaves_nothing_behind(
     result = invoke(["new", str(dest), "--no-input"], expect=2)
     assert "injected failure" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_destination_folder_keeps_its_permissions(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "shared"
+    dest.mkdir()
+    dest.chmod(0o2770)
+    invoke(["new", str(dest), "--no-input", "--no-git"])
+    assert dest.stat().st_mode & 0o7777 == 0o2770
+    assert (dest / "meshgen.yaml").is_file()

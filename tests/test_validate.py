@@ -287,3 +287,13 @@ def test_built_in_api_groups_are_told_from_custom_ones(api_version: str, core: b
 def test_files_that_do_not_exist_are_a_usage_error(tmp_path: Path, invoke: Invoke) -> None:
     result = invoke(["validate", "--files", str(tmp_path / "missing.yaml")], expect=2)
     assert result.stderr == f"meshgen: error: {tmp_path / 'missing.yaml'}: no such file or folder\n"
+
+
+def test_a_fractional_weight_is_reported_once(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 99.5")
+    payload = json.loads(invoke(["validate", str(repo), "--format", "json"], expect=1).stdout)
+    errors = [(f["rule"], f["message"]) for f in payload["findings"] if f["severity"] == "error"]
+    assert errors == [("MG102", "traffic.v1: '99.5' is not a whole number.")]

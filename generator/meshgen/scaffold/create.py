@@ -51,6 +51,8 @@ def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationRes
         )
         commit = vcs.init_and_commit(built, _commit_message(answers)) if git else None
         if dest.exists():
+            # An empty folder the user made keeps its permission bits.
+            built.chmod(dest.stat().st_mode & 0o7777)
             dest.rmdir()
         built.replace(dest)
     finally:

@@ -307,12 +307,18 @@ def plan_retire(target: Target, version: str) -> Edit:
     weight = env.raw_traffic.get(version, 0)
     if weight != 0:
         others = [v for v in env.version_names if v != version]
-        hint = (
-            f"`meshgen promote {target.environment} {others[0]}`" if others else "another version"
-        )
+        if others:
+            advice = (
+                f"move it to 0 first (for example `meshgen promote {target.environment} "
+                f"{others[0]}`), then retire it"
+            )
+        else:
+            advice = (
+                "it is the only version; add its successor first (`meshgen versions add "
+                f"{target.environment} VERSION --image-tag TAG`) and promote that"
+            )
         raise ConfigError(
-            f"{version} still takes {weight}% of {target.label}'s traffic; move it to 0 first "
-            f"(for example {hint}), then retire it",
+            f"{version} still takes {weight}% of {target.label}'s traffic; {advice}",
             path=env.path,
             line=env.weight_line(version),
         )

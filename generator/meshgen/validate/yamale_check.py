@@ -54,7 +54,8 @@ def _check(schema: Schema, tree: Any) -> list[SchemaError]:
             key_path, _, message = raw.partition(": ")
             if not message:
                 key_path, message = "", raw
-            errors.append(SchemaError(key_path, message.strip(), _line_for(tree, key_path)))
+            message = message.strip().replace("is not a int.", "is not a whole number.")
+            errors.append(SchemaError(key_path, message, _line_for(tree, key_path)))
     return errors
 
 
