@@ -137,6 +137,28 @@ def test_base_ref_from_the_environment(
     )
 
 
+def test_a_base_ref_from_the_environment_that_names_no_commit_stops_validation(
+    guarded: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MESHGEN_BASE_REF", "nonexistent")
+    result = invoke(["validate", str(guarded), "--select", "MG7"], expect=2)
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"meshgen: error: MESHGEN_BASE_REF='nonexistent' names no commit in {guarded}; "
+        "set it to a branch or commit that exists (fetch it first: git fetch origin main), "
+        "or unset it to compare with origin/main or main\n"
+    )
+
+
+def test_not_checked_names_the_refs_tried(guarded: Path, invoke: Invoke) -> None:
+    git(guarded, "branch", "-m", "main", "trunk")
+    report = invoke(["validate", str(guarded), "--select", "MG7"]).stdout
+    assert (
+        "meshgen.yaml:1:1: MG700 info: guard rails not checked: neither origin/main nor main "
+        "names a commit (MESHGEN_BASE_REF is not set)"
+    ) in report
+
+
 def test_rails_without_git_are_reported_as_not_checked(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "plain"
     invoke(["new", str(repo), "--no-input", "--no-git"])

@@ -221,3 +221,71 @@ def test_unreachable_schema_url_is_a_warning(
     result = invoke(args, expect=1)
     assert "MG305 warning: schema location http://127.0.0.1:9/" in result.stdout
     assert "MG303 info" in result.stdout
+
+
+def test_unreachable_schema_url_is_one_warning_for_all_kinds(
+    repo_copy: Callable[[str], Path], invoke: Invoke, tmp_path: Path
+) -> None:
+    repo = repo_copy("argocd")
+    location = "http://127.0.0.1:9/{{.Group}}/{{.ResourceKind}}.json"
+    args = ["validate", str(repo), "--select", "MG3", "--schema-location", location]
+    result = invoke([*args, "--schema-cache", str(tmp_path)])
+    warnings = [line for line in result.stdout.splitlines() if " MG305 " in line]
+    assert len(warnings) == 1, result.stdout
+    assert f"meshgen.yaml:1:1: MG305 warning: schema location {location}: " in warnings[0]
+    assert "not tried for other kinds" in warnings[0]
+    # Every custom resource kind is still reported as not checked.
+    assert result.stdout.count(" MG303 info: ") == 10
+
+
+@pytest.mark.parametrize(
+    ("make_location", "problem"),
+    [
+        (lambda tmp: str(tmp / "nonexistent-dir"), "folder does not exist"),
+        (lambda tmp: str(tmp / "a-file"), "not a folder"),
+        (
+            lambda tmp: (
+                str(tmp / "gone") + "/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
+            ),
+            "folder {tmp}/gone does not exist",
+        ),
+        (
+            lambda tmp: (tmp / "gone").as_uri() + "/{{.Group}}/{{.ResourceKind}}.json",
+            "folder {tmp}/gone does not exist",
+        ),
+    ],
+    ids=["folder", "file", "template", "file-url"],
+)
+def test_unusable_schema_folder_is_one_warning_naming_it(
+    repo_copy: Callable[[str], Path],
+    invoke: Invoke,
+    tmp_path: Path,
+    make_location: Callable[[Path], str],
+    problem: str,
+) -> None:
+    repo = repo_copy("argocd")
+    (tmp_path / "a-file").write_text("{}")
+    location = make_location(tmp_path)
+    result = invoke(["validate", str(repo), "--select", "MG305", "--schema-location", location])
+    assert result.stdout.splitlines()[:-1] == [
+        f"meshgen.yaml:1:1: MG305 warning: schema location {location}: "
+        + problem.format(tmp=tmp_path.as_posix())
+    ]
+    assert "0 errors, 1 warning" in result.stdout
+    invoke(
+        ["validate", str(repo), "--select", "MG305", "--schema-location", location, "--strict"],
+        expect=1,
+    )
+
+
+def test_unusable_schema_folder_without_custom_resources_still_warns(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    args = ["validate", "--files", "cm.yaml", "--schema-location", "/nonexistent-dir"]
+    result = invoke(args)
+    assert (
+        "/nonexistent-dir:1:1: MG305 warning: schema location /nonexistent-dir: "
+        "folder does not exist"
+    ) in result.stdout

@@ -217,9 +217,41 @@ def test_secret_named_keys_with_values_are_findings_but_references_are_not(
     )
     result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
     assert (
-        "platform/extra/db.yaml:1:1: MG620 error: ConfigMap/db: data.password: looks like a value"
+        "platform/extra/db.yaml:6:1: MG620 error: ConfigMap/db: data.password: looks like a value"
         in result.stdout
     )
+
+
+def test_credentials_in_a_platform_values_file_are_findings(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    values = repo / "platform" / "cert-manager" / "values.yaml"
+    values.write_text(values.read_text() + "awsKey: AKIAZZZZZZZZZZZZZZZZ\n")
+    line = len(values.read_text().splitlines())
+    result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
+    assert (
+        f"platform/cert-manager/values.yaml:{line}:1: MG620 error: awsKey: looks like an AWS "
+        "access key ID; keep secrets out of git"
+    ) in result.stdout
+    assert "1 error," in result.stdout
+
+
+def test_credentials_in_any_document_point_at_their_key(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("flux")
+    (repo / "platform" / "extra").mkdir()
+    (repo / "platform" / "extra" / "mixed.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n---\n"
+        "# values for a chart\nexporter:\n  targets:\n    - url: https://scrape.example.com\n"
+        "    - url: https://bot:hunter2@scrape.example.com\n"
+    )
+    result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
+    assert (
+        "platform/extra/mixed.yaml:10:1: MG620 error: exporter.targets.1.url: looks like "
+        "credentials in a URL"
+    ) in result.stdout
 
 
 def test_the_generated_repos_hold_no_credentials(

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from meshgen.errors import GitError
+from meshgen.errors import ConfigError, GitError
 
 # Used only when the user's git has no identity at all (a fresh CI machine), so that
 # `meshgen new` can still make the first commit; the README says so.
@@ -301,15 +301,42 @@ def merge_base(root: Path, first: str, second: str) -> str | None:
             return None
 
 
+class BaseRefNotFound(ConfigError):
+    """MESHGEN_BASE_REF names no commit.
+
+    A ref given on purpose that does not resolve is a mistake to stop at: falling back to
+    another base would measure the change against something the user did not ask for.
+    """
+
+    def __init__(self, ref: str, root: Path, branch: str) -> None:
+        self.ref = ref
+        fallback = " or ".join(base_candidates(branch))
+        super().__init__(
+            f"MESHGEN_BASE_REF={ref!r} names no commit in {root}; set it to a branch or commit "
+            f"that exists (fetch it first: git fetch origin {branch}), or unset it to compare "
+            f"with {fallback}"
+        )
+
+
+def base_candidates(branch: str) -> tuple[str, ...]:
+    """The refs tried, in order, when MESHGEN_BASE_REF is not set."""
+    return (f"origin/{branch}", branch)
+
+
 def find_base(root: Path, branch: str, env_ref: str | None) -> tuple[str, str] | None:
     """The ref a change is measured against and its SHA, or None when none exists.
 
-    `env_ref` (MESHGEN_BASE_REF, set by CI) wins; otherwise `origin/<branch>`, which is
-    what a pull request merges into, then the local `branch`.
+    `env_ref` (MESHGEN_BASE_REF, set by CI) wins, and raises BaseRefNotFound when it
+    names no commit; otherwise `origin/<branch>`, which is what a pull request merges
+    into, then the local `branch`.
     """
     repo = _open(root)
-    candidates = [env_ref] if env_ref else [f"origin/{branch}", branch]
-    for ref in candidates:
+    if env_ref:
+        sha = _rev_parse(repo, env_ref)
+        if sha is None:
+            raise BaseRefNotFound(env_ref, Path(str(repo.working_tree_dir)), branch)
+        return env_ref, sha
+    for ref in base_candidates(branch):
         sha = _rev_parse(repo, ref)
         if sha:
             return ref, sha

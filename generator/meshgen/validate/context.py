@@ -51,13 +51,14 @@ class StaticFile:
     """A YAML file under cluster/, platform/ or gitops/: its objects, or why not.
 
     `documents` holds the file's other documents (Helm values files have no kind), which
-    the mesh analyzers read for what the platform charts install.
+    the mesh analyzers read for what the platform charts install, with the line each
+    starts on.
     """
 
     path: Path
     objects: tuple[Manifest, ...]
     error: ConfigError | None = None
-    documents: tuple[Any, ...] = field(default=(), repr=False)
+    documents: tuple[yamlio.Document, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -315,7 +316,7 @@ class ValidationContext:
         except ConfigError as exc:
             return StaticFile(path, (), exc)
         objects: list[Manifest] = []
-        others: list[Any] = []
+        others: list[yamlio.Document] = []
         for document in documents:
             data = document.data
             if isinstance(data, Mapping) and "apiVersion" in data and "kind" in data:
@@ -328,7 +329,7 @@ class ValidationContext:
                 else:
                     objects.append(Manifest(source, document.line, "", data))
             else:
-                others.append(data)
+                others.append(document)
         return StaticFile(path, tuple(objects), documents=tuple(others))
 
     @property
@@ -346,7 +347,7 @@ class ValidationContext:
         renders, a single World of the static objects (the plain-manifest mode)."""
         static = self.static_objects
         values = [
-            (Path(self.rel(file.path)), document)
+            (Path(self.rel(file.path)), document.data)
             for file in self.static_files
             for document in file.documents
         ]

@@ -8,6 +8,10 @@ template with kubeconform's placeholders, a local path or a URL:
 Locations are tried in order; the first that has the schema wins. Downloaded schemas are
 kept in a local cache, so a second run (or a CI job with a restored cache) works offline.
 Each validator is compiled once and shared by every environment.
+
+A location that cannot be used at all (a folder that does not exist, a server that does
+not answer) is one problem, reported once and not tried again for the other kinds; a
+schema that is simply absent from a usable location is no problem (the kind is skipped).
 """
 
 from __future__ import annotations
@@ -69,6 +73,29 @@ def _is_url(location: str) -> bool:
     return re.match(r"^[a-z][a-z0-9+.-]*://", location) is not None
 
 
+def _local_folder(location: str) -> Path | None:
+    """The local folder every schema of `location` lies under, or None for a remote URL.
+
+    For a template, the folder is the part before the first placeholder.
+    """
+    path = location
+    if _is_url(location):
+        if not location.startswith("file:"):
+            return None
+        # Imported here for the same reason as in _fetch: only URL locations need it.
+        import urllib.parse
+        import urllib.request
+
+        path = urllib.request.url2pathname(urllib.parse.urlsplit(location).path)
+    placeholder = _PLACEHOLDER.search(path)
+    if placeholder is None:
+        return Path(path)
+    prefix = path[: placeholder.start()]
+    if not prefix:
+        return Path()
+    return Path(prefix) if prefix.endswith(("/", os.sep)) else Path(prefix).parent
+
+
 def expand(location: str, group: str, kind: str, version: str) -> str:
     """The path or URL of one schema under `location` (a folder or a template)."""
     template = location if "{{" in location else location.rstrip("/") + "/" + _LAYOUT
@@ -94,7 +121,30 @@ class CrdSchemas:
         self.locations = tuple(locations)
         self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
         self._found: dict[tuple[str, str], FoundSchema | None] = {}
-        self.problems: list[LocationProblem] = []
+        self._problems: list[LocationProblem] = []
+        self._unusable: set[str] | None = None
+
+    @property
+    def problems(self) -> list[LocationProblem]:
+        """Locations that cannot be used, and schemas that could not be read, so far."""
+        self._unusable_locations()
+        return list(self._problems)
+
+    def _unusable_locations(self) -> set[str]:
+        """Locations whose local folder is missing or unreadable, each reported once."""
+        if self._unusable is None:
+            self._unusable = set()
+            for location in dict.fromkeys(self.locations):
+                folder = _local_folder(location)
+                if folder is None:
+                    continue
+                # A template names the folder its schemas lie under; a folder names itself.
+                named = "" if folder == Path(location) else f"{folder.as_posix() or '.'} "
+                problem = _folder_problem(folder, named)
+                if problem is not None:
+                    self._unusable.add(location)
+                    self._problem(location, problem)
+        return self._unusable
 
     def lookup(self, api_version: str, kind: str) -> FoundSchema | None:
         key = (api_version, kind)
@@ -106,7 +156,10 @@ class CrdSchemas:
         group, _, version = api_version.rpartition("/")
         if not group:
             return None
+        unusable = self._unusable_locations()
         for location in self.locations:
+            if location in unusable:
+                continue
             target = expand(location, group, kind, version)
             schema = self._read(location, target)
             if schema is None:
@@ -154,21 +207,23 @@ class CrdSchemas:
         cached = self.cache_dir / (hashlib.sha256(url.encode()).hexdigest() + ".json")
         if cached.is_file():
             return str(cached.read_text("utf-8"))
+        if location in self._unusable_locations():
+            return None
         try:
             with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310 - user-chosen schema location
                 body = response.read()
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
-            self._problem(location, f"{url}: HTTP {exc.code} {exc.reason}")
+            self._give_up(location, f"{url}: HTTP {exc.code} {exc.reason}")
             return None
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, FileNotFoundError):
                 return None
-            self._problem(location, f"{url}: {exc.reason}")
+            self._give_up(location, f"{url}: {exc.reason}")
             return None
         except (OSError, ValueError) as exc:
-            self._problem(location, f"{url}: {exc}")
+            self._give_up(location, f"{url}: {exc}")
             return None
         text = bytes(body).decode("utf-8", errors="replace")
         try:
@@ -178,7 +233,27 @@ class CrdSchemas:
             pass  # a read-only cache only costs a download next time
         return text
 
+    def _give_up(self, location: str, message: str) -> None:
+        # A server that refuses one schema (no route, timeout, 5xx, 403) refuses the
+        # next: waiting out a timeout per kind would only repeat the same warning.
+        self._unusable_locations().add(location)
+        self._problem(location, f"{message}; not tried for other kinds in this run")
+
     def _problem(self, location: str, message: str) -> None:
         problem = LocationProblem(location, message)
-        if problem not in self.problems:
-            self.problems.append(problem)
+        if problem not in self._problems:
+            self._problems.append(problem)
+
+
+def _folder_problem(folder: Path, named: str) -> str | None:
+    """Why schemas cannot be read from `folder` (`named` in the message), or None."""
+    if not folder.exists():
+        return f"folder {named}does not exist"
+    if not folder.is_dir():
+        return f"{named}is not a folder" if named else "not a folder"
+    try:
+        with os.scandir(folder):
+            pass
+    except OSError as exc:
+        return f"folder {named}cannot be read: {exc.strerror or exc}"
+    return None

@@ -115,11 +115,12 @@ def _compute(ctx: ValidationContext) -> _Outcome:
             return _Outcome(skipped=f"{root} is not inside a git repository")
         if vcs.head_commit(root) is None:
             return _Outcome(skipped="the repository has no commits yet")
+        # A MESHGEN_BASE_REF that names no commit raises BaseRefNotFound (a ConfigError):
+        # validation stops rather than reporting the rails as merely not checked.
         found = vcs.find_base(root, rails.base_branch, os.environ.get(ENV_BASE_REF) or None)
         if found is None:
-            return _Outcome(
-                skipped=f"neither origin/{rails.base_branch} nor {rails.base_branch} exists"
-            )
+            tried = " nor ".join(vcs.base_candidates(rails.base_branch))
+            return _Outcome(skipped=f"neither {tried} names a commit ({ENV_BASE_REF} is not set)")
         base_ref, base_tip = found
         base = vcs.merge_base(root, base_tip, "HEAD") or base_tip
         overrides = guardrails.overridden_rules(vcs.commit_messages(root, base, "HEAD"))

@@ -479,3 +479,74 @@ def acme_class_not_served(ctx: ValidationContext) -> Iterator[Problem]:
                         f"meshConfig.ingressService is {service_name!r}, but no installed "
                         "gateway has a Service of that name",
                     )
+
+
+_CERT_MANAGER_GROUP = "cert-manager.io"
+
+
+@rule("MG413", "certificate-issuer-not-found", Severity.ERROR)
+def certificate_issuer_not_found(ctx: ValidationContext) -> Iterator[Problem]:
+    """A Certificate's issuerRef names a ClusterIssuer or Issuer the repository does not define.
+
+    cert-manager never issues such a certificate, so the Gateway serves no TLS. Name an
+    issuer that exists (in a generated repository: `gateway.issuer` in the environment
+    file), or define the issuer (platform/cert-manager/cluster-issuers.yaml). An Issuer
+    must be in the Certificate's namespace; `kind` defaults to Issuer.
+    """
+    worlds = ctx.worlds
+    if not any(_issuers(world, kind) for world in worlds for kind in ("ClusterIssuer", "Issuer")):
+        # Plain manifests that bring no issuer: the issuers live elsewhere, unknown here.
+        return
+    where = "the given files do not define" if ctx.files_mode else "the repository does not define"
+    for world in worlds:
+        cluster_issuers = {issuer.name for issuer in _issuers(world, "ClusterIssuer")}
+        issuers = {(world.namespace_of(i), i.name) for i in _issuers(world, "Issuer")}
+        for certificate in world.kind("Certificate"):
+            if not certificate.api_version.startswith(f"{_CERT_MANAGER_GROUP}/"):
+                continue
+            ref = spec(certificate).get("issuerRef")
+            if not isinstance(ref, Mapping) or not ref.get("name"):
+                continue
+            if str(ref.get("group") or _CERT_MANAGER_GROUP) != _CERT_MANAGER_GROUP:
+                continue  # an external issuer (AWS PCA, Vault...): its kinds are not ours
+            name = str(ref["name"])
+            kind = str(ref.get("kind") or "Issuer")
+            if kind == "ClusterIssuer":
+                if name in cluster_issuers:
+                    continue
+                known = f"ClusterIssuers: {', '.join(sorted(cluster_issuers)) or 'none'}"
+            elif kind == "Issuer":
+                namespace = world.namespace_of(certificate)
+                if (namespace, name) in issuers:
+                    continue
+                here = sorted(n for ns, n in issuers if ns == namespace)
+                known = f"Issuers in namespace {namespace}: {', '.join(here) or 'none'}"
+            else:
+                continue
+            yield _at(
+                ctx,
+                world,
+                certificate,
+                f"issuerRef names {kind} {name!r}, which {where} ({known}); "
+                f"{_issuer_fix(ctx, world, certificate, name)}",
+            )
+
+
+def _issuers(world: World, kind: str) -> list[Manifest]:
+    return [m for m in world.kind(kind) if m.api_version.startswith(f"{_CERT_MANAGER_GROUP}/")]
+
+
+def _issuer_fix(ctx: ValidationContext, world: World, certificate: Manifest, name: str) -> str:
+    """Where the issuer's name comes from: the environment file, when it sets it."""
+    if ctx.repo is not None and id(certificate) not in world.shared:
+        for ref in ctx.overlays:
+            chart = ctx.rel(ctx.repo.chart_path(ref.app)) + "/"
+            gateway = ref.file.data.get("gateway") if isinstance(ref.file.data, Mapping) else None
+            if (
+                ref.environment.name == world.environment
+                and certificate.source.startswith(chart)
+                and isinstance(gateway, Mapping)
+                and str(gateway.get("issuer")) == name
+            ):
+                return f"set gateway.issuer in {ctx.rel(ref.file.path)} to one that exists"
+    return "point issuerRef at an issuer that exists, or define it"

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from meshgen import yamlio
 from meshgen.credentials import find_credentials
+from meshgen.errors import ConfigError
 from meshgen.render import Manifest
-from meshgen.validate.context import ValidationContext
+from meshgen.validate.context import STDIN_NAME, ValidationContext
 from meshgen.validate.model import Problem, Severity, rule
 from meshgen.validate.rules.platform import ISTIOD_VALUES, mesh_uses_istio_cni
 
@@ -385,8 +389,10 @@ def istio_init_rejected(ctx: ValidationContext) -> Iterator[Problem]:
 def credential_in_repo(ctx: ValidationContext) -> Iterator[Problem]:
     """A file in the repository holds what looks like a credential.
 
-    Remove it (and rotate it: git history keeps it); reference a Kubernetes Secret, an
-    External Secrets / Sealed Secrets object or a cloud secret store instead.
+    meshgen.yaml, the environment files and every YAML document under cluster/,
+    platform/ and gitops/ (Helm values files included) are scanned. Remove it (and
+    rotate it: git history keeps it); reference a Kubernetes Secret, an External
+    Secrets / Sealed Secrets object or a cloud secret store instead.
     """
     trees: list[tuple[Any, Any]] = [(ref.file.path, ref.file.data) for ref in ctx.overlays]
     trees.append((ctx.manifest.path, ctx.manifest.data))
@@ -396,15 +402,76 @@ def credential_in_repo(ctx: ValidationContext) -> Iterator[Problem]:
         for suspect in find_credentials(tree):
             line = yamlio.line_of_path(tree, suspect.key_path)
             yield Problem(
-                f"{'.'.join(map(str, suspect.key_path))}: looks like {suspect.what}; "
-                "keep secrets out of git",
+                f"{_dotted(suspect.key_path)}: looks like {suspect.what}; keep secrets out of git",
                 ctx.location(path, line),
             )
-    for manifest in ctx.static_objects:
-        for suspect in find_credentials(manifest.data):
-            yield Problem(
-                f"{manifest.ref}: {'.'.join(map(str, suspect.key_path))}: "
-                f"looks like {suspect.what}; "
-                "keep secrets out of git",
-                ctx.location(manifest.source, manifest.line),
-            )
+    for file in ctx.static_files:
+        lines = _KeyLines(file.path)
+        for manifest in file.objects:
+            for suspect in find_credentials(manifest.data):
+                yield Problem(
+                    f"{manifest.ref}: {_dotted(suspect.key_path)}: looks like {suspect.what}; "
+                    "keep secrets out of git",
+                    ctx.location(file.path, lines.line(manifest.line, suspect.key_path)),
+                )
+        for document in file.documents:
+            for suspect in find_credentials(document.data):
+                yield Problem(
+                    f"{_dotted(suspect.key_path)}: looks like {suspect.what}; "
+                    "keep secrets out of git",
+                    ctx.location(file.path, lines.line(document.line, suspect.key_path)),
+                )
+
+
+def _dotted(key_path: tuple[str | int, ...]) -> str:
+    return ".".join(map(str, key_path))
+
+
+class _KeyLines:
+    """Lines of keys in a static file, found only when a credential was found in it.
+
+    Static files are parsed without line numbers (fast, and nearly always clean), so the
+    document holding a suspect is composed again, from its first line, to point at the key.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._text: str | None = None
+
+    def line(self, first_line: int, key_path: tuple[str | int, ...]) -> int:
+        text = self._read()
+        if text is None:
+            return first_line
+        rest = "".join(text.splitlines(keepends=True)[first_line - 1 :])
+        try:
+            node = next(yaml.compose_all(rest, Loader=yaml.SafeLoader), None)
+        except (yaml.YAMLError, RecursionError):
+            return first_line
+        line = first_line
+        for part in key_path:
+            found = _child(node, part)
+            if found is None:
+                break
+            key_node, node = found
+            line = first_line + key_node.start_mark.line
+        return line
+
+    def _read(self) -> str | None:
+        if self._text is None and self.path != Path(STDIN_NAME):
+            try:
+                self._text = yamlio.read_text(self.path)
+            except ConfigError:
+                return None
+        return self._text
+
+
+def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """(the node to point at, the node to descend into) for one step of a key path."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return key, value
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        item = node.value[part]
+        return item, item
+    return None
