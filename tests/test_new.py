@@ -226,3 +226,16 @@ def test_an_empty_destination_folder_keeps_its_permissions(tmp_path: Path, invok
     invoke(["new", str(dest), "--no-input", "--no-git"])
     assert dest.stat().st_mode & 0o7777 == 0o2770
     assert (dest / "meshgen.yaml").is_file()
+
+
+def test_new_in_the_current_empty_folder_keeps_that_folder(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = tmp_path / "acme-mesh"
+    here.mkdir()
+    inode = here.stat().st_ino
+    monkeypatch.chdir(here)
+    invoke(["new", ".", "--no-input"])
+    assert here.stat().st_ino == inode
+    assert (here / "meshgen.yaml").is_file()
+    invoke(["validate", "."])

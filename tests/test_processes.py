@@ -73,3 +73,20 @@ def test_a_hanging_git_hook_is_stopped_and_nothing_changes(
     assert overlay.read_bytes() == before
     assert git.Repo(repo).active_branch.name == "main"
     assert "canary/x" not in [head.name for head in git.Repo(repo).heads]
+
+
+def test_a_failing_post_checkout_hook_leaves_no_branch_behind(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    hook = repo / ".git" / "hooks" / "post-checkout"
+    hook.write_text("#!/bin/sh\nexit 1\n")
+    hook.chmod(0o755)
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    before = overlay.read_bytes()
+    args = ["weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/pc"]
+    invoke([*args, "--repo", str(repo)], expect=2)
+    assert overlay.read_bytes() == before
+    assert git.Repo(repo).active_branch.name == "main"
+    assert "canary/pc" not in [head.name for head in git.Repo(repo).heads]

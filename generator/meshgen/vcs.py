@@ -134,6 +134,8 @@ def _errors(where: Path) -> Iterator[None]:
     except git.GitCommandError as exc:
         verb = exc.command[1] if len(exc.command) > 1 else ""
         detail = " ".join(str(exc.stderr).split()) or " ".join(str(exc.stdout).split())
+        if not detail.strip("'\" ") or detail in ("stderr: ''", "stdout: ''"):
+            detail = f"exit status {exc.status} with no message (a git hook may have refused)"
         raise GitError(f"git {verb} failed in {where}: {detail}") from None
     except git.InvalidGitRepositoryError:
         raise GitError(
@@ -238,9 +240,11 @@ def commit_file(
     try:
         with _errors(plan.top):
             if plan.branch is not None:
+                # Set first: git creates the branch even when a post-checkout hook then
+                # fails the command, and the rollback must remove it in that case too.
+                created = True
                 # Same commit, so checking it out leaves the working tree as it is.
                 repo.git.checkout("-q", "-b", plan.branch)
-                created = True
             write()
             repo.git.add("--", plan.relpath)
             with repo.git.custom_environment(**_identity_env(plan.top)):
@@ -254,9 +258,13 @@ def commit_file(
             lock.unlink(missing_ok=True)
         with _errors(plan.top):
             repo.git.reset("-q", plan.start_commit, "--", plan.relpath)
-            if created:
+            if created and plan.branch is not None and _branch_exists(repo, plan.branch):
                 target = plan.start_branch or plan.start_commit
-                repo.git.checkout("-q", target)
+                if _current_branch(repo) == plan.branch:
+                    # Putting things back is not a checkout the user's hooks should veto.
+                    repo.git.execute(
+                        ["git", "-c", "core.hooksPath=/dev/null", "checkout", "-q", target]
+                    )
                 repo.git.branch("-d", plan.branch)
         raise
 

@@ -72,7 +72,8 @@ class _SafeLoader(_BaseSafeLoader):  # type: ignore[valid-type,misc]
         return mapping
 
 
-_DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
+# `\r?` so that files with Windows line endings (a checkout with core.autocrlf) split too.
+_DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
 
 
 def _roundtrip() -> YAML:
@@ -182,6 +183,10 @@ def atomic_write_text(path: Path, text: str) -> None:
     The temporary file lives in the same folder, so the final rename stays on one file
     system and is atomic; the original's permission bits are carried over.
     """
+    # Edit a symlinked file where it lives: replacing the link with a regular file would
+    # change what git tracks (a type change) behind the user's back.
+    if path.is_symlink():
+        path = path.resolve()
     try:
         mode: int | None = path.stat().st_mode & 0o7777
     except FileNotFoundError:

@@ -51,13 +51,34 @@ def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationRes
         )
         commit = vcs.init_and_commit(built, _commit_message(answers)) if git else None
         if dest.exists():
-            # An empty folder the user made keeps its permission bits.
-            built.chmod(dest.stat().st_mode & 0o7777)
-            dest.rmdir()
-        built.replace(dest)
+            _move_into(built, dest)
+        else:
+            built.replace(dest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return GenerationResult(path=dest, commit=commit, files=files)
+
+
+def _move_into(built: Path, dest: Path) -> None:
+    """Move the tree into an existing empty folder, entry by entry, or not at all.
+
+    The folder itself stays: it may be the shell's current directory (`meshgen new .`),
+    a mount point, or carry ownership and ACLs its owner chose. On a failure, what was
+    moved is removed again, leaving the folder empty as it was.
+    """
+    moved: list[Path] = []
+    try:
+        for entry in sorted(built.iterdir()):
+            target = dest / entry.name
+            entry.replace(target)
+            moved.append(target)
+    except BaseException:
+        for target in moved:
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target, ignore_errors=True)
+            else:
+                target.unlink(missing_ok=True)
+        raise
 
 
 def _commit_message(answers: Answers) -> str:
