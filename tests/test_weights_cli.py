@@ -348,3 +348,25 @@ def test_every_command_help_has_an_example(invoke: Invoke, command: list[str]) -
     text = invoke([*command, "--help"]).stdout
     assert "Example" in text
     assert f"meshgen {' '.join(command)}" in text
+
+
+def test_a_symlinked_environment_file_is_edited_where_it_lives(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    repo = tmp_path / "linked"
+    invoke(["new", str(repo), "--no-input"])
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    shared = repo / "shared" / "staging.yaml"
+    shared.parent.mkdir()
+    overlay.rename(shared)
+    overlay.symlink_to(Path("..") / ".." / "shared" / "staging.yaml")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "share the staging file")
+
+    invoke(
+        ["weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/x", "--repo", str(repo)]
+    )
+    assert overlay.is_symlink()
+    assert "v1: 90" in shared.read_text()
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["shared/staging.yaml"]
+    assert git(repo, "status", "--porcelain") == ""

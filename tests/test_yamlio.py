@@ -139,3 +139,9 @@ def test_duplicate_keys_in_manifests_are_refused_but_merge_keys_work() -> None:
     text = "base: &base {cpu: 1, memory: 2}\nlimits:\n  <<: *base\n  cpu: 3\n"
     (document,) = yamlio.split_documents(text, "merge.yaml")
     assert document.data["limits"] == {"cpu": 3, "memory": 2}
+
+
+def test_windows_line_endings_split_into_documents() -> None:
+    text = "a: 1\r\n---\r\nb: 2\r\n--- # next\r\nc: 3\r\n"
+    documents = [(d.line, d.data) for d in yamlio.split_documents(text, "crlf.yaml")]
+    assert documents == [(1, {"a": 1}), (3, {"b": 2}), (5, {"c": 3})]
