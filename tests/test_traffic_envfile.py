@@ -84,7 +84,12 @@ def layouts(draw: st.DrawFn) -> tuple[Layout, dict[str, int], dict[str, int]]:
     names = tuple(
         draw(
             st.lists(
-                st.from_regex(r"[a-z][a-z0-9]{0,4}", fullmatch=True),
+                st.from_regex(r"[a-z][a-z0-9]{0,4}", fullmatch=True).filter(
+                    # Helm would read these keys as booleans, not version names.
+                    lambda name: (
+                        name not in {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+                    )
+                ),
                 min_size=1,
                 max_size=4,
                 unique=True,

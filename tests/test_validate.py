@@ -297,3 +297,16 @@ def test_a_fractional_weight_is_reported_once(
     payload = json.loads(invoke(["validate", str(repo), "--format", "json"], expect=1).stdout)
     errors = [(f["rule"], f["message"]) for f in payload["findings"] if f["severity"] == "error"]
     assert errors == [("MG102", "traffic.v1: '99.5' is not a whole number.")]
+
+
+def test_values_are_read_as_helm_reads_them(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    """YAML 1.1, like Helm in Argo CD and Flux: unquoted `on` and `no` are booleans."""
+    repo = repo_copy("argocd")
+    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    overlay.write_text(overlay.read_text() + "routing:\n  versionHeader: on\n")
+    result = invoke(["validate", str(repo), "--env", "staging"], expect=1)
+    assert "versionHeader" in result.stdout
+    overlay.write_text(overlay.read_text().replace("versionHeader: on", "versionHeader: 'on'"))
+    invoke(["validate", str(repo), "--env", "staging"])

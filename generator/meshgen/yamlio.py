@@ -114,7 +114,11 @@ def read_text(path: Path) -> str:
 def loads_roundtrip(text: str, path: Path) -> Any:
     """Parse one YAML document, keeping comments and positions; `path` names it in errors."""
     try:
-        data = _roundtrip().load(text)
+        loader = _roundtrip()
+        # Read values as Helm does (YAML 1.1: `on`, `no`, `yes` are booleans), so that
+        # what meshgen validates and renders is what Argo CD and Flux will apply.
+        loader.version = (1, 1)
+        data = loader.load(text)
     except RecursionError:
         raise ConfigError("invalid YAML: nested too deeply", path=path) from None
     except MarkedYAMLError as exc:

@@ -27,6 +27,9 @@ TRAFFIC_KEY = "traffic"
 _SCALAR_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[^\s,#}\]]+")
 _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_VERSION_NAME = re.compile(r"^[a-z][-a-z0-9]*$")
+# Words YAML 1.1 (and so Helm) reads as booleans or null rather than text.
+_YAML_NON_STRINGS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,13 @@ class EnvFile:
         """Add a version under `versions:` and give it weight 0 under `traffic:`."""
         if not _DNS_LABEL.match(name):
             raise ConfigError(f"version name {name!r} must be a DNS label such as v3")
+        if not _VERSION_NAME.match(name) or name in _YAML_NON_STRINGS:
+            # Helm reads `3:` as a number and `on:` as a boolean: the key would not name
+            # the version the chart and its subsets expect.
+            raise ConfigError(
+                f"version name {name!r} would not read as text in YAML; start it with a "
+                "letter and avoid yes/no/on/off/y/n, e.g. v3"
+            )
         if name in self.tree[VERSIONS_KEY]:
             raise ConfigError(
                 f"version {name} already exists", path=self.path, line=self.version_line(name)

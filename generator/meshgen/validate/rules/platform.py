@@ -212,7 +212,9 @@ def acme_solver_class_not_served(ctx: ValidationContext) -> Iterator[Problem]:
     """
     istiod = _load_values(ctx, ISTIOD_VALUES)
     mesh = _map(istiod.data.get("meshConfig")) if istiod is not None else {}
-    mode = _text(mesh.get("ingressControllerMode")).upper()
+    raw_mode = mesh.get("ingressControllerMode")
+    # Unquoted, OFF reads as the boolean false (YAML 1.1, as Helm reads values).
+    mode = "OFF" if raw_mode is False else _text(raw_mode).upper()
     mesh_class = _text(mesh.get("ingressClass")) or DEFAULT_INGRESS_CLASS
     classes = {
         obj.name: _text(_dig(obj.data, "spec", "controller"))
