@@ -117,10 +117,25 @@ def test_diff_reports_image_changes_and_render_failures(tmp_path: Path, invoke: 
     production = repo / "environments/production/first-app.yaml"
     production.write_text("versions: [unclosed\n")
     git(repo, "commit", "-qam", "edit")
-    text = invoke(["diff", str(repo), "--base", "main"]).stdout
+    # A side that does not render makes the diff incomplete: exit 1, like a finding.
+    text = invoke(["diff", str(repo), "--base", "main"], expect=1).stdout
     assert "  staging: v1 image tag 1.0 -> 1.1\n" in text
     assert "  production: head: environments/production/first-app.yaml:" in text
     rendered = text.split("Rendered manifests:\n")[1]
     assert '+          image: "docker.io/istio/examples-helloworld-v1:1.1"\n' in rendered
     # The environment that failed to render is reported, not shown as deleted objects.
     assert "production/" not in rendered
+    assert "  not compared for production: did not render (above)\n" in rendered
+    markdown = invoke(["diff", str(repo), "--base", "main", "--format", "markdown"], expect=1)
+    assert "Not compared for production" in markdown.stdout
+    assert "No change." not in markdown.stdout
+
+
+def test_diff_skips_links_that_leave_the_repository(tmp_path: Path, invoke: Invoke) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    (repo / "platform" / "hostname").symlink_to("/etc/hostname")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a local convenience link")
+    result = invoke(["diff", str(repo), "--base", "HEAD~1"])
+    assert "Rendered manifests:\n  no change\n" in result.stdout

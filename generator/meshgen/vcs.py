@@ -373,8 +373,22 @@ def export_tree(root: Path, commit: str, dest: Path) -> Path:
         repo.archive(buffer, commit, format="tar")
     buffer.seek(0)
     with tarfile.open(fileobj=buffer, mode="r:") as archive:
-        archive.extractall(dest, filter="data")
+        archive.extractall(dest, filter=_safe_member)  # noqa: S202 - every member is filtered
     return dest / inside
+
+
+def _safe_member(member: Any, dest_path: str) -> Any:
+    """tarfile's "data" filter, skipping what it refuses instead of failing.
+
+    A link to an absolute path or out of the tree (a repository may hold one for local
+    tooling) cannot matter to rendering, and must not stop the diff.
+    """
+    import tarfile
+
+    try:
+        return tarfile.data_filter(member, dest_path)
+    except tarfile.FilterError:
+        return None
 
 
 def read_file_at(root: Path, commit: str, path: Path) -> str | None:

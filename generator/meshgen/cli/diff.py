@@ -46,7 +46,8 @@ def diff(
 
     Renders every environment at the merge base of --base and --head and at --head
     (as a pull request shows it), from git, without touching the working tree; uncommitted
-    changes are not part of it.
+    changes are not part of it. Exit code 1 when an environment does not render at one of
+    the refs (its objects are then not compared).
 
     \b
     Examples:
@@ -69,3 +70,6 @@ def diff(
     )
     text = format_markdown(result) if output_format == "markdown" else format_text(result)
     click.echo(text, nl=False)
+    if result.incomplete:
+        # A side that does not render is a finding about the pull request, as in validate.
+        click.get_current_context().exit(1)

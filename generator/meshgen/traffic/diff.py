@@ -121,6 +121,11 @@ class DiffResult:
     def changed(self) -> bool:
         return any(e.changes or e.rendered_diff or e.errors for e in self.entries)
 
+    @property
+    def incomplete(self) -> list[str]:
+        """Labels of the environments whose rendered objects could not be compared."""
+        return [entry.label for entry in self.entries if entry.errors]
+
 
 def diff_refs(
     root: Path,
@@ -251,8 +256,11 @@ def format_text(result: DiffResult) -> str:
         lines.extend(f"  {entry.label}: {error}" for error in entry.errors)
     lines += ["", "Rendered manifests:"]
     diffs = [entry.rendered_diff for entry in result.entries if entry.rendered_diff]
+    if result.incomplete:
+        lines.append(f"  not compared for {', '.join(result.incomplete)}: did not render (above)")
     if not diffs:
-        lines.append("  no change")
+        if not result.incomplete:
+            lines.append("  no change")
         return "\n".join(lines) + "\n"
     text = "\n".join(lines) + "\n"
     for diff in diffs:
@@ -305,7 +313,13 @@ def format_markdown(result: DiffResult) -> str:
             "</details>",
             "",
         ]
-    if not shown_any:
+    if result.incomplete:
+        out += [
+            f":warning: Not compared for {', '.join(result.incomplete)}: "
+            "did not render (see above).",
+            "",
+        ]
+    elif not shown_any:
         out += ["No change.", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
