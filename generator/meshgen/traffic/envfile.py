@@ -9,12 +9,13 @@ returned, so a surprising layout is refused instead of silently rewritten.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError
@@ -38,6 +39,31 @@ class Version:
     repository: str
     tag: str
     replicas: int | None
+
+
+_Edit = TypeVar("_Edit", bound=Callable[..., str])
+
+
+def _layout_guard(edit: _Edit) -> _Edit:
+    """Turn a layout the text edits do not expect (merge keys, odd nesting) into a refusal.
+
+    The edits read positions that ruamel recorded; where a value has none (it comes from
+    a merge key or an alias), there is nothing meshgen can change safely, and the file is
+    left as it is.
+    """
+
+    @functools.wraps(edit)
+    def guarded(self: EnvFile, *args: Any, **kwargs: Any) -> str:
+        try:
+            return edit(self, *args, **kwargs)
+        except (TypeError, KeyError, IndexError, AttributeError):
+            raise ConfigError(
+                "meshgen could not edit this file's layout safely (merge keys or aliases "
+                "under `versions:` or `traffic:`?); make the change by hand",
+                path=self.path,
+            ) from None
+
+    return cast(_Edit, guarded)
 
 
 @dataclass(frozen=True)
@@ -119,6 +145,7 @@ class EnvFile:
 
     # -- edits: each returns the new text and leaves this object unchanged ---------------
 
+    @_layout_guard
     def with_weights(self, weights: Mapping[str, int]) -> str:
         """Set these weights; versions without a `traffic:` entry get one appended."""
         traffic = self.tree[TRAFFIC_KEY]
@@ -129,7 +156,18 @@ class EnvFile:
             if version not in traffic:
                 missing.append(version)
             elif not (traffic[version] == weight and type(traffic[version]) is int):
-                line, column = traffic.lc.value(version)
+                position = traffic.lc.value(version)
+                if position is None:
+                    # The weight comes from elsewhere (a `<<:` merge key): no scalar of
+                    # this mapping to change.
+                    raise ConfigError(
+                        f"the weight of {version} is not written under `traffic:` itself "
+                        "(a merge key?); meshgen could not edit this file's layout safely; "
+                        "make the change by hand",
+                        path=self.path,
+                        line=yamlio.line_of(self.tree, TRAFFIC_KEY),
+                    )
+                line, column = position
                 positions.append((line, column, weight))
         # Right to left, so that an edit never moves the columns of those still to make
         # (a flow-style mapping holds several weights on one line).
@@ -143,6 +181,7 @@ class EnvFile:
         expected[TRAFFIC_KEY].update(weights)
         return self._checked(text, expected)
 
+    @_layout_guard
     def with_version(self, name: str, repository: str, tag: str, replicas: int | None) -> str:
         """Add a version under `versions:` and give it weight 0 under `traffic:`."""
         if not _DNS_LABEL.match(name):
@@ -178,6 +217,7 @@ class EnvFile:
         expected[TRAFFIC_KEY][name] = 0
         return self._checked(text, expected)
 
+    @_layout_guard
     def without_version(self, name: str) -> str:
         """Remove a version's block under `versions:` and its line under `traffic:`."""
         text = self.text
