@@ -164,13 +164,12 @@ def validate(
             timeout=timeout,
             kubeconfig=str(kubeconfig) if kubeconfig else None,
         )
-    rules = select_rules(select, ignore)
     locations = list(schema_locations) or None
     if files:
         report = validate_files(
             files,
             cwd=Path.cwd(),
-            rules=rules,
+            rules=select_rules(select, ignore),
             schema_locations=locations,
             schema_cache=schema_cache,
             kubernetes_version=kubernetes_version,
@@ -183,7 +182,8 @@ def validate(
                 find_root(repo),
                 select_backend(helm_binary),
                 environments=environments,
-                rules=rules,
+                select=select,
+                ignore=ignore,
                 schema_locations=locations,
                 schema_cache=schema_cache,
                 kubernetes_version=kubernetes_version,

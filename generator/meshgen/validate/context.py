@@ -16,13 +16,16 @@ from meshgen.helm.base import HelmBackend, LintMessage
 from meshgen.render import Manifest, Rendering, assemble, render_templates, to_plain
 from meshgen.repo import MANIFEST_NAME, App, Environment, Repo, repo_from_manifest
 from meshgen.validate import yamale_check
-from meshgen.validate.crd_schemas import CrdSchemas, repo_schema_location
-from meshgen.validate.kube_schemas import KubeSchemas, available_versions
-from meshgen.validate.mesh import World
 from meshgen.validate.model import Location
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from meshgen.helm.base import RenderedTemplate
     from meshgen.kubectl import DryRunOptions, DryRunResult
+    from meshgen.validate.crd_schemas import CrdSchemas
+    from meshgen.validate.kube_schemas import KubeSchemas
+    from meshgen.validate.mesh import World
 
 # How `--files -` names standard input in findings.
 STDIN_NAME = "<stdin>"
@@ -99,6 +102,9 @@ class ValidationContext:
         self._kubernetes_version = kubernetes_version
         self.dry_run = dry_run
         self.progress = progress
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[tuple[OverlayRef, Future[list[RenderedTemplate]]]] = []
+        self._prefetched_lints: dict[int, Future[list[LintMessage]]] = {}
 
     # -- paths ----------------------------------------------------------------------
 
@@ -182,45 +188,75 @@ class ValidationContext:
 
     # -- Helm -----------------------------------------------------------------------
 
-    @cached_property
-    def _render_results(self) -> list[tuple[OverlayRef, Rendering | None, str | None]]:
-        results: list[tuple[OverlayRef, Rendering | None, str | None]] = []
+    def start_rendering(self) -> None:
+        """Hand Helm the renders (and the chart's lint) now, in worker threads.
+
+        Helm's Go code releases the GIL, so the renders run while this thread goes on
+        (importing and preparing the checks, then parsing each rendered environment).
+        Calling it is optional: the first rule that needs renders starts them.
+        """
+        if self._pool is not None:
+            return
         repo, backend = self.repo, self.backend
         if repo is None or backend is None:
-            return results
+            return
         sound = [
             ref
             for ref in self.overlays
             if self.overlay_is_sound(ref) and repo.chart_path(ref.app).is_dir()
         ]
-        # Helm renders in Go and releases the GIL, so worker threads render the next
-        # environments (a loaded chart is safe to share between threads) while this
-        # thread parses and orders the objects of the last one.
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="meshgen-helm") as pool:
-            pending = [
-                pool.submit(
+        # A loaded chart is safe to share between threads.
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="meshgen-helm")
+        self._pending = [
+            (
+                ref,
+                self._pool.submit(
                     render_templates,
                     repo,
                     ref.environment,
                     ref.app,
                     backend,
                     to_plain(ref.file.data),
-                )
-                for ref in sound
-            ]
+                ),
+            )
+            for ref in sound
+        ]
+        first_per_chart: dict[str, OverlayRef] = {}
+        for ref in sound:
+            first_per_chart.setdefault(ref.app.chart, ref)
+        self._prefetched_lints = {
+            id(ref): self._pool.submit(
+                backend.lint,
+                repo.chart_path(ref.app),
+                to_plain(ref.file.data),
+                namespace=ref.environment.namespace,
+                kube_version=repo.kubernetes_version,
+            )
+            for ref in first_per_chart.values()
+        }
+
+    def close(self) -> None:
+        """Stop the render workers; what was not started is dropped."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    @cached_property
+    def _render_results(self) -> list[tuple[OverlayRef, Rendering | None, str | None]]:
+        results: list[tuple[OverlayRef, Rendering | None, str | None]] = []
+        self.start_rendering()
+        repo = self.repo
+        if repo is None or self._pool is None:
+            return results
+        total = len(self._pending)
+        for done, (ref, future) in enumerate(self._pending, start=1):
+            if self.progress is not None:
+                self.progress(ref.environment.name, done, total)
             try:
-                for done, (ref, future) in enumerate(zip(sound, pending, strict=True), start=1):
-                    if self.progress is not None:
-                        self.progress(ref.environment.name, done, len(sound))
-                    try:
-                        rendering = assemble(repo, ref.environment, ref.app, future.result())
-                    except (TemplateError, ConfigError, ToolError) as exc:
-                        results.append((ref, None, str(exc)))
-                    else:
-                        results.append((ref, rendering, None))
-            finally:
-                for future in pending:
-                    future.cancel()
+                rendering = assemble(repo, ref.environment, ref.app, future.result())
+            except (TemplateError, ConfigError, ToolError) as exc:
+                results.append((ref, None, str(exc)))
+            else:
+                results.append((ref, rendering, None))
         return results
 
     @property
@@ -251,12 +287,16 @@ class ValidationContext:
             if ref.app.chart in linted:
                 continue
             linted.add(ref.app.chart)
-            messages = self.backend.lint(
-                chart,
-                to_plain(ref.file.data),
-                namespace=ref.environment.namespace,
-                kube_version=self.repo.kubernetes_version,
-            )
+            prefetched = self._prefetched_lints.get(id(ref))
+            if prefetched is not None:
+                messages = prefetched.result()
+            else:
+                messages = self.backend.lint(
+                    chart,
+                    to_plain(ref.file.data),
+                    namespace=ref.environment.namespace,
+                    kube_version=self.repo.kubernetes_version,
+                )
             results.append((ref, messages))
         return results
 
@@ -345,6 +385,8 @@ class ValidationContext:
     def worlds(self) -> list[World]:
         """One World per environment (its renders plus the static objects), or, without
         renders, a single World of the static objects (the plain-manifest mode)."""
+        from meshgen.validate import mesh
+
         static = self.static_objects
         values = [
             (Path(self.rel(file.path)), document.data)
@@ -356,9 +398,9 @@ class ValidationContext:
         for rendering in self.renderings:
             rendered.setdefault(rendering.environment, []).extend(rendering.manifests)
         if not rendered:
-            return [World("", static, values)]
+            return [mesh.World("", static, values)]
         return [
-            World(
+            mesh.World(
                 env,
                 [*objects, *static],
                 values,
@@ -377,6 +419,8 @@ class ValidationContext:
         if self.repo is not None:
             return self.repo.kubernetes_version
         if self.files_mode:
+            from meshgen.validate.kube_schemas import available_versions
+
             return available_versions()[-1]
         return None
 
@@ -384,12 +428,16 @@ class ValidationContext:
     def kube_schemas(self) -> KubeSchemas | None:
         if self.kubernetes_version is None:
             return None
+        from meshgen.validate.kube_schemas import KubeSchemas
+
         return KubeSchemas(self.kubernetes_version)
 
     @cached_property
     def crd_schemas(self) -> CrdSchemas:
         """Custom resource schemas, from the locations given or the repo's schema folder."""
         locations = self._schema_locations
+        from meshgen.validate.crd_schemas import CrdSchemas, repo_schema_location
+
         default = repo_schema_location(self.root)
         if locations is None:
             locations = [str(default)] if default.is_dir() and not self.files_mode else []

@@ -63,13 +63,18 @@ def validate_repo(
     *,
     environments: Sequence[str] = (),
     rules: Sequence[Rule] | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
     schema_locations: Sequence[str] | None = None,
     schema_cache: Path | None = None,
     kubernetes_version: str | None = None,
     dry_run: DryRunOptions | None = None,
     progress: ProgressCallback | None = None,
 ) -> Report:
-    """Validate a generated repository: its files, every environment's render, the mesh."""
+    """Validate a generated repository: its files, every environment's render, the mesh.
+
+    `rules`, when given, is the exact rule list; otherwise `select`/`ignore` choose.
+    """
     ctx = ValidationContext(
         root,
         backend,
@@ -80,10 +85,16 @@ def validate_repo(
         dry_run=dry_run,
         progress=progress,
     )
-    # Naming an unknown environment is a usage error, raised before any rule runs.
-    chosen_environments = tuple(e.name for e in ctx.environments)
-    active = list(rules) if rules is not None else all_rules()
-    findings = run_rules(ctx, active)
+    try:
+        # Naming an unknown environment is a usage error, raised before any rule runs.
+        chosen_environments = tuple(e.name for e in ctx.environments)
+        # Helm starts rendering before the rules (and the schema validators they bring)
+        # are imported, so the two overlap.
+        ctx.start_rendering()
+        active = list(rules) if rules is not None else select_rules(select, ignore)
+        findings = run_rules(ctx, active)
+    finally:
+        ctx.close()
     return Report(
         root=root,
         findings=findings,
