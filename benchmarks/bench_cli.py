@@ -19,26 +19,15 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+
+from timing import best_of_interleaved
 
 BIN = Path(sys.executable).parent
 MESHGEN = str(BIN / "meshgen")
 COOKIECUTTER = str(BIN / "cookiecutter")
 GIT_IDENTITY = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
-
-
-def best_of_interleaved(repeat: int, actions: list[Callable[[], None]]) -> list[float]:
-    """The best time of each action, running them in turn `repeat` times."""
-    best = [float("inf")] * len(actions)
-    for _ in range(repeat):
-        for index, action in enumerate(actions):
-            start = time.perf_counter()
-            action()
-            best[index] = min(best[index], time.perf_counter() - start)
-    return best
 
 
 def fresh(scratch: Path) -> Path:

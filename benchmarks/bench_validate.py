@@ -28,10 +28,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+
+from timing import best_of_interleaved
 
 BIN = Path(sys.executable).parent
 MESHGEN = str(BIN / "meshgen")
@@ -57,17 +57,6 @@ def make_repo(base: Path, environments: int) -> Path:
     names = [f"env{index:02d}" for index in range(1, environments + 1)]
     answers = answers_from_mapping({"name": "bench", "gitops": "argocd", "environments": names})
     return generate(answers, base / f"repo-{environments}", git=False).path
-
-
-def best_of_interleaved(repeat: int, actions: list[Callable[[], None]]) -> list[float]:
-    """The best time of each action, running them in turn `repeat` times."""
-    best = [float("inf")] * len(actions)
-    for _ in range(repeat):
-        for index, action in enumerate(actions):
-            start = time.perf_counter()
-            action()
-            best[index] = min(best[index], time.perf_counter() - start)
-    return best
 
 
 def compile_bytecode() -> None:
