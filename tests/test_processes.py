@@ -44,12 +44,7 @@ def test_arguments_are_passed_verbatim_not_interpreted() -> None:
 def test_a_hanging_git_hook_is_stopped_and_nothing_changes(
     tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = tmp_path / "acme"
-    invoke(["new", str(repo), "--no-input"])
-    hook = repo / ".git" / "hooks" / "pre-commit"
-    hook.write_text("#!/bin/sh\nsleep 30\n")
-    hook.chmod(0o755)
-    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    repo, overlay = _repo_with_hook(tmp_path, invoke, "pre-commit", "sleep 30")
     before = overlay.read_bytes()
     monkeypatch.setattr(vcs, "GIT_TIMEOUT_SECONDS", 1)
 
@@ -78,15 +73,20 @@ def test_a_hanging_git_hook_is_stopped_and_nothing_changes(
 def test_a_failing_post_checkout_hook_leaves_no_branch_behind(
     tmp_path: Path, invoke: Invoke
 ) -> None:
-    repo = tmp_path / "acme"
-    invoke(["new", str(repo), "--no-input"])
-    hook = repo / ".git" / "hooks" / "post-checkout"
-    hook.write_text("#!/bin/sh\nexit 1\n")
-    hook.chmod(0o755)
-    overlay = repo / "environments" / "staging" / "first-app.yaml"
+    repo, overlay = _repo_with_hook(tmp_path, invoke, "post-checkout", "exit 1")
     before = overlay.read_bytes()
     args = ["weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/pc"]
     invoke([*args, "--repo", str(repo)], expect=2)
     assert overlay.read_bytes() == before
     assert git.Repo(repo).active_branch.name == "main"
     assert "canary/pc" not in [head.name for head in git.Repo(repo).heads]
+
+
+def _repo_with_hook(tmp_path: Path, invoke: Invoke, hook: str, script: str) -> tuple[Path, Path]:
+    """A generated repo whose git runs `script` as its `hook`; and its staging file."""
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    path = repo / ".git" / "hooks" / hook
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    return repo, repo / "environments" / "staging" / "first-app.yaml"
