@@ -239,3 +239,32 @@ def test_new_in_the_current_empty_folder_keeps_that_folder(
     assert here.stat().st_ino == inode
     assert (here / "meshgen.yaml").is_file()
     invoke(["validate", "."])
+
+
+def test_a_mistyped_engine_is_asked_again(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "asked"
+    # name, engine (mistyped first: asked again), then the defaults
+    answers = "\nfluxcd\nflux\n\n\n\n\n\n\n"
+    result = invoke(["new", str(dest), "--no-git"], input=answers)
+    assert "'fluxcd'" in result.output
+    assert result.output.count("GitOps engine (argocd or flux)") == 2
+    assert "gitops: flux" in (dest / "meshgen.yaml").read_text()
+
+
+def test_a_bad_answer_in_the_config_file_stops_before_any_question(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    config = tmp_path / "answers.yaml"
+    config.write_text("gitops: fluxcd\n")
+    dest = tmp_path / "asked"
+    result = invoke(["new", str(dest), "--config-file", str(config)], input="\n" * 9, expect=2)
+    assert "--gitops: expected one of argocd, flux, got 'fluxcd'" in result.stderr
+    assert "Repository name" not in result.output
+    assert not dest.exists()
+
+
+def test_without_a_terminal_it_says_to_pass_no_input(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "unasked"
+    result = invoke(["new", str(dest)], expect=2)
+    assert "pass --no-input" in result.stderr
+    assert not dest.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,8 @@ def new(
             )
         values["name"] = derived
     if not no_input:
+        # A wrong given answer is reported before any question, not after all of them.
+        answers_from_mapping(values)
         default_name = derived if DNS_LABEL.match(derived) else Answers().name
         values = _prompt_missing(values, replace(Answers(), name=default_name))
     answers = answers_from_mapping(values)
@@ -108,8 +111,9 @@ def _prompt_missing(values: dict[str, Any], defaults: Any) -> dict[str, Any]:
             if key == "environments":
                 value = tuple(part.strip() for part in value.split(",") if part.strip())
             try:
-                # Every other answer is a valid default, so an error is about this one.
-                answers_from_mapping({key: value, "gitops": values.get("gitops", "argocd")})
+                # Every other answer is a valid default, so an error is about this one. The
+                # answer comes last: it must not be replaced by the engine's default.
+                answers_from_mapping({"gitops": values.get("gitops", "argocd"), key: value})
             except ConfigError as exc:
                 raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
             return value
@@ -135,5 +139,14 @@ def _prompt_missing(values: dict[str, Any], defaults: Any) -> dict[str, Any]:
             if default is None
             else default
         )
-        values[key] = click.prompt(text, default=shown, value_proc=checked(key))
+        try:
+            values[key] = click.prompt(text, default=shown, value_proc=checked(key))
+        except click.exceptions.Abort:
+            if sys.stdin.isatty():
+                raise
+            # No terminal (CI, a pipe): the questions cannot be answered.
+            raise click.UsageError(
+                f"no terminal to answer {text!r}; pass --no-input to take the answers "
+                "from the options, --config-file and the defaults"
+            ) from None
     return values
