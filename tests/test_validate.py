@@ -177,6 +177,32 @@ def test_validate_one_environment(repo_copy: Callable[[str], Path], invoke: Invo
     assert "environments: staging)" in result.stdout
 
 
+def test_an_environment_named_twice_is_validated_once(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    result = invoke(["validate", str(repo), "--env", "staging", "--env", "staging"])
+    assert "MG112" not in result.stdout
+    assert "environments: staging)" in result.stdout
+
+
+@pytest.mark.parametrize("version", ["9.99", "1.28", "1.38", "1.3"])
+def test_kubernetes_versions_outside_the_supported_range_are_refused(
+    repo_copy: Callable[[str], Path], invoke: Invoke, version: str
+) -> None:
+    repo = repo_copy("argocd")
+    result = invoke(["validate", str(repo), "--kubernetes-version", version], expect=2)
+    assert "--kubernetes-version" in result.stderr
+    assert "1.29" in result.stderr
+
+
+def test_validate_accepts_a_supported_kubernetes_version(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    invoke(["validate", str(repo), "--env", "staging", "--kubernetes-version", "1.29"])
+
+
 def test_rules_lists_every_rule_with_a_fix(invoke: Invoke) -> None:
     from meshgen.validate.model import all_rules
 

@@ -370,3 +370,34 @@ def test_a_symlinked_environment_file_is_edited_where_it_lives(
     assert "v1: 90" in shared.read_text()
     assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["shared/staging.yaml"]
     assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["versions", "retire", "production", "v9"], "did you mean v1 or v2?"),
+        (["weights", "set", "production", "V1=90"], "did you mean v1?"),
+        (["shift", "production", "--to", "v11", "--step", "10"], "did you mean v1?"),
+        (["promote", "production", "prod-2024"], "add it first with `meshgen versions add"),
+    ],
+)
+def test_an_unknown_version_gets_the_close_match(
+    acme: Path, invoke: Invoke, args: list[str], words: str
+) -> None:
+    before = repo_state(acme)
+    result = invoke([*args, "--repo", str(acme)], expect=2)
+    assert words in result.stderr
+    if "did you mean" in words:
+        assert "versions add" not in result.stderr
+    assert repo_state(acme) == before
+
+
+@pytest.mark.parametrize("tag", ["latest", "Latest"])
+def test_versions_add_refuses_a_mutable_tag(acme: Path, invoke: Invoke, tag: str) -> None:
+    before = repo_state(acme)
+    result = invoke(
+        ["versions", "add", "staging", "v3", "--image-tag", tag, "--repo", str(acme)], expect=2
+    )
+    assert "--image-tag" in result.stderr
+    assert "release tag" in result.stderr
+    assert repo_state(acme) == before

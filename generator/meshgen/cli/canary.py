@@ -160,10 +160,25 @@ def versions() -> None:
     """
 
 
+def _immutable_tag(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # The same test as `meshgen validate`'s MG113, made before anything is written.
+    if value.lower() == "latest":
+        raise click.BadParameter(
+            f"{value!r} can change under a running version; give a release tag such as 1.3.0"
+        )
+    return value
+
+
 @versions.command("add", epilog=STEP_EPILOG)
 @click.argument("environment", metavar="ENV")
 @click.argument("version", metavar="VERSION")
-@click.option("--image-tag", required=True, metavar="TAG", help="Image tag of the new version.")
+@click.option(
+    "--image-tag",
+    required=True,
+    metavar="TAG",
+    callback=_immutable_tag,
+    help="Image tag of the new version: a release, never `latest`.",
+)
 @click.option(
     "--image-repository",
     metavar="IMAGE",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
+from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option, kubernetes_version_callback
 
 if TYPE_CHECKING:
     from meshgen.kubectl import DryRunOptions
@@ -69,6 +69,7 @@ FORMATS = ("text", "json", "sarif")
 @click.option(
     "--kubernetes-version",
     metavar="X.Y",
+    callback=kubernetes_version_callback,
     help="Kubernetes version of the schemas (default: meshgen.yaml's cluster version; "
     "with --files, the newest bundled).",
 )
@@ -150,6 +151,8 @@ def validate(
     from meshgen.repo import find_root
     from meshgen.validate.engine import select_rules, validate_files, validate_repo
 
+    # An environment named twice is one environment (not two with the same host).
+    environments = tuple(dict.fromkeys(environments))
     if use_kubectl and not kube_context:
         raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
     if files and environments:
