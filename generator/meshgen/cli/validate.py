@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option, kubernetes_version_callback
+from meshgen.cli.options import helm_binary_option, kubernetes_version_callback
 
 if TYPE_CHECKING:
     from meshgen.kubectl import DryRunOptions
@@ -18,7 +18,6 @@ FORMATS = ("text", "json", "sarif")
 
 
 @click.command()
-@REPO_ARGUMENT
 @click.option(
     "--env",
     "environments",
@@ -103,7 +102,6 @@ FORMATS = ("text", "json", "sarif")
 )
 @helm_binary_option
 def validate(
-    repo: Path,
     environments: tuple[str, ...],
     files: tuple[str, ...],
     output_format: str,
@@ -142,7 +140,7 @@ def validate(
     \b
     Examples:
       meshgen validate
-      meshgen validate ../acme-mesh --env staging --format sarif > meshgen.sarif
+      meshgen -C ../acme-mesh validate --env staging --format sarif > meshgen.sarif
       meshgen validate --files rendered.yaml --select MG4
       helm template app ./chart | meshgen validate --files -
       meshgen validate --kubectl --context staging-admin --dry-run server
@@ -182,7 +180,7 @@ def validate(
         progress = Progress(sys.stderr)
         try:
             report = validate_repo(
-                find_root(repo),
+                find_root(Path()),
                 select_backend(helm_binary),
                 environments=environments,
                 select=select,

@@ -144,19 +144,18 @@ def _unknown_version(
     target: Target, env: EnvFile, version: str, *, retiring: bool = False
 ) -> ConfigError:
     known = ", ".join(env.version_names) or "none"
-    # A typo ("V1", "v11") is likelier than a missing release; a name that cannot be a
-    # version, or one being retired, is never worth adding.
+    # A typo ("V1", "v11") is as likely as a release not yet added; a name that cannot
+    # be a version, or one being retired, is never worth adding.
     close = _closest(version, env.version_names)
-    if close:
-        advice = f"did you mean {' or '.join(close)}?"
-    elif retiring:
-        advice = "nothing to retire"
-    elif not _VERSION_NAME.match(version):
-        advice = "version names are lowercase, such as v2"
+    guess = f"did you mean {' or '.join(close)}?" if close else ""
+    if retiring or not _VERSION_NAME.match(version):
+        advice = guess or ("nothing to retire" if retiring else "names are lowercase, as v2")
     else:
+        add = f"`meshgen versions add {target.environment} {version} --image-tag TAG`"
         advice = (
-            f"add it first with `meshgen versions add {target.environment} {version} "
-            "--image-tag TAG`"
+            f"{guess} If it is new, add it first with {add}"
+            if guess
+            else f"add it first with {add}"
         )
     return ConfigError(
         f"{target.label} has no version {version} (versions: {known}); {advice}",
