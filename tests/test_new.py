@@ -238,7 +238,7 @@ def test_new_in_the_current_empty_folder_keeps_that_folder(
     invoke(["new", ".", "--no-input"])
     assert here.stat().st_ino == inode
     assert (here / "meshgen.yaml").is_file()
-    invoke(["validate", "."])
+    invoke(["validate"])
 
 
 def test_a_mistyped_engine_is_asked_again(tmp_path: Path, invoke: Invoke) -> None:
@@ -268,3 +268,38 @@ def test_without_a_terminal_it_says_to_pass_no_input(tmp_path: Path, invoke: Inv
     result = invoke(["new", str(dest)], expect=2)
     assert "pass --no-input" in result.stderr
     assert not dest.exists()
+
+
+def test_the_next_step_runs_as_printed_with_meshgen_off_the_path(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("meshgen")
+    if not command.is_file():
+        pytest.skip(f"no console script {command} (meshgen not installed in this environment)")
+    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
+    env = {**os.environ, "PATH": f"{git_dir}:/usr/bin:/bin"}
+    assert shutil.which("meshgen", path=env["PATH"]) is None
+    made = subprocess.run(
+        [str(command), "new", "acme", "--no-input"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    next_line = made.stdout.splitlines()[-1]
+    assert next_line.startswith("Next: "), made.stdout
+    done = subprocess.run(
+        ["/bin/sh", "-c", next_line.removeprefix("Next: ")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -97,7 +99,20 @@ def new(
     click.echo(f"Wrote {len(result.files)} files to {result.path}")
     if result.commit:
         click.echo(f"First commit {result.commit[:12]} on branch main")
-    click.echo(f"Next: cd {dest} && meshgen validate")
+    click.echo(f"Next: cd {shlex.quote(str(dest))} && {_meshgen_command()} validate")
+
+
+def _meshgen_command() -> str:
+    """`meshgen` when that is this program on the PATH, else the path it was started by.
+
+    After `make demo` meshgen lives in .venv-demo/bin, off the PATH: the next step must
+    work as printed.
+    """
+    started = Path(sys.argv[0])
+    on_path = shutil.which("meshgen")
+    if started.name != "meshgen" or (on_path and Path(on_path).resolve() == started.resolve()):
+        return "meshgen"
+    return shlex.quote(str(started.absolute()))
 
 
 def _prompt_missing(values: dict[str, Any], defaults: Any) -> dict[str, Any]:
