@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,3 +143,28 @@ def test_help_does_not_load_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip().splitlines()[-1] == "HEAVY=", result.stdout
+
+
+def test_shell_completion_as_the_readme_sets_it_up() -> None:
+    command = Path(sys.executable).with_name("meshgen")
+    if not command.is_file():
+        pytest.skip(f"no console script {command} (meshgen not installed in this environment)")
+    env = {**os.environ, "_MESHGEN_COMPLETE": "bash_complete", "COMP_CWORD": "2"}
+    done = subprocess.run(
+        [str(command)],
+        env={**env, "COMP_WORDS": "meshgen weights s"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.split() == ["plain,set", "plain,shift", "plain,show"]
+    script = subprocess.run(
+        [str(command)],
+        env={**os.environ, "_MESHGEN_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "complete -o nosort -F _meshgen_completion meshgen" in script.stdout
