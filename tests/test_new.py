@@ -303,3 +303,32 @@ def test_the_next_step_runs_as_printed_with_meshgen_off_the_path(tmp_path: Path)
         timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_progress_line_on_a_terminal_only(tmp_path: Path, invoke: Invoke) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    quiet = invoke(["new", str(tmp_path / "piped"), "--no-input"])
+    assert "writing" not in quiet.stderr
+    command = Path(sys.executable).with_name("meshgen")
+    if not command.is_file():
+        pytest.skip(f"no console script {command} (meshgen not installed in this environment)")
+    terminal, stderr = pty.openpty()
+    done = subprocess.run(
+        [str(command), "new", str(tmp_path / "shown"), "--no-input"],
+        stderr=stderr,
+        capture_output=False,
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=120,
+    )
+    os.close(stderr)
+    shown = os.read(terminal, 4096).decode()
+    os.close(terminal)
+    assert "meshgen: writing" in shown
+    assert "and making its first commit" in shown
+    assert shown.endswith("\r"), "the line is erased before the summary"
+    assert b"First commit" in done.stdout

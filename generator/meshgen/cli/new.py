@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from meshgen.cli.progress import Progress
+
 GITOPS_CHOICE = click.Choice(["argocd", "flux"])
 
 
@@ -95,7 +97,12 @@ def new(
         default_name = derived if DNS_LABEL.match(derived) else Answers().name
         values = _prompt_missing(values, replace(Answers(), name=default_name))
     answers = answers_from_mapping(values)
-    result = generate(answers, dest, git=not no_git)
+    progress = Progress(sys.stderr)
+    progress.show(f"writing {dest}" + ("" if no_git else " and making its first commit"))
+    try:
+        result = generate(answers, dest, git=not no_git)
+    finally:
+        progress.clear()
     click.echo(f"Wrote {len(result.files)} files to {result.path}")
     if result.commit:
         click.echo(f"First commit {result.commit[:12]} on branch main")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import click
 
 from meshgen.cli.options import helm_binary_option, kubernetes_version_callback
+from meshgen.cli.progress import Progress
 
 if TYPE_CHECKING:
     from meshgen.kubectl import DryRunOptions
@@ -206,33 +207,6 @@ def _render(report: Report, output_format: str) -> str:
     if output_format == "sarif":
         return render_sarif(report)
     return render_text(report)
-
-
-class Progress:
-    """`rendering staging (3/40)` on one self-erasing line, only when stderr is a terminal.
-
-    Reports go to stdout; keeping progress on stderr and off when it is not a TTY keeps
-    CI logs and redirected reports clean.
-    """
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
-        self._width = 0
-
-    def __call__(self, environment: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        line = f"meshgen: rendering {environment} ({done}/{total})"
-        self.stream.write("\r" + line.ljust(self._width))
-        self.stream.flush()
-        self._width = max(self._width, len(line))
-
-    def clear(self) -> None:
-        if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
 
 
 @click.command()
