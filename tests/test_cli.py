@@ -86,6 +86,12 @@ def test_the_repository_forms_of_earlier_releases_point_at_dash_c(
     assert "meshgen -C DIR COMMAND" in result.stderr
 
 
+def test_an_extra_word_that_is_no_folder_gets_no_repository_hint(invoke: Invoke) -> None:
+    result = invoke(["rules", "no-such-folder"], expect=2)
+    assert "unexpected extra argument (no-such-folder)" in result.stderr
+    assert "-C DIR" not in result.stderr
+
+
 def test_the_canary_verbs_also_live_under_weights(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "acme"
     invoke(["new", str(repo), "--no-input"])

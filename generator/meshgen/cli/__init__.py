@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,7 +65,7 @@ class MeshgenGroup(SuggestingGroup):
             message = exc.format_message()
             if isinstance(exc, click.NoSuchOption) and exc.option_name in _REPLACED_FORMS:
                 message = f"No such option {exc.option_name!r}: {_REPLACED_FORMS[exc.option_name]}"
-            elif isinstance(exc, click.UsageError) and "unexpected extra argument" in message:
+            elif _names_a_folder(exc):
                 message += f"; {_REPLACED_FORMS['--repo']}"
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
                 message += f" (see '{exc.ctx.command_path} --help')"
@@ -130,6 +131,12 @@ class MeshgenGroup(SuggestingGroup):
                 err=True,
             )
             ctx.exit(2)
+
+
+def _names_a_folder(exc: click.ClickException) -> bool:
+    """An extra argument that is a folder: the repository, as earlier releases took it."""
+    found = re.match(r"Got unexpected extra arguments? \((.*)\)$", exc.format_message())
+    return found is not None and any(Path(word).is_dir() for word in found[1].split())
 
 
 def _silence_stdout() -> None:
