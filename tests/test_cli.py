@@ -59,7 +59,8 @@ def test_every_command_works_on_the_current_folder_or_on_dash_c(
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["version", "add"], "Did you mean 'versions'?"),
+        (["version", "add"], "Did you mean 'versions add'?"),
+        (["wieghts"], "Did you mean 'weights'?"),
         (["set", "staging", "v1=100"], "Did you mean 'weights set'?"),
         (["retire"], "Did you mean 'versions retire'?"),
         (["weights", "shfit"], "Did you mean 'shift'?"),

@@ -20,20 +20,25 @@ class SuggestingGroup(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         name = click.utils.make_str(args[0])
         if self.get_command(ctx, name) is None and not name.startswith("-"):
-            suggestions = self.suggest(ctx, name)
+            suggestions = self.suggest(ctx, name, args[1] if len(args) > 1 else None)
             hint = (
                 f" Did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
             )
             ctx.fail(f"No such command {name!r}.{hint}")
         return super().resolve_command(ctx, args)
 
-    def suggest(self, ctx: click.Context, name: str) -> list[str]:
-        """Close command names of this group, then same-named commands of its subgroups."""
+    def suggest(self, ctx: click.Context, name: str, then: str | None = None) -> list[str]:
+        """Same-named commands of the subgroups, then close names of this group (with the
+        word that follows when it is one of that group's commands: `versions add`)."""
         names = self.list_commands(ctx)
-        close = difflib.get_close_matches(name, names, n=2, cutoff=0.6)
         nested = []
         for group_name in names:
             group = self.get_command(ctx, group_name)
             if isinstance(group, click.Group) and name in group.list_commands(ctx):
                 nested.append(f"{group_name} {name}")
+        close = []
+        for match in difflib.get_close_matches(name, names, n=2, cutoff=0.6):
+            group = self.get_command(ctx, match)
+            takes_then = isinstance(group, click.Group) and then in group.list_commands(ctx)
+            close.append(f"{match} {then}" if takes_then else match)
         return [*nested, *close]
