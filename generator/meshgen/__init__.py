@@ -4,6 +4,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# The layout of generated repositories; bumped when `meshgen new` output changes shape,
-# so that `meshgen validate` can tell which layout a repo was written with.
-TEMPLATE_VERSION = 1
+# The layout of generated repositories; bumped when `meshgen new` output changes, so that
+# `meshgen update` knows which template a repository was written with. 1: everything
+# meshgen 0.1.0 generated before day-2 commands; each earlier version ships as an archive
+# (meshgen/day2/archives/) to serve as the base of the three-way update.
+TEMPLATE_VERSION = 2

@@ -1,0 +1,72 @@
+"""`meshgen update`: bring a repository written by an earlier template to the current one.
+
+Three-way, file by file: the base is the repository's template version rendered for its
+recorded answers (meshgen ships each earlier version it supports, see `archive`), theirs
+the current template rendered for the same answers, ours the repository. What the
+template changed is carried in; what the team changed stays; where both changed the
+same lines, git's conflict markers are left in the file and the file is listed, never
+resolved silently.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from meshgen import TEMPLATE_VERSION, yamlio
+from meshgen.day2 import recorded, templates
+from meshgen.day2.carry import carry, for_app, localize
+from meshgen.day2.changes import Changeset
+from meshgen.errors import ConfigError
+from meshgen.repo import MANIFEST_NAME
+
+
+@dataclass(frozen=True)
+class UpToDate:
+    version: int
+
+
+def plan_update(root: Path) -> Changeset | UpToDate:
+    state = recorded.read(root)
+    version = state.template_version
+    if version == TEMPLATE_VERSION:
+        return UpToDate(version)
+    if version > TEMPLATE_VERSION:
+        raise ConfigError(
+            f"the repository uses template {version}, newer than this meshgen's "
+            f"{TEMPLATE_VERSION}; upgrade meshgen",
+            path=state.repo.manifest_path,
+        )
+    answers = state.answers
+    environments = state.repo.environments
+    base = localize(templates.render(answers, version), answers.name, environments)
+    theirs = localize(templates.render(answers, TEMPLATE_VERSION), answers.name, environments)
+    labels = ("repository", f"template {version}", f"template {TEMPLATE_VERSION}")
+    carried = carry(state.root, base, theirs, skip=(), labels=labels)
+    for app in state.repo.apps[1:]:
+        carry(
+            state.root,
+            for_app(base, answers.app_name, app.name),
+            for_app(theirs, answers.app_name, app.name),
+            skip=(),
+            labels=labels,
+            into=carried,
+        )
+    writes = dict(carried.writes)
+    if MANIFEST_NAME not in carried.conflicts:
+        manifest_text = writes.get(MANIFEST_NAME) or yamlio.read_text(state.repo.manifest_path)
+        tree = yamlio.loads_roundtrip(manifest_text, state.repo.manifest_path)
+        tree["meshgen"]["template"] = TEMPLATE_VERSION
+        writes[MANIFEST_NAME] = yamlio.dumps_roundtrip(tree)
+    notes = [f"left deleted (removed by hand): {path}" for path in carried.kept_deleted]
+    notes += [f"conflict: {path}" for path in carried.conflicts]
+    return Changeset(
+        root=state.root,
+        subject=f"Update to template {TEMPLATE_VERSION} (from {version})",
+        command=shlex.join(["meshgen", "update"]),
+        writes=writes,
+        deletes=tuple(carried.deletes),
+        conflicts=tuple(carried.conflicts),
+        notes=tuple(notes),
+    )
