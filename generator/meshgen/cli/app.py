@@ -12,7 +12,12 @@ from meshgen.cli.grammar import SuggestingGroup
 
 @click.group(cls=SuggestingGroup)
 def app() -> None:
-    """The canary services of the repository."""
+    """The canary services of the repository.
+
+    \b
+    Example:
+      meshgen app add checkout --image ghcr.io/acme/checkout --branch app/checkout
+    """
 
 
 @app.command(epilog=CHANGE_EPILOG)

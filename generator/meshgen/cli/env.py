@@ -12,7 +12,12 @@ from meshgen.cli.grammar import SuggestingGroup
 
 @click.group(cls=SuggestingGroup)
 def env() -> None:
-    """Add or remove an environment (cluster, platform, GitOps wiring, app files)."""
+    """Add or remove an environment (cluster, platform, GitOps wiring, app files).
+
+    \b
+    Example:
+      meshgen env add qa --from staging --branch env/qa
+    """
 
 
 @env.command(epilog=CHANGE_EPILOG)

@@ -12,7 +12,12 @@ from meshgen.cli.grammar import SuggestingGroup
 
 @click.group(cls=SuggestingGroup)
 def platform() -> None:
-    """The platform every cluster runs: Istio, cert-manager and their pinned charts."""
+    """The platform every cluster runs: Istio, cert-manager and their pinned charts.
+
+    \b
+    Example:
+      meshgen platform upgrade istio 1.30.4 --env staging --branch platform/istio-staging
+    """
 
 
 @platform.command(epilog=CHANGE_EPILOG)

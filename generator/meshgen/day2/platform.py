@@ -186,7 +186,9 @@ def _patch_environment(
             spec = chunk.data.get("spec") if isinstance(chunk.data, Mapping) else None
             if chunk.data.get("kind") != "Kustomization" or not isinstance(spec, Mapping):
                 continue
-            if str(spec.get("path", "")).strip("./") != folder.strip("./"):
+            # The shared folder itself, or an environment overlay below it.
+            applied = str(spec.get("path", "")).strip("./")
+            if applied != folder and not applied.startswith(f"{folder}/"):
                 continue
             keep = {p.release: p.version for p in others if p.component != shared[0].component}
             block = _patch_block(releases, version, environment)
