@@ -18,7 +18,13 @@ MG304_CASE = Path(__file__).resolve().parent / "rules" / "MG304"
 
 
 def _crd_files(shared_schemas: Path) -> list[Path]:
-    return sorted((shared_schemas / "crd-yaml").rglob("*.yaml"))
+    # The Gateway API CRDs in crd-yaml/ have no converted counterpart in crds/ (the
+    # upstream README leaves that conversion to `meshgen schemas import`).
+    return sorted(
+        path
+        for path in (shared_schemas / "crd-yaml").rglob("*.yaml")
+        if path.parent.name != "kubernetes-sigs+gateway-api"
+    )
 
 
 def test_import_matches_the_upstream_conversion(
