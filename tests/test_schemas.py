@@ -71,7 +71,7 @@ def test_import_without_a_crd_is_a_usage_error(invoke: Invoke, tmp_path: Path) -
 def imported_crds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The upstream CRDs imported once per session (they are megabytes of YAML)."""
     from conftest import SHARED_SCHEMAS
-    from meshgen.validate import crd_import
+    from meshgen.validate.schemas import crd_import
 
     if not SHARED_SCHEMAS.is_dir():
         pytest.skip(f"{SHARED_SCHEMAS} is absent: upstream schema conformance not checked here")

@@ -178,7 +178,7 @@ def test_validate_one_environment(repo_copy: Callable[[str], Path], invoke: Invo
 
 
 def test_rules_lists_every_rule_with_a_fix(invoke: Invoke) -> None:
-    from meshgen.validate.model import all_rules
+    from meshgen.validate.registry import all_rules
 
     output = invoke(["rules"]).stdout
     for rule in all_rules():
@@ -248,6 +248,7 @@ def test_progress_only_on_a_terminal(repo_copy: Callable[[str], Path], invoke: I
     from meshgen.cli.validate import Progress
     from meshgen.helm import select_backend
     from meshgen.validate.engine import validate_repo
+    from meshgen.validate.options import ValidateOptions
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -256,7 +257,7 @@ def test_progress_only_on_a_terminal(repo_copy: Callable[[str], Path], invoke: I
     repo = repo_copy("argocd")
     terminal = Terminal()
     progress = Progress(terminal)
-    validate_repo(repo, select_backend(None), progress=progress)
+    validate_repo(repo, select_backend(None), ValidateOptions(progress=progress))
     progress.clear()
     shown = terminal.getvalue()
     assert "meshgen: rendering staging (1/2)" in shown
@@ -279,7 +280,7 @@ def test_progress_only_on_a_terminal(repo_copy: Callable[[str], Path], invoke: I
     ],
 )
 def test_built_in_api_groups_are_told_from_custom_ones(api_version: str, core: bool) -> None:
-    from meshgen.validate.kube_schemas import is_core_api
+    from meshgen.validate.schemas.kube import is_core_api
 
     assert is_core_api(api_version) is core
 

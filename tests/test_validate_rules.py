@@ -92,7 +92,7 @@ def test_rule_case(
 
 
 def test_every_rule_has_a_passing_and_a_failing_case() -> None:
-    from meshgen.validate.model import all_rules
+    from meshgen.validate.registry import all_rules
 
     missing = [
         f"{rule.id}/{kind}"
@@ -105,7 +105,7 @@ def test_every_rule_has_a_passing_and_a_failing_case() -> None:
 
 
 def test_case_folders_name_registered_rules() -> None:
-    from meshgen.validate.model import all_rules
+    from meshgen.validate.registry import all_rules
 
     known = {rule.id for rule in all_rules()}
     assert {folder.parent.name for folder in CASES} <= known

@@ -49,7 +49,7 @@ def import_(sources: tuple[str, ...], repo: Path, output: Path | None) -> None:
     """
     from meshgen import yamlio
     from meshgen.repo import find_root
-    from meshgen.validate import crd_import
+    from meshgen.validate.schemas import crd_import
 
     destination = output if output is not None else find_root(repo) / crd_import.SCHEMA_DIR
     converted = []

@@ -12,7 +12,7 @@ from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
 
 if TYPE_CHECKING:
     from meshgen.kubectl import DryRunOptions
-    from meshgen.validate.engine import Report
+    from meshgen.validate.findings import Report
 
 FORMATS = ("text", "json", "sarif")
 
@@ -148,7 +148,8 @@ def validate(
     """
     from meshgen.helm import select_backend
     from meshgen.repo import find_root
-    from meshgen.validate.engine import select_rules, validate_files, validate_repo
+    from meshgen.validate.engine import validate_files, validate_repo
+    from meshgen.validate.options import ValidateOptions
 
     if use_kubectl and not kube_context:
         raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
@@ -164,34 +165,25 @@ def validate(
             timeout=timeout,
             kubeconfig=str(kubeconfig) if kubeconfig else None,
         )
-    locations = list(schema_locations) or None
-    if files:
-        report = validate_files(
-            files,
-            cwd=Path.cwd(),
-            rules=select_rules(select, ignore),
-            schema_locations=locations,
-            schema_cache=schema_cache,
-            kubernetes_version=kubernetes_version,
-            dry_run=dry_run,
-        )
-    else:
-        progress = Progress(sys.stderr)
-        try:
-            report = validate_repo(
-                find_root(repo),
-                select_backend(helm_binary),
-                environments=environments,
-                select=select,
-                ignore=ignore,
-                schema_locations=locations,
-                schema_cache=schema_cache,
-                kubernetes_version=kubernetes_version,
-                dry_run=dry_run,
-                progress=progress if progress.enabled else None,
-            )
-        finally:
-            progress.clear()
+    progress = Progress(sys.stderr)
+    options = ValidateOptions(
+        environments=tuple(environments),
+        files=tuple(files),
+        select=tuple(select),
+        ignore=tuple(ignore),
+        schema_locations=tuple(schema_locations) or None,
+        schema_cache=schema_cache,
+        kubernetes_version=kubernetes_version,
+        dry_run=dry_run,
+        progress=progress if progress.enabled and not files else None,
+    )
+    try:
+        if files:
+            report = validate_files(Path.cwd(), options)
+        else:
+            report = validate_repo(find_root(repo), select_backend(helm_binary), options)
+    finally:
+        progress.clear()
     click.echo(_render(report, output_format), nl=False)
     if report.failed(strict=strict):
         click.get_current_context().exit(1)
@@ -252,7 +244,7 @@ def rules(output_format: str) -> None:
     """
     import json
 
-    from meshgen.validate.model import all_rules
+    from meshgen.validate.registry import all_rules
 
     if output_format == "json":
         payload = [

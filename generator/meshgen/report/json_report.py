@@ -28,8 +28,7 @@ from __future__ import annotations
 import json
 
 from meshgen import __version__
-from meshgen.validate.engine import Report
-from meshgen.validate.model import Severity
+from meshgen.validate.findings import Report, Severity
 
 JSON_FORMAT_VERSION = 1
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.kube_schemas import is_core_api
-from meshgen.validate.model import Problem, Severity, rule
+from meshgen.validate.findings import Problem, Severity, rule
+from meshgen.validate.schemas.kube import is_core_api
 
 
 @rule("MG301", "kube-schema", Severity.ERROR)

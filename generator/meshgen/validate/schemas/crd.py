@@ -26,7 +26,7 @@ from typing import Any
 
 import jsonschema
 
-from meshgen.validate.crd_import import PLAIN_SUBDIR, SCHEMA_DIR, STRICT_SUBDIR
+from meshgen.validate.schemas.crd_import import PLAIN_SUBDIR, SCHEMA_DIR, STRICT_SUBDIR
 
 ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
 DEFAULT_LOCATION = "default"

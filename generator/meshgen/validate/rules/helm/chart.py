@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 
 from meshgen.traffic.weights import weight_problems
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.model import Location, Problem, Severity, rule
+from meshgen.validate.findings import Location, Problem, Severity, rule
 
 # Helm names the failing template as `<chart name>/templates/<file>:<line>:<column>`.
 _TEMPLATE_POSITION = re.compile(r"(?<![\w/])[\w.-]+/(templates/[\w./-]+?):(\d+)(?::(\d+))?")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.model import Problem, Severity, rule
+from meshgen.validate.findings import Problem, Severity, rule
 
 
 @rule("MG901", "dry-run-rejected", Severity.ERROR)
