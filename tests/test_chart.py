@@ -617,7 +617,7 @@ def _environment_schema() -> Any:
 
 def meshgen_objections(values: Mapping[str, Any]) -> list[str]:
     """What `meshgen validate` says about an environment file, before any rendering."""
-    found = [f"{e.key_path}: {e.message}" for e in meshgen_files.check_overlay(values)]
+    found = [f"{e.key_path}: {e.message}" for e in meshgen_files.check_environment_file(values)]
     versions, traffic = values.get("versions"), values.get("traffic")
     if isinstance(versions, Mapping) and isinstance(traffic, Mapping):
         found += [p.message for p in weight_problems(versions.keys(), traffic)]

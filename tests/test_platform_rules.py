@@ -27,7 +27,7 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def findings(invoke: Invoke, repo: Path, rule: str, *, expect: int = 1) -> list[str]:
-    result = invoke(["validate", str(repo), "--select", "MG5"], expect=expect)
+    result = invoke(["validate", str(repo), "--select", "MG5", "--select", "MG412"], expect=expect)
     return [line for line in result.stdout.splitlines() if f" {rule} " in line]
 
 
@@ -93,59 +93,78 @@ def test_mg501_istiod_looks_in_the_wrong_namespace(repo_copy: RepoCopy, invoke: 
     assert "installs the gateway in 'istio-ingress'" in finding
 
 
-# -- MG502 acme-solver-class-not-served ------------------------------------------------
+# -- MG412 acme-class-not-served (MG502 retired into it) ----------------------------
 
 
-def test_mg502_solver_class_without_an_istio_ingress_class(
+def test_mg412_solver_class_without_an_istio_ingress_class(
     repo_copy: RepoCopy, invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
     issuers = repo / "platform" / "cert-manager" / "cluster-issuers.yaml"
     text = issuers.read_text()
     issuers.write_text(text.replace("ingressClassName: istio", "ingressClassName: nginx", 1))
-    (finding,) = findings(invoke, repo, "MG502")
+    (finding,) = findings(invoke, repo, "MG412")
     line = line_of(issuers, "ingressClassName: nginx")
     assert finding == (
-        f"platform/cert-manager/cluster-issuers.yaml:{line}:1: MG502 error: ClusterIssuer "
+        f"platform/cert-manager/cluster-issuers.yaml:{line}:1: MG412 error: ClusterIssuer/"
         "letsencrypt-staging: HTTP-01 challenges would go unanswered: no IngressClass "
-        "'nginx' is defined under platform/"
+        "'nginx' is defined"
     )
 
 
-def test_mg502_ingress_class_of_another_controller(repo_copy: RepoCopy, invoke: Invoke) -> None:
+def test_mg412_ingress_class_of_another_controller(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("flux")
     replace(
         repo / "platform" / "cert-manager" / "ingress-class.yaml",
         "controller: istio.io/ingress-controller",
         "controller: k8s.io/ingress-nginx",
     )
-    lines = findings(invoke, repo, "MG502")
+    lines = findings(invoke, repo, "MG412")
     assert len(lines) == 2
     assert all("has controller 'k8s.io/ingress-nginx'" in line for line in lines)
 
 
-def test_mg502_ingress_controller_off(repo_copy: RepoCopy, invoke: Invoke) -> None:
+def test_mg412_ingress_controller_off(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     replace(
         repo / "platform" / "istio" / "istiod.values.yaml",
         "ingressControllerMode: STRICT",
         "ingressControllerMode: OFF",
     )
-    lines = findings(invoke, repo, "MG502")
+    lines = findings(invoke, repo, "MG412")
     assert len(lines) == 2
     assert all("ingressControllerMode is OFF" in line for line in lines)
 
 
-def test_mg502_class_annotation_must_be_the_mesh_ingress_class(
+def test_mg412_class_annotation_must_be_the_mesh_ingress_class(
     repo_copy: RepoCopy, invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
     issuers = repo / "platform" / "cert-manager" / "cluster-issuers.yaml"
     replace(issuers, "ingressClassName: istio", "class: istio")
-    invoke(["validate", str(repo), "--select", "MG502"])
+    invoke(["validate", str(repo), "--select", "MG412"])
     replace(issuers, "class: istio", "class: traefik")
-    lines = findings(invoke, repo, "MG502")
+    lines = findings(invoke, repo, "MG412")
+    assert len(lines) == 2, lines
     assert all("class 'traefik' is not meshConfig.ingressClass 'istio'" in x for x in lines)
+
+
+def test_mg412_one_finding_per_solver_with_a_changed_class(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    replace(
+        repo / "platform" / "cert-manager" / "cluster-issuers.yaml",
+        "ingressClassName: istio",
+        "ingressClassName: nginx",
+    )
+    result = invoke(["validate", str(repo), "--select", "MG4", "--select", "MG5"], expect=1)
+    lines = [line for line in result.stdout.splitlines() if "'nginx'" in line]
+    assert len(lines) == 2, result.stdout
+    assert [line.split(": ")[1].split(" ")[0] for line in lines] == ["MG412", "MG412"]
+    assert {"ClusterIssuer/letsencrypt-staging:", "ClusterIssuer/letsencrypt-production:"} == {
+        line.split(" ")[3] for line in lines
+    }
 
 
 # -- MG503 environment-not-deployed ----------------------------------------------------

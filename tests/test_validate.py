@@ -143,7 +143,7 @@ def test_json_report(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
     payload = json.loads(invoke(["validate", str(repo), "--format", "json"], expect=1).stdout)
-    assert payload["version"] == 1
+    assert payload["schemaVersion"] == 2
     # The chart refuses such weights too (so that a GitOps engine never applies them),
     # but the one finding is meshgen's, at the line to fix; Helm's render failure for
     # the same cause would only repeat it.
@@ -186,6 +186,27 @@ def test_rules_lists_every_rule_with_a_fix(invoke: Invoke) -> None:
         assert rule.fix, f"{rule.id} has no fix in its docstring"
 
 
+def test_rules_speak_of_environment_files_and_name_the_retired_id(invoke: Invoke) -> None:
+    output = invoke(["rules"]).stdout
+    listed = [line.split("  ")[1] for line in output.splitlines() if line.startswith("MG")]
+    assert not [name for name in listed if "overlay" in name or "manifest" in name]
+    assert "MG101  environment-file-unreadable  [error]" in output
+    assert "MG502  retired: its checks are MG412's; the ID is never reused" in output
+
+
+@pytest.mark.parametrize("former", ["MG502", "acme-solver-class-not-served", "overlay-schema"])
+def test_a_retired_id_or_former_name_still_selects_its_checks(
+    repo_copy: Callable[[str], Path], invoke: Invoke, former: str
+) -> None:
+    """A pre-commit hook written with `--ignore MG502` keeps working after the merge."""
+    repo = repo_copy("argocd")
+    result = invoke(["validate", str(repo), "--select", former, "--format", "json"])
+    import json
+
+    ran = {rule["id"] for rule in json.loads(result.stdout)["rules"]}
+    assert ran == {"MG412"} if former != "overlay-schema" else ran == {"MG102"}
+
+
 def test_broken_static_file_is_reported(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     (repo / "platform" / "istio" / "gateway.values.yaml").write_text("name: [oops\n")
@@ -215,11 +236,11 @@ def test_analyzers_read_the_gateway_chart_values(
         "Gateway/istio-ingress/first-app-staging: selector istio=gateway matches no gateway "
         "workload (installed gateways: istio=edge)" in result.stdout
     )
-    assert (
-        "platform/cert-manager/cluster-issuers.yaml:5:1: MG412 error: ClusterIssuer/"
-        "letsencrypt-staging: HTTP-01 challenges go to the gateway labelled istio=gateway"
-        in result.stdout
-    )
+    # The meshConfig that names the missing gateway is reported once, where it is set
+    # (MG501), not again at every ACME issuer (MG412).
+    assert "MG412" not in result.stdout
+    result = invoke(["validate", str(repo), "--select", "MG501"], expect=1)
+    assert "meshConfig.ingressSelector is 'gateway'" in result.stdout
 
 
 def test_plain_manifests_from_stdin(invoke: Invoke) -> None:

@@ -190,13 +190,9 @@ def validate(
 
 
 def _render(report: Report, output_format: str) -> str:
-    from meshgen.report import render_json, render_sarif, render_text
+    from meshgen.report import render
 
-    if output_format == "json":
-        return render_json(report)
-    if output_format == "sarif":
-        return render_sarif(report)
-    return render_text(report)
+    return render(report, output_format)
 
 
 class Progress:
@@ -244,7 +240,7 @@ def rules(output_format: str) -> None:
     """
     import json
 
-    from meshgen.validate.registry import all_rules
+    from meshgen.validate.registry import RETIRED_RULES, all_rules
 
     if output_format == "json":
         payload = [
@@ -266,3 +262,5 @@ def rules(output_format: str) -> None:
         click.echo(f"    {rule.summary}")
         if rule.fix:
             click.echo(f"    Fix: {rule.fix}")
+    for retired, successor in sorted(RETIRED_RULES.items()):
+        click.echo(f"{retired}  retired: its checks are {successor}'s; the ID is never reused")

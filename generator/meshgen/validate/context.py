@@ -56,8 +56,8 @@ class ValidationContext:
         except ValueError:
             return candidate.as_posix()
 
-    def location(self, path: Path | str, line: int | None = None) -> Location:
-        return Location(self.rel(path), line or 1, 1)
+    def location(self, path: Path | str, line: int | None = None, column: int = 1) -> Location:
+        return Location(self.rel(path), line or 1, column)
 
     # -- meshgen's own files --------------------------------------------------------
 

@@ -7,7 +7,7 @@ line in `_MODULES`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 
 from meshgen.errors import ConfigError
@@ -46,6 +46,22 @@ _MODULES = (
 )
 
 
+# Retired IDs, never reused, and the rule that took over their checks.
+RETIRED_RULES: Mapping[str, str] = {"MG502": "MG412"}
+
+# Former rule names (still accepted by --select and --ignore) and their current names.
+RENAMED_RULES: Mapping[str, str] = {
+    "acme-solver-class-not-served": "acme-class-not-served",
+    "manifest-unreadable": "config-unreadable",
+    "manifest-schema": "config-schema",
+    "manifest-file-unreadable": "static-file-unreadable",
+    "overlay-unreadable": "environment-file-unreadable",
+    "overlay-schema": "environment-file-schema",
+    "overlay-missing": "environment-file-missing",
+    "overlay-undeclared": "environment-file-undeclared",
+}
+
+
 @cache
 def all_rules() -> tuple[Rule, ...]:
     """Every rule, by ID."""
@@ -56,8 +72,8 @@ def all_rules() -> tuple[Rule, ...]:
             # A check imported from another module is declared there, not here.
             if not isinstance(declared, Rule) or value.__module__ != module.__name__:
                 continue
-            if declared.id in found:
-                raise ValueError(f"rule ID {declared.id} declared twice")
+            if declared.id in found or declared.id in RETIRED_RULES:
+                raise ValueError(f"rule ID {declared.id} declared twice or retired")
             found[declared.id] = declared
     return tuple(found[key] for key in sorted(found))
 
@@ -68,6 +84,9 @@ def select_rules(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list
     def matches(rule: Rule, patterns: Sequence[str]) -> bool:
         return any(rule.id.startswith(p.upper()) or rule.name == p for p in patterns)
 
+    # A configuration written before a rule was retired or renamed keeps working.
+    select = [_current(pattern) for pattern in select]
+    ignore = [_current(pattern) for pattern in ignore]
     rules = list(all_rules())
     # A mistyped pattern must not quietly turn validation off (or leave a rule on).
     for pattern in (*select, *ignore):
@@ -79,3 +98,7 @@ def select_rules(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list
     if select:
         rules = [rule for rule in rules if matches(rule, select)]
     return [rule for rule in rules if not matches(rule, ignore)]
+
+
+def _current(pattern: str) -> str:
+    return RETIRED_RULES.get(pattern.upper(), RENAMED_RULES.get(pattern, pattern))

@@ -12,7 +12,7 @@ from meshgen.validate.inputs.repo_files import EnvironmentFile
 def weight_maps(
     ctx: ValidationContext,
 ) -> Iterator[tuple[EnvironmentFile, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
-    """Each readable overlay with its `versions:` and `traffic:` maps, when both are maps."""
+    """Each readable environment file with its `versions:` and `traffic:` maps, if both are maps."""
     for ref in ctx.environment_files:
         data = ref.file.data
         if ref.file.error is not None or not isinstance(data, Mapping):

@@ -21,6 +21,7 @@ import yaml
 from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import as_map, spec, str_map
+from meshgen.validate.facts.meshconfig import DEFAULT_MESH_CONFIG
 from meshgen.validate.facts.workloads import Workload
 from meshgen.validate.findings import Problem
 
@@ -29,13 +30,6 @@ CLUSTER_DOMAIN = "svc.cluster.local"
 INJECTION_LABEL = "istio-injection"
 REVISION_LABEL = "istio.io/rev"
 
-# Istio's meshConfig defaults for Kubernetes Ingress support.
-DEFAULT_MESH_CONFIG = {
-    "ingressClass": "istio",
-    "ingressControllerMode": "STRICT",
-    "ingressSelector": "ingressgateway",
-    "ingressService": "istio-ingressgateway",
-}
 
 # The Istio `gateway` chart's Service ports when its values set none.
 _GATEWAY_CHART_PORTS = ((15021, 15021), (80, 80), (443, 443))

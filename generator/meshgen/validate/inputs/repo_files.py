@@ -58,7 +58,19 @@ def environment_files(repo: Repo, environments: Sequence[Environment]) -> list[E
 
 def schema_errors(files: Sequence[EnvironmentFile]) -> dict[Path, list[meshgen_files.SchemaError]]:
     return {
-        ref.file.path: meshgen_files.check_overlay(ref.file.data)
+        ref.file.path: meshgen_files.check_environment_file(ref.file.data)
         for ref in files
         if ref.file.error is None
     }
+
+
+def value_position(mapping: Any, key: str) -> tuple[int, int] | None:
+    """1-based (line, column) of the value of `key` in a round-trip mapping, if recorded."""
+    lc = getattr(mapping, "lc", None)
+    if lc is None or not isinstance(mapping, Mapping) or key not in mapping:
+        return None
+    try:
+        line, column = lc.value(key)
+    except (KeyError, TypeError):
+        return None
+    return int(line) + 1, int(column) + 1

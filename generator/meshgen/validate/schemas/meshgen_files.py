@@ -31,7 +31,7 @@ def _manifest_schema() -> Schema:
 
 
 @cache
-def _overlay_schema() -> Schema:
+def _environment_file_schema() -> Schema:
     return yamale.make_schema(str(resources.environments_dir() / "schema.yaml"), parser="ruamel")
 
 
@@ -39,8 +39,8 @@ def check_manifest(tree: Any) -> list[SchemaError]:
     return _check(_manifest_schema(), tree)
 
 
-def check_overlay(tree: Any) -> list[SchemaError]:
-    return _check(_overlay_schema(), tree)
+def check_environment_file(tree: Any) -> list[SchemaError]:
+    return _check(_environment_file_schema(), tree)
 
 
 def _check(schema: Schema, tree: Any) -> list[SchemaError]:

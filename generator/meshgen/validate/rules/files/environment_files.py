@@ -10,8 +10,8 @@ from meshgen.validate.facts.config import environment_line
 from meshgen.validate.findings import Problem, Severity, rule
 
 
-@rule("MG101", "overlay-unreadable", Severity.ERROR)
-def overlay_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
+@rule("MG101", "environment-file-unreadable", Severity.ERROR)
+def environment_file_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
     """An environment file is not UTF-8 or not valid YAML.
 
     Fix the YAML at the line shown; `git diff` shows what changed.
@@ -22,8 +22,8 @@ def overlay_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
             yield Problem(str(error.args[0]), ctx.location(ref.file.path, error.line))
 
 
-@rule("MG102", "overlay-schema", Severity.ERROR)
-def overlay_schema(ctx: ValidationContext) -> Iterator[Problem]:
+@rule("MG102", "environment-file-schema", Severity.ERROR)
+def environment_file_schema(ctx: ValidationContext) -> Iterator[Problem]:
     """An environment file does not match the environment schema.
 
     The schema is environments/schema.yaml in meshgen; the message names the key and
@@ -35,8 +35,8 @@ def overlay_schema(ctx: ValidationContext) -> Iterator[Problem]:
             yield Problem(f"{where}{error.message}", ctx.location(path, error.line))
 
 
-@rule("MG103", "overlay-missing", Severity.ERROR)
-def overlay_missing(ctx: ValidationContext) -> Iterator[Problem]:
+@rule("MG103", "environment-file-missing", Severity.ERROR)
+def environment_file_missing(ctx: ValidationContext) -> Iterator[Problem]:
     """An environment declared in meshgen.yaml has no file for one of its apps.
 
     Create environments/<env>/<app>.yaml (copy another environment's file), or remove
@@ -51,8 +51,8 @@ def overlay_missing(ctx: ValidationContext) -> Iterator[Problem]:
             )
 
 
-@rule("MG104", "overlay-undeclared", Severity.WARNING)
-def overlay_undeclared(ctx: ValidationContext) -> Iterator[Problem]:
+@rule("MG104", "environment-file-undeclared", Severity.WARNING)
+def environment_file_undeclared(ctx: ValidationContext) -> Iterator[Problem]:
     """A folder under environments/ is not declared in meshgen.yaml, so nothing deploys it.
 
     Add it to `environments:` in meshgen.yaml, or delete the folder.

@@ -8,8 +8,8 @@ from meshgen.validate.context import ValidationContext
 from meshgen.validate.findings import Problem, Severity, rule
 
 
-@rule("MG001", "manifest-unreadable", Severity.ERROR)
-def manifest_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
+@rule("MG001", "config-unreadable", Severity.ERROR)
+def config_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
     """meshgen.yaml is missing, not UTF-8, or not valid YAML.
 
     Restore meshgen.yaml from git (`git checkout -- meshgen.yaml`) or fix the YAML at the
@@ -20,8 +20,8 @@ def manifest_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
         yield Problem(str(error.args[0]), ctx.location(ctx.manifest.path, error.line))
 
 
-@rule("MG002", "manifest-schema", Severity.ERROR)
-def manifest_schema(ctx: ValidationContext) -> Iterator[Problem]:
+@rule("MG002", "config-schema", Severity.ERROR)
+def config_schema(ctx: ValidationContext) -> Iterator[Problem]:
     """meshgen.yaml does not match its schema.
 
     Compare with the keys `meshgen new` writes; the message names the key and the value
@@ -32,7 +32,7 @@ def manifest_schema(ctx: ValidationContext) -> Iterator[Problem]:
         yield Problem(f"{where}{error.message}", ctx.location(ctx.manifest.path, error.line))
 
 
-@rule("MG003", "manifest-file-unreadable", Severity.ERROR)
+@rule("MG003", "static-file-unreadable", Severity.ERROR)
 def static_file_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
     """A YAML file under cluster/, platform/ or gitops/ (or given to --files) is not valid YAML.
 

@@ -8,7 +8,7 @@ from meshgen import yamlio
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.environment_files import weight_maps
 from meshgen.validate.findings import Problem, Severity, rule
-from meshgen.validate.inputs.repo_files import EnvironmentFile
+from meshgen.validate.inputs.repo_files import EnvironmentFile, value_position
 
 
 @rule("MG112", "host-shared", Severity.ERROR)
@@ -54,5 +54,10 @@ def mutable_image_tag(ctx: ValidationContext) -> Iterator[Problem]:
                 yield Problem(
                     f"version {version} runs {image.get('repository', '?')} with {shown}; pin a "
                     "release tag or a digest",
-                    ctx.location(ref.file.path, yamlio.line_of_path(image, ["tag"])),
+                    ctx.location(ref.file.path, *_tag_position(image)),
                 )
+
+
+def _tag_position(image: Mapping[str, object]) -> tuple[int, int]:
+    """Where the tag's value is, or (no tag) where the `image:` mapping starts."""
+    return value_position(image, "tag") or (yamlio.line_of_path(image, ["tag"]), 1)

@@ -26,7 +26,7 @@ def environment_not_deployed(ctx: ValidationContext) -> Iterator[Problem]:
     for environment in ctx.environments:
         deployments = argocd if repo.gitops == "argocd" else flux_deployments(ctx, environment.name)
         for app in repo.apps:
-            overlay = ctx.rel(repo.overlay_path(environment.name, app.name))
+            values_file = ctx.rel(repo.overlay_path(environment.name, app.name))
             chart = repo_path(app.chart)
             target = (
                 (environment.cluster, environment.namespace)
@@ -34,7 +34,7 @@ def environment_not_deployed(ctx: ValidationContext) -> Iterator[Problem]:
                 else (environment.name, environment.namespace)
             )
             if any(
-                d.chart == chart and (d.cluster, d.namespace) == target and overlay in d.values
+                d.chart == chart and (d.cluster, d.namespace) == target and values_file in d.values
                 for d in deployments
             ):
                 continue
@@ -46,6 +46,6 @@ def environment_not_deployed(ctx: ValidationContext) -> Iterator[Problem]:
             )
             yield Problem(
                 f"environment {environment.name!r}: no {engine} deploys {chart} with "
-                f"{overlay} to namespace {environment.namespace!r} ({where})",
+                f"{values_file} to namespace {environment.namespace!r} ({where})",
                 ctx.location(ctx.manifest.path, environment_line(ctx, environment.name)),
             )

@@ -6,8 +6,10 @@ from collections.abc import Iterator, Mapping
 
 from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.facts.access import spec
-from meshgen.validate.facts.world import World, problem_at, worlds
+from meshgen.validate.facts.access import as_list, as_text, dig, is_kind, spec
+from meshgen.validate.facts.gitops import line_of_text
+from meshgen.validate.facts.meshconfig import ISTIOD_VALUES, load_values, unserved_reason
+from meshgen.validate.facts.world import GatewayInstall, World, problem_at, worlds
 from meshgen.validate.findings import Problem, Severity, rule
 
 
@@ -52,62 +54,61 @@ def credential_not_found(ctx: ValidationContext) -> Iterator[Problem]:
 def acme_class_not_served(ctx: ValidationContext) -> Iterator[Problem]:
     """An ACME HTTP-01 solver uses an ingress class the mesh's ingress settings do not serve.
 
-    Use `ingressClassName: istio` (meshConfig.ingressClass), keep
-    meshConfig.ingressControllerMode on, and point meshConfig.ingressSelector and
-    ingressService at the installed gateway (`gateway`, `istio-gateway`).
+    cert-manager answers a challenge through an Ingress of the solver's class, which istiod
+    serves only if `ingressClassName` names an IngressClass whose controller is
+    `istio.io/ingress-controller` (platform/cert-manager/ingress-class.yaml), or the `class`
+    annotation equals meshConfig.ingressClass; and meshConfig.ingressControllerMode must
+    not be OFF. Set the solver's `ingressClassName: istio`, and point
+    meshConfig.ingressSelector and ingressService at the installed gateway.
     """
+    # In a repository MG501 reports a meshConfig that names no installed gateway, at
+    # meshConfig itself; elsewhere this rule is the only one that can.
+    gateway_checked_elsewhere = load_values(ctx, ISTIOD_VALUES) is not None
     for world in worlds(ctx):
-        mesh, _ = world.mesh_config()
-        installs = world.gateway_installs()
-        served_class = str(mesh.get("ingressClass"))
-        mode = str(mesh.get("ingressControllerMode")).upper()
-        selector = str(mesh.get("ingressSelector"))
-        service_name = str(mesh.get("ingressService"))
+        mesh, origin = world.mesh_config()
+        classes = {
+            obj.name: as_text(dig(obj.data, "spec", "controller"))
+            for obj in world.kind("IngressClass")
+            if is_kind(obj, "networking.k8s.io", "IngressClass")
+        }
+        installs = [] if gateway_checked_elsewhere else world.gateway_installs()
+        selector = as_text(mesh.get("ingressSelector"))
+        service_name = as_text(mesh.get("ingressService"))
         for issuer in [*world.kind("ClusterIssuer"), *world.kind("Issuer")]:
-            if not issuer.api_version.startswith("cert-manager.io/"):
+            if not is_kind(issuer, _CERT_MANAGER_GROUP, issuer.kind):
                 continue
-            acme = spec(issuer).get("acme")
-            solvers = acme.get("solvers") if isinstance(acme, Mapping) else None
-            for solver in solvers or []:
-                http01 = solver.get("http01") if isinstance(solver, Mapping) else None
-                ingress = http01.get("ingress") if isinstance(http01, Mapping) else None
+            for solver in as_list(dig(issuer.data, "spec", "acme", "solvers")):
+                ingress = dig(solver, "http01", "ingress")
+                # A solver that edits a named Ingress uses that Ingress's class.
                 if not isinstance(ingress, Mapping) or ingress.get("name"):
                     continue
-                wanted = ingress.get("ingressClassName") or ingress.get("class")
-                if not wanted:
+                reason = unserved_reason(
+                    ingress, mesh, classes, origin, classes_complete=not ctx.files_mode
+                )
+                if reason is None and installs:
+                    reason = _gateway_missing(installs, selector, service_name)
+                if reason is None:
                     continue
-                if wanted != served_class:
-                    yield problem_at(
-                        ctx,
-                        world,
-                        issuer,
-                        f"HTTP-01 solver uses ingress class {wanted!r}, but the mesh serves "
-                        f"{served_class!r} (meshConfig.ingressClass)",
-                    )
-                elif mode == "OFF":
-                    yield problem_at(
-                        ctx,
-                        world,
-                        issuer,
-                        f"HTTP-01 solver uses ingress class {wanted!r}, but "
-                        "meshConfig.ingressControllerMode is OFF",
-                    )
-                elif installs and not any(i.pod_labels.get("istio") == selector for i in installs):
-                    yield problem_at(
-                        ctx,
-                        world,
-                        issuer,
-                        f"HTTP-01 challenges go to the gateway labelled istio={selector} "
-                        "(meshConfig.ingressSelector), which is not installed",
-                    )
-                elif installs and not any(i.service_name == service_name for i in installs):
-                    yield problem_at(
-                        ctx,
-                        world,
-                        issuer,
-                        f"meshConfig.ingressService is {service_name!r}, but no installed "
-                        "gateway has a Service of that name",
-                    )
+                needle = next(
+                    (key for key in ("ingressClassName", "class") if as_text(ingress.get(key))),
+                    "ingress",
+                )
+                yield Problem(
+                    f"{world.label(issuer)}{issuer.ref}: HTTP-01 challenges would go "
+                    f"unanswered: {reason}",
+                    ctx.location(issuer.source, line_of_text(ctx, issuer, needle)),
+                )
+
+
+def _gateway_missing(installs: list[GatewayInstall], selector: str, service: str) -> str | None:
+    if not any(i.pod_labels.get("istio") == selector for i in installs):
+        return (
+            f"they go to the gateway labelled istio={selector} (meshConfig.ingressSelector), "
+            "which is not installed"
+        )
+    if not any(i.service_name == service for i in installs):
+        return f"no installed gateway has the Service {service!r} (meshConfig.ingressService)"
+    return None
 
 
 _CERT_MANAGER_GROUP = "cert-manager.io"
