@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
+from helpers import line_of, replace
 
 
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
@@ -21,27 +22,14 @@ def test_generated_repo_validates(
     assert "environments: staging, production" in result.stdout
 
 
-def _replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-
-
-def _line_of(path: Path, needle: str) -> int:
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if needle in line and not line.lstrip().startswith("#"):
-            return number
-    raise AssertionError(f"{needle!r} not in {path}")
-
-
 def test_weights_not_summing_to_100_name_file_and_line(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
-    _replace(overlay, "v2: 0", "v2: 10")
+    replace(overlay, "v2: 0", "v2: 10")
     result = invoke(["validate", str(repo)], expect=1)
-    line = _line_of(overlay, "traffic:")
+    line = line_of(overlay, "traffic:")
     assert (
         f"environments/staging/first-app.yaml:{line}:1: MG110 error: weights sum to 110"
         in result.stdout
@@ -51,9 +39,9 @@ def test_weights_not_summing_to_100_name_file_and_line(
 def test_weight_on_an_undefined_version(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "production" / "first-app.yaml"
-    _replace(overlay, "v2: 0", "v3: 0")
+    replace(overlay, "v2: 0", "v3: 0")
     result = invoke(["validate", str(repo)], expect=1)
-    line = _line_of(overlay, "v3: 0")
+    line = line_of(overlay, "v3: 0")
     assert (
         f"environments/production/first-app.yaml:{line}:1: MG110 error: weight given for v3"
         in result.stdout
@@ -65,9 +53,9 @@ def test_schema_violation_names_the_key_and_line(
 ) -> None:
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
-    _replace(overlay, "replicas: 1", "replicas: -1")
+    replace(overlay, "replicas: 1", "replicas: -1")
     result = invoke(["validate", str(repo)], expect=1)
-    line = _line_of(overlay, "replicas: -1")
+    line = line_of(overlay, "replicas: -1")
     expected = "MG102 error: versions.v1.replicas: -1 is less than 0"
     assert f"environments/staging/first-app.yaml:{line}:1: {expected}" in result.stdout
 
@@ -100,11 +88,11 @@ def test_strict_kubernetes_schema_catches_unknown_fields(
 ) -> None:
     repo = repo_copy("argocd")
     template = repo / "charts" / "first-app" / "templates" / "service.yaml"
-    _replace(template, "spec:\n", "spec:\n  clusterIPz: None\n")
+    replace(template, "spec:\n", "spec:\n  clusterIPz: None\n")
     result = invoke(["validate", str(repo), "--env", "staging"], expect=1)
     # Findings on rendered objects point at the object's `apiVersion:` line in its
     # template, where the fix goes.
-    line = _line_of(template, "apiVersion: v1")
+    line = line_of(template, "apiVersion: v1")
     assert (
         f"charts/first-app/templates/service.yaml:{line}:1: MG301 error: "
         "[staging] Service/staging/first-app" in result.stdout
@@ -117,9 +105,9 @@ def test_every_version_of_a_range_points_at_the_same_template_line(
 ) -> None:
     repo = repo_copy("argocd")
     template = repo / "charts" / "first-app" / "templates" / "deployment.yaml"
-    _replace(template, "  replicas:", "  replicaz: 1\n  replicas:")
+    replace(template, "  replicas:", "  replicaz: 1\n  replicas:")
     result = invoke(["validate", str(repo), "--env", "staging", "--select", "MG301"], expect=1)
-    line = _line_of(template, "apiVersion: apps/v1")
+    line = line_of(template, "apiVersion: apps/v1")
     for version in ("v1", "v2"):
         assert (
             f"charts/first-app/templates/deployment.yaml:{line}:1: MG301 error: "
@@ -141,7 +129,7 @@ def test_template_error_is_reported_per_environment(
 
 def test_json_report(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
+    replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
     payload = json.loads(invoke(["validate", str(repo), "--format", "json"], expect=1).stdout)
     assert payload["schemaVersion"] == 2
     # The chart refuses such weights too (so that a GitOps engine never applies them),
@@ -156,7 +144,7 @@ def test_json_report(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
 
 def test_select_and_ignore(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
+    replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
     invoke(["validate", str(repo), "--ignore", "MG110", "--ignore", "MG201"])
     result = invoke(["validate", str(repo), "--select", "MG1"], expect=1)
     assert "MG303" not in result.stdout
@@ -172,7 +160,7 @@ def test_strict_fails_on_warnings(repo_copy: Callable[[str], Path], invoke: Invo
 
 def test_validate_one_environment(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    _replace(repo / "environments" / "production" / "first-app.yaml", "v1: 100", "v1: 90")
+    replace(repo / "environments" / "production" / "first-app.yaml", "v1: 100", "v1: 90")
     result = invoke(["validate", str(repo), "--env", "staging"])
     assert "environments: staging)" in result.stdout
 
@@ -227,7 +215,7 @@ def test_analyzers_read_the_gateway_chart_values(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
-    _replace(
+    replace(
         repo / "platform" / "istio" / "gateway.values.yaml", "  istio: gateway", "  istio: edge"
     )
     result = invoke(["validate", str(repo), "--select", "MG4"], expect=1)
@@ -315,7 +303,7 @@ def test_a_fractional_weight_is_reported_once(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
-    _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 99.5")
+    replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 99.5")
     payload = json.loads(invoke(["validate", str(repo), "--format", "json"], expect=1).stdout)
     errors = [(f["rule"], f["message"]) for f in payload["findings"] if f["severity"] == "error"]
     assert errors == [("MG102", "traffic.v1: '99.5' is not a whole number.")]

@@ -7,9 +7,10 @@ tests/rules/<RULE>/<pass|fail>/case.yaml says how to run the case:
 - `mode: repo`: a freshly generated repository (`engine`) with `edits` applied
   (`replace`/`with`, `write`, or `delete` on a repo-relative `file`).
 
-Only the rule under test runs (`--select`). A `pass` case must yield no finding of
-that rule; a `fail` case must yield exactly one finding per `expect` entry, each
-entry a substring of its line (`path:line:col: RULE severity: message`).
+Only the rule under test runs (`--select`). A `pass*` case expects nothing and must
+yield no finding of that rule; a `fail*` case must yield exactly one finding per
+`expect` entry, each entry a substring of its line (`path:line:col: RULE severity:
+message`).
 """
 
 from __future__ import annotations
@@ -82,10 +83,13 @@ def test_rule_case(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     case, lines = run_case(folder, invoke, repo_copy, monkeypatch)
-    if folder.name == "pass":
+    if folder.name.startswith("pass"):
+        assert not case.get("expect"), f"{_case_id(folder)}: a passing case expects nothing"
         assert lines == [], f"{_case_id(folder)} should pass:\n" + "\n".join(lines)
         return
+    assert folder.name.startswith("fail"), f"{_case_id(folder)}: name it pass* or fail*"
     expected = case["expect"]
+    assert expected, f"{_case_id(folder)}: a failing case lists its findings"
     assert len(lines) == len(expected), "\n".join(lines)
     for want, line in zip(sorted(expected), sorted(lines), strict=True):
         assert want in line, f"{want!r} not in {line!r}"
