@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -148,8 +149,10 @@ def validate(
     """
     from meshgen.helm import select_backend
     from meshgen.repo import find_root
+    from meshgen.traffic.guardrails import ENV_BASE_REF
     from meshgen.validate.engine import validate_files, validate_repo
     from meshgen.validate.options import ValidateOptions
+    from meshgen.validate.schemas.crd import default_cache_dir
 
     if use_kubectl and not kube_context:
         raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
@@ -172,9 +175,10 @@ def validate(
         select=tuple(select),
         ignore=tuple(ignore),
         schema_locations=tuple(schema_locations) or None,
-        schema_cache=schema_cache,
+        schema_cache=schema_cache or default_cache_dir(os.environ),
         kubernetes_version=kubernetes_version,
         dry_run=dry_run,
+        base_ref=os.environ.get(ENV_BASE_REF) or None,
         progress=progress if progress.enabled and not files else None,
     )
     try:

@@ -22,6 +22,7 @@ class ValidateOptions:
     `rules`, when given, is the exact rule list; otherwise `select`/`ignore` choose.
     `schema_locations` are CRD schema locations (see schemas.crd); None means the
     repository's own schema folder. `dry_run` asks for `kubectl apply --dry-run`.
+    `base_ref` names the ref the guard rails compare with, when given.
     """
 
     environments: Sequence[str] = ()
@@ -33,6 +34,7 @@ class ValidateOptions:
     schema_cache: Path | None = None
     kubernetes_version: str | None = None
     dry_run: DryRunOptions | None = None
+    base_ref: str | None = None
     progress: ProgressCallback | None = None
 
     @property

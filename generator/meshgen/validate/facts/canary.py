@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError, GitError
 from meshgen.render import to_plain
 from meshgen.traffic import guardrails
+from meshgen.traffic.weights import whole_weights
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.findings import Location, Problem, Severity
 
@@ -31,9 +30,8 @@ def _compute(ctx: ValidationContext) -> Outcome:
     rails = guardrails.from_manifest(ctx.manifest.data)
     if ctx.repo is None or not rails.enabled:
         return Outcome()
-    # git and the canary-step machinery load only for repositories that use guard rails.
+    # git loads only for repositories that use guard rails.
     from meshgen import vcs
-    from meshgen.traffic.steps import ENV_BASE_REF
 
     root = ctx.root
     try:
@@ -43,10 +41,12 @@ def _compute(ctx: ValidationContext) -> Outcome:
             return Outcome(skipped="the repository has no commits yet")
         # A MESHGEN_BASE_REF that names no commit raises BaseRefNotFound (a ConfigError):
         # validation stops rather than reporting the rails as merely not checked.
-        found = vcs.find_base(root, rails.base_branch, os.environ.get(ENV_BASE_REF) or None)
+        found = vcs.find_base(root, rails.base_branch, ctx.options.base_ref)
         if found is None:
             tried = " nor ".join(vcs.base_candidates(rails.base_branch))
-            return Outcome(skipped=f"neither {tried} names a commit ({ENV_BASE_REF} is not set)")
+            return Outcome(
+                skipped=f"neither {tried} names a commit ({guardrails.ENV_BASE_REF} is not set)"
+            )
         base_ref, base_tip = found
         base = vcs.merge_base(root, base_tip, "HEAD") or base_tip
         overrides = guardrails.overridden_rules(vcs.commit_messages(root, base, "HEAD"))
@@ -68,7 +68,7 @@ def _compute(ctx: ValidationContext) -> Outcome:
             if previous
             else None
         )
-        after = _weights(data)
+        after = whole_weights(data)
         traffic = data.get("traffic")
         for violation in guardrails.check_change(
             rails, ref.environment.name, before, after, previous_before
@@ -89,13 +89,6 @@ def _location(ctx: ValidationContext, path: Path, line: int | None) -> Location:
     return ctx.location(path, line)
 
 
-def _weights(data: Any) -> dict[str, int]:
-    traffic = data.get("traffic") if isinstance(data, Mapping) else None
-    if not isinstance(traffic, Mapping):
-        return {}
-    return {str(k): v for k, v in traffic.items() if isinstance(v, int) and not isinstance(v, bool)}
-
-
 def _weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
     from meshgen import vcs
 
@@ -103,6 +96,6 @@ def _weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
     if text is None:
         return None
     try:
-        return _weights(to_plain(yamlio.loads_roundtrip(text, path)))
+        return whole_weights(to_plain(yamlio.loads_roundtrip(text, path)))
     except ConfigError:
         return {}

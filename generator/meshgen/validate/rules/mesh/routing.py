@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from meshgen.traffic.weights import weight_problems
+from meshgen.traffic.weights import has_weight_problems, is_whole_number
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import spec, str_map
 from meshgen.validate.facts.world import (
@@ -168,11 +168,7 @@ def route_weights(ctx: ValidationContext) -> Iterator[Problem]:
     """
     # An environment whose file already breaks the weight rules is reported once, by MG110.
     broken = {
-        ref.environment.name
-        for ref in ctx.environment_files
-        if isinstance(ref.file.data, Mapping)
-        and isinstance(ref.file.data.get("traffic"), Mapping)
-        and weight_problems((ref.file.data.get("versions") or {}).keys(), ref.file.data["traffic"])
+        ref.environment.name for ref in ctx.environment_files if has_weight_problems(ref.file.data)
     }
     for world in worlds(ctx):
         if world.environment in broken:
@@ -182,9 +178,7 @@ def route_weights(ctx: ValidationContext) -> Iterator[Problem]:
                 weights = [entry.get("weight") for entry in route]
                 if len(route) < 2 and all(w is None for w in weights):
                     continue
-                numbers = [
-                    w if isinstance(w, int) and not isinstance(w, bool) else 0 for w in weights
-                ]
+                numbers = [w if is_whole_number(w) else 0 for w in weights]
                 total = sum(numbers)
                 listed = " + ".join(
                     f"{_destination_name(entry)}={weight}"
