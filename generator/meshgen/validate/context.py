@@ -62,7 +62,7 @@ class ValidationContext:
     # -- meshgen's own files --------------------------------------------------------
 
     @cached_property
-    def manifest(self) -> LoadedFile:
+    def config(self) -> LoadedFile:
         """The config, meshgen.yaml (nothing to read in plain-object mode)."""
         path = self.root / MANIFEST_NAME
         if self.files_mode:
@@ -70,17 +70,17 @@ class ValidationContext:
         return repo_files.load(path)
 
     @cached_property
-    def manifest_schema_errors(self) -> list[meshgen_files.SchemaError]:
-        if self.manifest.error is not None or self.files_mode:
+    def config_schema_errors(self) -> list[meshgen_files.SchemaError]:
+        if self.config.error is not None or self.files_mode:
             return []
-        return meshgen_files.check_manifest(self.manifest.data)
+        return meshgen_files.check_config(self.config.data)
 
     @cached_property
     def repo(self) -> Repo | None:
         """The repo model, when meshgen.yaml is readable and well-formed."""
-        if self.manifest_schema_errors:
+        if self.config_schema_errors:
             return None
-        return repo_files.repo_model(self.root, self.manifest)
+        return repo_files.repo_model(self.root, self.config)
 
     @cached_property
     def environments(self) -> tuple[Environment, ...]:

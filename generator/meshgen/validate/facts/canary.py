@@ -27,7 +27,7 @@ def outcome(ctx: ValidationContext) -> Outcome:
 
 
 def _compute(ctx: ValidationContext) -> Outcome:
-    rails = guardrails.from_manifest(ctx.manifest.data)
+    rails = guardrails.from_manifest(ctx.config.data)
     if ctx.repo is None or not rails.enabled:
         return Outcome()
     # git loads only for repositories that use guard rails.

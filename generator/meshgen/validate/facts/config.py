@@ -11,7 +11,7 @@ from meshgen.validate.facts.access import as_list, as_map
 
 def environment_line(ctx: ValidationContext, name: str) -> int | None:
     """The line of environment `name` under `environments:`, else of that key."""
-    data = as_map(ctx.manifest.data)
+    data = as_map(ctx.config.data)
     for entry in as_list(data.get("environments")):
         if isinstance(entry, Mapping) and entry.get("name") == name:
             return yamlio.line_of(entry)

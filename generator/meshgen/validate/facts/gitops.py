@@ -38,7 +38,7 @@ def repo_path(path: str) -> str:
 
 
 def repo_url(ctx: ValidationContext) -> str:
-    return as_text(as_map(ctx.manifest.data).get("repoUrl"))
+    return as_text(as_map(ctx.config.data).get("repoUrl"))
 
 
 @dataclass(frozen=True)

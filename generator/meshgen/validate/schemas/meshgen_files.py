@@ -35,7 +35,7 @@ def _environment_file_schema() -> Schema:
     return yamale.make_schema(str(resources.environments_dir() / "schema.yaml"), parser="ruamel")
 
 
-def check_manifest(tree: Any) -> list[SchemaError]:
+def check_config(tree: Any) -> list[SchemaError]:
     return _check(_manifest_schema(), tree)
 
 

@@ -47,7 +47,7 @@ def environment_file_missing(ctx: ValidationContext) -> Iterator[Problem]:
             line = environment_line(ctx, ref.environment.name)
             yield Problem(
                 f"environment {ref.environment.name!r} has no file {ctx.rel(ref.file.path)}",
-                ctx.location(ctx.manifest.path, line),
+                ctx.location(ctx.config.path, line),
             )
 
 

@@ -15,9 +15,9 @@ def config_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
     Restore meshgen.yaml from git (`git checkout -- meshgen.yaml`) or fix the YAML at the
     line shown.
     """
-    error = ctx.manifest.error
+    error = ctx.config.error
     if error is not None:
-        yield Problem(str(error.args[0]), ctx.location(ctx.manifest.path, error.line))
+        yield Problem(str(error.args[0]), ctx.location(ctx.config.path, error.line))
 
 
 @rule("MG002", "config-schema", Severity.ERROR)
@@ -27,9 +27,9 @@ def config_schema(ctx: ValidationContext) -> Iterator[Problem]:
     Compare with the keys `meshgen new` writes; the message names the key and the value
     expected.
     """
-    for error in ctx.manifest_schema_errors:
+    for error in ctx.config_schema_errors:
         where = f"{error.key_path}: " if error.key_path else ""
-        yield Problem(f"{where}{error.message}", ctx.location(ctx.manifest.path, error.line))
+        yield Problem(f"{where}{error.message}", ctx.location(ctx.config.path, error.line))
 
 
 @rule("MG003", "static-file-unreadable", Severity.ERROR)

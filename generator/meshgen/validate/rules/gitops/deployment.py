@@ -47,5 +47,5 @@ def environment_not_deployed(ctx: ValidationContext) -> Iterator[Problem]:
             yield Problem(
                 f"environment {environment.name!r}: no {engine} deploys {chart} with "
                 f"{values_file} to namespace {environment.namespace!r} ({where})",
-                ctx.location(ctx.manifest.path, environment_line(ctx, environment.name)),
+                ctx.location(ctx.config.path, environment_line(ctx, environment.name)),
             )

@@ -20,7 +20,7 @@ def guardrails_not_checked(ctx: ValidationContext) -> Iterator[Problem]:
     """
     found = outcome(ctx)
     if found.skipped:
-        yield Problem(f"guard rails not checked: {found.skipped}", ctx.location(ctx.manifest.path))
+        yield Problem(f"guard rails not checked: {found.skipped}", ctx.location(ctx.config.path))
 
 
 @rule("MG701", "guardrail-max-step", Severity.ERROR)
@@ -51,7 +51,7 @@ def guardrail_unknown_environment(ctx: ValidationContext) -> Iterator[Problem]:
 
     Fix the name, or add the environment under `environments:`.
     """
-    data = ctx.manifest.data
+    data = ctx.config.data
     if ctx.repo is None or not isinstance(data, Mapping):
         return
     section = data.get("guardrails")
@@ -66,5 +66,5 @@ def guardrail_unknown_environment(ctx: ValidationContext) -> Iterator[Problem]:
                 line = yamlio.line_of(node, index if isinstance(node, list) else name)
                 yield Problem(
                     f"guardrails.{key} names {name!r}, which is not under `environments:`",
-                    ctx.location(ctx.manifest.path, line),
+                    ctx.location(ctx.config.path, line),
                 )

@@ -22,7 +22,7 @@ def credential_in_repo(ctx: ValidationContext) -> Iterator[Problem]:
     Secrets / Sealed Secrets object or a cloud secret store instead.
     """
     trees: list[tuple[Any, Any]] = [(ref.file.path, ref.file.data) for ref in ctx.environment_files]
-    trees.append((ctx.manifest.path, ctx.manifest.data))
+    trees.append((ctx.config.path, ctx.config.data))
     for path, tree in trees:
         if tree is None:
             continue
