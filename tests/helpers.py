@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 def git(repo: Path, *args: str) -> str:
@@ -56,3 +59,20 @@ def line_of(path: Path, needle: str) -> int:
         if needle in line and not line.lstrip().startswith("#"):
             return number
     raise AssertionError(f"{needle!r} not in {path}")
+
+
+# -- case folders (tests/rules/, tests/bad_inputs/) share one way to prepare a repository
+
+
+def copy_case_files(case_dir: Path, root: Path) -> None:
+    """Copy the case folder's `files/` over `root` (inputs easiest written out whole)."""
+    if (case_dir / "files").is_dir():
+        shutil.copytree(case_dir / "files", root, dirs_exist_ok=True)
+
+
+def apply_case_edits(case: Mapping[str, Any], root: Path) -> None:
+    """A case's `replace: [{file, old, new}]` (first occurrence) and `delete: [file]`."""
+    for edit in case.get("replace", []):
+        replace(root / edit["file"], edit["old"], edit["new"])
+    for relative in case.get("delete", []):
+        (root / relative).unlink()

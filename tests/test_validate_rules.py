@@ -4,8 +4,9 @@ tests/rules/<RULE>/<pass|fail>/case.yaml says how to run the case:
 
 - `mode: files`: the folder's YAML files are given to `meshgen validate --files`
   (run from the folder, so paths in findings are the file names), plus `args`;
-- `mode: repo`: a freshly generated repository (`engine`) with `edits` applied
-  (`replace`/`with`, `write`, or `delete` on a repo-relative `file`).
+- `mode: repo`: a freshly generated repository (`engine`), prepared as the bad-input
+  cases are (tests/helpers.py): the folder's `files/` copied over it, then `replace:
+  [{file, old, new}]` (first occurrence) and `delete: [file]`.
 
 Only the rule under test runs (`--select`). A `pass*` case expects nothing and must
 yield no finding of that rule; a `fail*` case must yield exactly one finding per
@@ -23,6 +24,7 @@ import pytest
 import yaml
 
 from conftest import Invoke
+from helpers import apply_case_edits, copy_case_files
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CASES = sorted(path.parent for path in RULES_DIR.glob("*/*/case.yaml"))
@@ -37,19 +39,6 @@ def _case_id(folder: Path) -> str:
     return f"{folder.parent.name}-{folder.name}"
 
 
-def _apply(repo: Path, edit: dict[str, Any]) -> None:
-    path = repo / edit["file"]
-    if edit.get("delete"):
-        path.unlink()
-    elif "write" in edit:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(edit["write"])
-    else:
-        text = path.read_text()
-        assert edit["replace"] in text, f"{edit['replace']!r} not in {path}"
-        path.write_text(text.replace(edit["replace"], edit["with"], 1))
-
-
 def run_case(
     folder: Path,
     invoke: Invoke,
@@ -57,6 +46,9 @@ def run_case(
     monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[dict[str, Any], list[str]]:
     case = yaml.safe_load((folder / "case.yaml").read_text())
+    # A misspelt key would be ignored, and the case would pass for the wrong reason.
+    unknown = set(case) - {"mode", "engine", "args", "replace", "delete", "expect"}
+    assert not unknown, f"{_case_id(folder)}: unknown keys {sorted(unknown)}"
     rule_id = folder.parent.name
     if case["mode"] == "files":
         monkeypatch.chdir(folder)
@@ -66,8 +58,8 @@ def run_case(
             args += ["--files", name]
     else:
         repo = repo_copy(case.get("engine", "argocd"))
-        for edit in case.get("edits", []):
-            _apply(repo, edit)
+        copy_case_files(folder, repo)
+        apply_case_edits(case, repo)
         args = ["validate", str(repo), "--select", rule_id, *case.get("args", [])]
     result = invoke(args, expect=None)
     assert result.exit_code in (0, 1), result.stdout + result.stderr
