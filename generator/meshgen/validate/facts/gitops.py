@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from meshgen import yamlio
+from meshgen.errors import ConfigError
 from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import as_list, as_map, as_text, dig, is_kind
@@ -23,8 +25,9 @@ _GO_TEMPLATE_KEY = re.compile(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}")
 def line_of_text(ctx: ValidationContext, manifest: Manifest, needle: str) -> int:
     """The first line at or after the object's start that contains `needle`."""
     try:
-        lines = (ctx.root / manifest.source).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        # Read as every repository file is: a regular file, bounded in size.
+        lines = yamlio.read_text(ctx.root / manifest.source).splitlines()
+    except (ConfigError, OSError):
         return manifest.line
     for number in range(manifest.line, len(lines) + 1):
         if needle in lines[number - 1]:
