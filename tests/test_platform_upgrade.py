@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import Invoke
+from helpers import git
 from meshgen.day2 import pins
 from meshgen.repo import load_repo
 from meshgen.scaffold import answers_from_mapping, generate
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def versions(repo: Path) -> dict[str, set[str]]:

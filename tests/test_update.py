@@ -13,17 +13,12 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
+from helpers import git
 from meshgen import TEMPLATE_VERSION
 from meshgen.day2 import archive
 
 PROJECT = Path(__file__).resolve().parents[1]
 RELEASE = archive.RELEASED[1]
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def has_release() -> bool:

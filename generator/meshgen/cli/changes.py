@@ -13,7 +13,7 @@ from meshgen.cli.options import helm_binary_option
 
 if TYPE_CHECKING:
     from meshgen.day2.changes import Applied, Changeset
-    from meshgen.validate.engine import Report
+    from meshgen.validate.findings import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,8 +49,9 @@ def validator(helm_binary: str | None) -> Callable[[Path], Report]:
     def run(root: Path) -> Report:
         from meshgen.helm.select import select_backend
         from meshgen.validate.engine import validate_repo
+        from meshgen.validate.options import ValidateOptions
 
-        return validate_repo(root, select_backend(helm_binary))
+        return validate_repo(root, select_backend(helm_binary), ValidateOptions())
 
     return run
 

@@ -15,7 +15,7 @@ from meshgen.day2 import gitops
 from meshgen.errors import ConfigError, UserError
 
 if TYPE_CHECKING:
-    from meshgen.validate.engine import Report
+    from meshgen.validate.findings import Report
 
 # Findings shown in a refusal; the rest are counted.
 SHOWN_FINDINGS = 8
@@ -136,7 +136,7 @@ def _restore(root: Path, previous: Mapping[str, bytes | None]) -> None:
 
 
 def _validate_in_scratch(changeset: Changeset, validator: Validator) -> None:
-    from meshgen.validate.model import Severity
+    from meshgen.validate.findings import Severity
 
     scratch = Path(tempfile.mkdtemp(prefix="meshgen-day2-"))
     try:
