@@ -11,6 +11,9 @@ from conftest import Invoke
 from helpers import git
 from meshgen.scaffold import answers_from_mapping, generate
 
+# A real-looking domain: example.com is reserved, and validate may say so.
+DOMAIN = {"domain": "acme.io", "acme_email": "platform@acme.io"}
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
@@ -18,7 +21,7 @@ def test_env_app_canary_and_platform_by_pull_request(
     tmp_path: Path, invoke: Invoke, engine: str
 ) -> None:
     repo = generate(
-        answers_from_mapping({"name": "acme-mesh", "gitops": engine}), tmp_path / engine
+        answers_from_mapping({"name": "acme-mesh", "gitops": engine, **DOMAIN}), tmp_path / engine
     ).path
     cli = ["-C", str(repo)]
 
@@ -69,7 +72,7 @@ def test_env_app_canary_and_platform_by_pull_request(
 
 @pytest.mark.slow
 def test_two_apps_rendering_one_object_is_reported(tmp_path: Path, invoke: Invoke) -> None:
-    repo = generate(answers_from_mapping({"name": "acme-mesh"}), tmp_path / "repo").path
+    repo = generate(answers_from_mapping({"name": "acme-mesh", **DOMAIN}), tmp_path / "repo").path
     invoke(["-C", str(repo), "app", "add", "checkout"])
     invoke(["-C", str(repo), "validate", "--select", "MG414"])
     overlay = repo / "environments/staging/checkout.yaml"

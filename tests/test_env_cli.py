@@ -10,9 +10,12 @@ from conftest import Invoke
 from helpers import git
 from meshgen.scaffold import answers_from_mapping, generate
 
+# A real-looking domain: example.com is reserved, and validate may say so.
+DOMAIN = {"domain": "acme.io", "acme_email": "platform@acme.io"}
+
 
 def new_repo(tmp_path: Path, engine: str) -> Path:
-    answers = answers_from_mapping({"name": "acme-mesh", "gitops": engine})
+    answers = answers_from_mapping({"name": "acme-mesh", "gitops": engine, **DOMAIN})
     return generate(answers, tmp_path / engine).path
 
 
@@ -32,7 +35,7 @@ def test_env_add_then_remove_round_trips(tmp_path: Path, invoke: Invoke, engine:
         expected |= {"gitops/flux/clusters/qa/sync.yaml", "gitops/flux/apps/qa/first-app.yaml"}
     assert expected <= set(changed), changed
     overlay = (repo / "environments/qa/first-app.yaml").read_text()
-    assert "host: first-app.qa.example.com" in overlay
+    assert "host: first-app.qa.acme.io" in overlay
     assert "# Canary releases happen here" in overlay  # comments copied with the values
     manifest = (repo / "meshgen.yaml").read_text()
     assert "  - name: qa\n    namespace: qa\n    cluster: acme-mesh-qa\n" in manifest

@@ -12,6 +12,9 @@ from meshgen.day2 import pins
 from meshgen.repo import load_repo
 from meshgen.scaffold import answers_from_mapping, generate
 
+# A real-looking domain: example.com is reserved, and validate may say so.
+DOMAIN = {"domain": "acme.io", "acme_email": "platform@acme.io"}
+
 
 def versions(repo: Path) -> dict[str, set[str]]:
     found = pins.find(load_repo(repo))
@@ -22,7 +25,7 @@ def versions(repo: Path) -> dict[str, set[str]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
 def test_staging_first_then_every_environment(tmp_path: Path, invoke: Invoke, engine: str) -> None:
-    answers = answers_from_mapping({"name": "acme-mesh", "gitops": engine})
+    answers = answers_from_mapping({"name": "acme-mesh", "gitops": engine, **DOMAIN})
     repo = generate(answers, tmp_path / engine).path
     manifest = repo / "meshgen.yaml"
     manifest.write_text(manifest.read_text() + "guardrails:\n  order: [staging, production]\n")

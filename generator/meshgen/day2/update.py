@@ -19,7 +19,32 @@ from meshgen.day2 import recorded, templates
 from meshgen.day2.carry import carry, for_app, localize
 from meshgen.day2.changes import Changeset
 from meshgen.errors import ConfigError
-from meshgen.repo import MANIFEST_NAME
+from meshgen.repo import ENVIRONMENTS_DIR, MANIFEST_NAME
+
+# What runs, in an environment file: the team's, whatever the template's defaults say.
+RUNNING_KEYS = ("versions", "traffic")
+
+
+def _keep_running(root: Path, tree: templates.Tree) -> templates.Tree:
+    """The render with each environment file's versions, images and weights taken from the
+    repository: an update changes how things run, never what runs or with which traffic."""
+    result = dict(tree)
+    for path, text in tree.items():
+        ours_path = root / path
+        if not path.startswith(f"{ENVIRONMENTS_DIR}/") or not ours_path.is_file():
+            continue
+        try:
+            ours = yamlio.load_roundtrip(ours_path)
+            rendered = yamlio.loads_roundtrip(text, ours_path)
+        except ConfigError:
+            continue  # an unreadable file merges as text, and validate says why
+        if not isinstance(ours, dict) or not isinstance(rendered, dict):
+            continue
+        for key in RUNNING_KEYS:
+            if key in ours and key in rendered:
+                rendered[key] = ours[key]
+        result[path] = yamlio.dumps_roundtrip(rendered)
+    return result
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,7 @@ def plan_update(root: Path) -> Changeset | UpToDate:
     base = localize(templates.render(answers, version), answers.name, environments)
     theirs = localize(templates.render(answers, TEMPLATE_VERSION), answers.name, environments)
     labels = ("repository", f"template {version}", f"template {TEMPLATE_VERSION}")
+    base, theirs = _keep_running(state.root, base), _keep_running(state.root, theirs)
     carried = carry(state.root, base, theirs, skip=(), labels=labels)
     for app in state.repo.apps[1:]:
         carry(
