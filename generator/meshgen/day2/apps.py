@@ -58,14 +58,32 @@ def _chart(repo: Repo, name: str) -> dict[str, str]:
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         relative = path.relative_to(source).as_posix()
         text = path.read_text(encoding="utf-8")
-        if relative == "Chart.yaml":
-            text = re.sub(r"(?m)^name:.*$", f"name: {name}", text, count=1)
-        elif relative == "values.yaml":
-            old = repo.apps[0].name
-            text = re.sub(r"(?m)^appName:.*$", f"appName: {name}", text, count=1)
-            text = text.replace(f"x-{old}-version", f"x-{name}-version")
-        files[f"charts/{name}/{relative}"] = text
+        files[f"charts/{name}/{relative}"] = renamed_chart_file(
+            relative, text, repo.apps[0].name, name
+        )
     return files
+
+
+def renamed_chart_file(relative: str, text: str, old: str, new: str) -> str:
+    """A file of app `old`'s chart as app `new`'s copy holds it."""
+    if relative == "Chart.yaml":
+        return re.sub(r"(?m)^name:.*$", f"name: {new}", text, count=1)
+    if relative == "values.yaml":
+        text = re.sub(r"(?m)^appName:.*$", f"appName: {new}", text, count=1)
+        return text.replace(f"x-{old}-version", f"x-{new}-version")
+    return text
+
+
+def charts_for_app(tree: dict[str, str], old: str, new: str) -> dict[str, str]:
+    """The chart files of a render, as app `new`'s chart copy (charts/NEW) holds them."""
+    prefix = f"charts/{old}/"
+    return {
+        f"charts/{new}/{path.removeprefix(prefix)}": renamed_chart_file(
+            path.removeprefix(prefix), text, old, new
+        )
+        for path, text in tree.items()
+        if path.startswith(prefix)
+    }
 
 
 def _overlay(

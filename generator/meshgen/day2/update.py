@@ -16,6 +16,7 @@ from pathlib import Path
 
 from meshgen import TEMPLATE_VERSION, yamlio
 from meshgen.day2 import recorded, templates
+from meshgen.day2.apps import charts_for_app
 from meshgen.day2.carry import carry, for_app, localize
 from meshgen.day2.changes import Changeset
 from meshgen.errors import ConfigError
@@ -71,10 +72,14 @@ def plan_update(root: Path) -> Changeset | UpToDate:
     base, theirs = _keep_running(state.root, base), _keep_running(state.root, theirs)
     carried = carry(state.root, base, theirs, skip=(), labels=labels)
     for app in state.repo.apps[1:]:
+        # Its wiring, and its chart when it is a copy of the first app's (`app add`).
+        copied_chart = app.chart == f"charts/{app.name}"
         carry(
             state.root,
-            for_app(base, answers.app_name, app.name),
-            for_app(theirs, answers.app_name, app.name),
+            for_app(base, answers.app_name, app.name)
+            | (charts_for_app(base, answers.app_name, app.name) if copied_chart else {}),
+            for_app(theirs, answers.app_name, app.name)
+            | (charts_for_app(theirs, answers.app_name, app.name) if copied_chart else {}),
             skip=(),
             labels=labels,
             into=carried,
