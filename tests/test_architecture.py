@@ -29,10 +29,10 @@ PACKAGE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
     frozenset({"tools", "resources", "yamlio"}),
     frozenset({"repo", "credentials", "helm", "vcs", "git"}),
-    frozenset({"render"}),
+    frozenset({"render", "pins"}),
     frozenset({"kubectl", "traffic", "doctor"}),
     frozenset({"scaffold", "validate"}),
-    frozenset({"report"}),
+    frozenset({"report", "day2"}),
     frozenset({"cli"}),
     frozenset({"__main__"}),
 )

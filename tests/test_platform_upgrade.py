@@ -8,7 +8,7 @@ import pytest
 
 from conftest import Invoke
 from helpers import git
-from meshgen.day2 import pins
+from meshgen import pins
 from meshgen.repo import load_repo
 from meshgen.scaffold import answers_from_mapping, generate
 

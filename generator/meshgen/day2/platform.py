@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from meshgen import pins as pinning
 from meshgen import yamlio
-from meshgen.day2 import pins as pinning
 from meshgen.day2 import recorded
 from meshgen.day2.changes import Changeset, Refused
 from meshgen.errors import ConfigError

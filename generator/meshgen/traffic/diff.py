@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from meshgen import vcs, yamlio
-from meshgen.day2.checks import pin_changes
 from meshgen.errors import ConfigError, GitError, MeshgenError
 from meshgen.helm.base import HelmBackend
+from meshgen.pins import pin_changes
 from meshgen.render import render_app, to_plain
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
 from meshgen.traffic import guardrails

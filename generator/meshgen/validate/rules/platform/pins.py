@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from meshgen.day2 import checks
+from meshgen.pins import left_behind
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.findings import Problem, Severity, rule
 
@@ -19,5 +19,5 @@ def platform_environment_left_behind(ctx: ValidationContext) -> Iterator[Problem
     """
     if ctx.repo is None:
         return
-    for spot in checks.left_behind(ctx.repo, ctx.config.data):
+    for spot in left_behind(ctx.repo, ctx.config.data):
         yield Problem(spot.message, ctx.location(spot.path, spot.line))

@@ -17,7 +17,7 @@ from typing import Any
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError
-from meshgen.repo import Repo
+from meshgen.repo import MANIFEST_NAME, Repo, load_repo
 
 # Components and the charts they are installed with; any other pinned chart is its own.
 COMPONENTS: Mapping[str, tuple[str, ...]] = {
@@ -231,3 +231,70 @@ def recorded(manifest: Any, component: str) -> tuple[str | None, dict[str, str]]
         if isinstance(own, Mapping) and own.get(key) is not None:
             explicit[str(entry.get("name"))] = str(own[key])
     return (str(shared) if shared is not None else None), explicit
+
+
+# -- what validate and diff read -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spot:
+    path: str
+    line: int
+    message: str
+
+
+def left_behind(repo: Repo, manifest: Any) -> Iterator[Spot]:
+    """Pins that differ from what meshgen.yaml records for their environment."""
+    found = find(repo)
+    for component in sorted({p.component for p in found}):
+        shared, explicit = recorded(manifest, component)
+        if shared is None and not explicit:
+            continue
+        for environment, releases in sorted(effective(found, component).items()):
+            expected = explicit.get(environment, shared)
+            for pin in releases.values():
+                if expected is None or pin.version == expected:
+                    continue
+                where = (
+                    f"its own pin environments[{environment}].versions"
+                    if environment in explicit
+                    else "versions"
+                )
+                yield Spot(
+                    pin.path,
+                    pin.line,
+                    f"{environment} runs {component} {pin.version} ({pin.release}) but "
+                    f"{MANIFEST_NAME} records {expected} ({where}): the environment is left "
+                    f"behind; run `meshgen platform upgrade {component} {expected} --env "
+                    f"{environment}`, or record the version it runs on purpose under "
+                    f"environments[{environment}].versions",
+                )
+
+
+def pin_versions(root: Path) -> dict[tuple[str, str], str]:
+    """(environment, component) -> the version(s) its pins name, for `meshgen diff`."""
+    if not (root / MANIFEST_NAME).is_file():
+        return {}
+    try:
+        repo = load_repo(root)
+    except ConfigError:
+        return {}
+    found = find(repo)
+    versions: dict[tuple[str, str], str] = {}
+    for component in sorted({p.component for p in found}):
+        for environment, releases in effective(found, component).items():
+            named = sorted({pin.version for pin in releases.values()})
+            versions[(environment, component)] = "/".join(named)
+    return versions
+
+
+def pin_changes(base: Path, head: Path) -> list[str]:
+    """`staging: istio 1.30.3 -> 1.30.4` for each environment whose platform moves."""
+    before, after = pin_versions(base), pin_versions(head)
+    changes = []
+    for environment, component in sorted({*before, *after}):
+        old = before.get((environment, component))
+        new = after.get((environment, component))
+        if old != new and old is not None and new is not None:
+            changes.append(f"{environment}: {component} {old} -> {new}")
+    return changes
