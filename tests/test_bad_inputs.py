@@ -9,10 +9,15 @@ A case folder holds `case.yaml`:
     stdin: "..."            # optional
     replace:                # optional edits to repo files before running
       - {file: environments/staging/first-app.yaml, old: "v2: 0", new: "v2: 10"}
-    generate:               # optional generated files: {file, kind: huge|deep|alias-bomb}
+    generate:               # optional generated files: {file, kind: huge|deep|alias-bomb},
+                            # or special ones: {file, kind: link, target: PATH} (PATH may use
+                            # {tmp} and {secret}, a file outside holding SECRET), {file, kind:
+                            # fifo}, {file, kind: device} (/dev/zero's node; needs root)
+    stdin_kind: huge        # optional: standard input larger than meshgen reads
     delete: [FILE, ...]     # optional repo files to remove before running
     exit: 1                 # the expected exit code
     contains: [MG110, "sum to 110"]   # words the output must contain
+    absent: [SECRET]        # optional words the output must not contain
     unchanged: true         # optional: the repo's files must be exactly as before
 
 and optionally `files/`, copied over the repo (or into {tmp}) before running, for inputs
@@ -21,6 +26,7 @@ that are easiest written out (binary or non-UTF-8 content among them).
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +40,10 @@ from meshgen import vcs, yamlio
 
 CASES_DIR = Path(__file__).resolve().parent / "bad_inputs"
 CASES = sorted(p for p in CASES_DIR.iterdir() if (p / "case.yaml").is_file())
+# Content of a file outside the repository that links try to reach: it must never show.
+SECRET = "root:x:0:0:SECRET-CONTENT-OUTSIDE-THE-REPOSITORY"
+# Every message fits on a line a person reads: no value is echoed whole.
+MAX_LINE_CHARS = 600
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -60,9 +70,30 @@ def test_the_catalogue_is_large_enough() -> None:
     assert len(CASES) >= 40
 
 
+def _generate(path: Path, generated: dict[str, Any], scratch: Path, secret: Path) -> None:
+    kind = generated["kind"]
+    if path.exists() or path.is_symlink():
+        path.unlink()
+    if kind == "link":
+        target = str(generated["target"]).replace("{tmp}", str(scratch))
+        path.symlink_to(target.replace("{secret}", str(secret)))
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        if os.geteuid() != 0:
+            pytest.skip("creating a device node needs root")
+        os.mknod(path, 0o644 | 0o020000, os.makedev(1, 5))
+    else:
+        path.write_bytes(_generated_content(kind))
+
+
 @pytest.mark.parametrize("case_dir", CASES, ids=[p.name for p in CASES])
 def test_bad_input(
-    case_dir: Path, tmp_path: Path, invoke: Invoke, repo_copy: Callable[[str], Path]
+    case_dir: Path,
+    tmp_path: Path,
+    invoke: Invoke,
+    repo_copy: Callable[[str], Path],
+    no_hang: None,
 ) -> None:
     case: dict[str, Any] = yaml.safe_load((case_dir / "case.yaml").read_text())
     scratch = tmp_path / "scratch"
@@ -79,19 +110,29 @@ def test_bad_input(
         target.write_text(text.replace(edit["old"], edit["new"], 1))
     for relative in case.get("delete", []):
         (root / relative).unlink()
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text(SECRET + "\n")
     for generated in case.get("generate", []):
-        (root / generated["file"]).write_bytes(_generated_content(generated["kind"]))
+        _generate(root / generated["file"], generated, scratch, secret)
     before = _snapshot(root)
 
     args = [
         str(a).replace("{repo}", str(root)).replace("{tmp}", str(scratch)) for a in case["args"]
     ]
-    result = invoke(args, input=case.get("stdin"), expect=case["exit"])
+    stdin = case.get("stdin")
+    if case.get("stdin_kind") == "huge":
+        stdin = "# padding\n" * (yamlio.MAX_FILE_BYTES // 10 + 16)
+    result = invoke(args, input=stdin, expect=case["exit"])
 
     output = result.stdout + result.stderr
     for words in case["contains"]:
         assert words in output, f"{case_dir.name}: {words!r} missing from:\n{output}"
+    for words in [SECRET, *case.get("absent", [])]:
+        assert words not in output, f"{case_dir.name}: {words!r} leaked into:\n{output}"
     assert "Traceback" not in output
+    longest = max((len(line) for line in output.splitlines()), default=0)
+    assert longest <= MAX_LINE_CHARS, f"{case_dir.name}: a {longest}-character line"
     if case["exit"] == 2:
         assert result.stderr.startswith("meshgen: error: "), result.stderr
     if case.get("unchanged"):

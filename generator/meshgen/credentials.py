@@ -73,3 +73,37 @@ def find_credentials(tree: Any) -> Iterator[Suspect]:
             what = credential_in_text(node)
             if what is not None:
                 yield Suspect(path, what)
+
+
+# Messages quote values so the user can find them, but a value can be megabytes long or
+# a secret: quote a short prefix only, and never a credential.
+SHORT_CHARS = 40
+MASK = "'***' (looks like a credential, masked)"
+_QUOTED = re.compile(r"'([^'\n]*)'")
+_MAX_MESSAGE_CHARS = 400
+
+
+def short(value: object, limit: int = SHORT_CHARS) -> str:
+    """`value` quoted for a message: a credential masked, a long value cut to a prefix."""
+    if not isinstance(value, str):
+        value = (
+            repr(value) if value is None or isinstance(value, bool | int | float) else str(value)
+        )
+        if len(value) <= limit and "\n" not in value:
+            return value
+    if credential_in_text(value) is not None:
+        return MASK
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}… ({len(value)} characters)"
+
+
+def scrub(message: str) -> str:
+    """`message` with its quoted values shortened, credentials masked, on one line."""
+    message = _QUOTED.sub(lambda match: short(match[1]), message)
+    for _, pattern in _TOKEN_PATTERNS:
+        message = pattern.sub("***", message)
+    message = " ".join(message.split())
+    if len(message) > _MAX_MESSAGE_CHARS:
+        message = message[:_MAX_MESSAGE_CHARS] + "…"
+    return message

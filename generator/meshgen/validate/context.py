@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from meshgen import yamlio
+from meshgen import safefs, yamlio
 from meshgen.errors import ConfigError, TemplateError, ToolError
 from meshgen.helm.base import HelmBackend, LintMessage
 from meshgen.render import Manifest, Rendering, assemble, render_templates, to_plain
@@ -331,7 +331,8 @@ class ValidationContext:
         files = []
         for name in self.files:
             if name == "-":
-                files.append(self._parse_static(Path(STDIN_NAME), STDIN_NAME, sys.stdin.read()))
+                text = safefs.read_stream(sys.stdin, STDIN_NAME)
+                files.append(self._parse_static(Path(STDIN_NAME), STDIN_NAME, text))
                 continue
             path = Path(name)
             if path.is_dir():
