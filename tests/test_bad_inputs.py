@@ -9,7 +9,8 @@ A case folder holds `case.yaml`:
     stdin: "..."            # optional
     replace:                # optional edits to repo files before running
       - {file: environments/staging/first-app.yaml, old: "v2: 0", new: "v2: 10"}
-    generate:               # optional generated files: {file, kind: huge|deep|alias-bomb},
+                            # ({long} in `new` stands for a 100,000-character value)
+    generate:               # optional generated files: {file, kind: huge|deep|alias-bomb|comments},
                             # or special ones: {file, kind: link, target: PATH} (PATH may use
                             # {tmp} and {secret}, a file outside holding SECRET), {file, kind:
                             # fifo}, {file, kind: device} (/dev/zero's node; needs root)
@@ -42,6 +43,7 @@ CASES_DIR = Path(__file__).resolve().parent / "bad_inputs"
 CASES = sorted(p for p in CASES_DIR.iterdir() if (p / "case.yaml").is_file())
 # Content of a file outside the repository that links try to reach: it must never show.
 SECRET = "root:x:0:0:SECRET-CONTENT-OUTSIDE-THE-REPOSITORY"
+LONG_VALUE = "z" * 100_000
 # Every message fits on a line a person reads: no value is echoed whole.
 MAX_LINE_CHARS = 600
 
@@ -59,6 +61,8 @@ def _generated_content(kind: str) -> bytes:
         return b"a: '" + b"x" * (yamlio.MAX_FILE_BYTES + 16) + b"'\n"
     if kind == "deep":
         return b"[" * 5000 + b"]" * 5000 + b"\n"
+    if kind == "comments":
+        return b"#\n" * (yamlio.MAX_FILE_BYTES // 2 - 8)
     if kind == "alias-bomb":
         lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
         lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
@@ -107,7 +111,8 @@ def test_bad_input(
         target = root / edit["file"]
         text = target.read_text()
         assert edit["old"] in text, f"{case_dir.name}: {edit['old']!r} not in {edit['file']}"
-        target.write_text(text.replace(edit["old"], edit["new"], 1))
+        new = edit["new"].replace("{long}", LONG_VALUE)
+        target.write_text(text.replace(edit["old"], new, 1))
     for relative in case.get("delete", []):
         (root / relative).unlink()
     secret = tmp_path / "outside" / "secret.txt"
