@@ -136,6 +136,7 @@ def test_bad_input(
     for words in [SECRET, *case.get("absent", [])]:
         assert words not in output, f"{case_dir.name}: {words!r} leaked into:\n{output}"
     assert "Traceback" not in output
+    assert len(result.stderr.splitlines()) <= 1, f"{case_dir.name}: stderr:\n{result.stderr}"
     longest = max((len(line) for line in output.splitlines()), default=0)
     assert longest <= MAX_LINE_CHARS, f"{case_dir.name}: a {longest}-character line"
     if case["exit"] == 2:

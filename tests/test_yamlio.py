@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -192,3 +194,23 @@ def test_padding_past_the_line_limit_is_refused_not_parsed_for_minutes() -> None
 )
 def test_plain_scalar_type_says_what_yaml_makes_of_a_name(text: str, reads_as: str | None) -> None:
     assert yamlio.plain_scalar_type(text) == reads_as
+
+
+def test_ruamel_warnings_never_reach_stderr(tmp_path: Path) -> None:
+    """ruamel warns over a dozen lines on a float without a dot (YAML 1.1) or a reused
+    anchor; a command's error output stays one line. Run apart: pytest shows warnings."""
+    path = tmp_path / "values.yaml"
+    path.write_text("ratio: 1e3\nfirst: &a 1\nsecond: &a 2\n")
+    script = (
+        "import sys; from pathlib import Path; from meshgen import yamlio; "
+        "print(yamlio.load_roundtrip(Path(sys.argv[1])))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stderr == ""
+    assert "'ratio': 1000.0" in result.stdout

@@ -158,16 +158,22 @@ def check_writable(path: Path, root: Path | None = None) -> Path:
 
 
 def check_tree(folder: Path, *, limit: int = MAX_FILE_BYTES, root: Path | None = None) -> None:
-    """Refuse a folder that a tool will read whole (a Helm chart) if any file in it is a
-    link out of the repository, not a regular file, or larger than `limit`.
+    """Refuse a folder that a tool will read whole (a Helm chart) if anything in it is a
+    symbolic link, not a regular file, or larger than `limit`.
 
     The tool reads the files itself, past meshgen's reads: this is the only chance to
-    keep `/dev/zero` as a chart's `values.yaml` from exhausting memory.
+    keep `/dev/zero` as a chart's `values.yaml` from exhausting memory. Links are
+    refused even inside the repository: Helm follows them and logs each one on stderr.
     """
     for directory, subfolders, names in os.walk(folder):
         for name in [*subfolders, *names]:
             path = Path(directory) / name
             confine(path, root)
+            if path.is_symlink():
+                raise ConfigError(
+                    "refused: is a symbolic link; replace it with the file itself",
+                    path=path,
+                )
             try:
                 info = path.stat()
             except OSError as exc:

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
 
 from meshgen import safefs
 from meshgen.errors import ConfigError
@@ -45,6 +46,11 @@ MAX_EXPANDED_NODES = 250_000
 MAX_ROUNDTRIP_LINES = 50_000
 # The start of a line that holds more than blanks or a comment.
 _CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+
+# ruamel warns (on stderr, over a dozen lines) about a float without a dot in YAML 1.1
+# or a reused anchor; the value it reads is the one Helm reads, and the error output
+# of a command stays one line.
+warnings.filterwarnings("ignore", category=YAMLWarning)
 
 _BaseSafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
