@@ -160,7 +160,9 @@ SHORT_CHARS = 40
 CELL_CHARS = 200
 MASK = "'***' (looks like a credential, masked)"
 _QUOTED = re.compile(r"'([^'\n]*)'")
-_MAX_MESSAGE_CHARS = 400
+_MAX_MESSAGE_CHARS = 500
+# Quoted values in a finding may be longer than an answer echoed back (a host, a path).
+MESSAGE_VALUE_CHARS = 100
 
 
 def short(value: object, limit: int = SHORT_CHARS) -> str:
@@ -189,7 +191,7 @@ def shown(value: object, limit: int = CELL_CHARS) -> str:
 
 def scrub(message: str) -> str:
     """`message` with its quoted values shortened, credentials masked, on one line."""
-    message = _QUOTED.sub(lambda match: short(match[1]), message)
+    message = _QUOTED.sub(lambda match: short(match[1], MESSAGE_VALUE_CHARS), message)
     for _, pattern in _TOKEN_PATTERNS:
         message = pattern.sub("***", message)
     message = " ".join(message.split())

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from meshgen.credentials import scrub
 from meshgen.errors import ConfigError
 from meshgen.helm.base import HelmBackend
 from meshgen.validate.context import ProgressCallback, ValidationContext
@@ -150,7 +151,7 @@ def run_rules(ctx: ValidationContext, rules: Sequence[Rule]) -> tuple[Finding, .
     for rule in rules:
         for problem in rule.check(ctx):
             finding = Finding(
-                rule, problem.severity or rule.severity, problem.message, problem.location
+                rule, problem.severity or rule.severity, scrub(problem.message), problem.location
             )
             findings.setdefault((rule.id, problem.message, problem.location), finding)
     return tuple(sorted(findings.values(), key=Finding.sort_key))
