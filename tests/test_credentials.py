@@ -96,6 +96,7 @@ def test_values_in_messages_are_cut_and_credentials_masked() -> None:
     assert "AKIA" not in credentials.short("AKIAIOSFODNN7EXAMPLE")
     assert "s3cr3t" not in credentials.short("https://deploy:s3cr3t@git.example.com/x")
     message = credentials.scrub(f"tag: '{'y' * 5000}' is not a int.\nmore")
-    assert len(message) < 120 and "\n" not in message
+    assert len(message) < 160 and "\n" not in message
+    assert "y" * 101 not in message
     assert "AKIA" not in credentials.scrub("image: 'AKIAIOSFODNN7EXAMPLE' is not a int.")
     assert "AKIA" not in credentials.scrub("unquoted AKIAIOSFODNN7EXAMPLE")
