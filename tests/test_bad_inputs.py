@@ -12,7 +12,8 @@ A case folder holds `case.yaml`:
                             # ({long} in `new` stands for a 100,000-character value)
     generate:               # optional generated files: {file, kind: huge|deep|alias-bomb|comments},
                             # or special ones: {file, kind: link, target: PATH} (PATH may use
-                            # {tmp} and {secret}, a file outside holding SECRET), {file, kind:
+                            # {tmp}, {secret}, a file outside holding SECRET, and {outside},
+                            # its folder, which holds a first-app.yaml too), {file, kind:
                             # fifo}, {file, kind: device} (/dev/zero's node; needs root)
     stdin_kind: huge        # optional: standard input larger than meshgen reads
     delete: [FILE, ...]     # optional repo files to remove before running
@@ -76,10 +77,13 @@ def test_the_catalogue_is_large_enough() -> None:
 
 def _generate(path: Path, generated: dict[str, Any], scratch: Path, secret: Path) -> None:
     kind = generated["kind"]
-    if path.exists() or path.is_symlink():
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
         path.unlink()
     if kind == "link":
         target = str(generated["target"]).replace("{tmp}", str(scratch))
+        target = target.replace("{outside}", str(secret.parent))
         path.symlink_to(target.replace("{secret}", str(secret)))
     elif kind == "fifo":
         os.mkfifo(path)
@@ -118,6 +122,7 @@ def test_bad_input(
     secret = tmp_path / "outside" / "secret.txt"
     secret.parent.mkdir()
     secret.write_text(SECRET + "\n")
+    (secret.parent / "first-app.yaml").write_text(SECRET + "\n")
     for generated in case.get("generate", []):
         _generate(root / generated["file"], generated, scratch, secret)
     before = _snapshot(root)
