@@ -99,6 +99,11 @@ _ASSIGNMENT = re.compile(
 _NOT_LITERAL = ("{{", "${", "<", "*", "&", "|", ">", "[", "{", "!", "$(", "%")
 _NOT_LITERAL_WORDS = frozenset({"", "~", "null", "none", "true", "false", '""', "''"})
 # A comment: `#` at the start of a line or after a blank (not `"#fff"` nor `url#frag`).
+# Every credential pattern and secret-sounding key contains one of these: one search a
+# line (and one a file) skips the text that cannot hold a credential.
+_HINT = re.compile(
+    r"pass|secret|token|key|credential|AKIA|ASIA|gh[pousr]_|xox|eyJ|PRIVATE|@", re.IGNORECASE
+)
 _COMMENT = re.compile(r"(?:^|\s)#(?P<comment>.*)$")
 
 
@@ -140,8 +145,12 @@ def scan_text_files(root: Path, parsed: set[Path]) -> Iterator[TextSuspect]:
                 text = safefs.read_text(path, root=root)
             except ConfigError:
                 continue
+            if _HINT.search(text) is None:
+                continue
             comments_only = os.path.realpath(path) in resolved_parsed
             for number, line in enumerate(text.splitlines(), start=1):
+                if _HINT.search(line) is None:
+                    continue
                 scanned = line
                 if comments_only:
                     match = _COMMENT.search(line)
