@@ -98,12 +98,12 @@ _ASSIGNMENT = re.compile(
 # What a value starts with when it is a reference, a template or a YAML structure.
 _NOT_LITERAL = ("{{", "${", "<", "*", "&", "|", ">", "[", "{", "!", "$(", "%")
 _NOT_LITERAL_WORDS = frozenset({"", "~", "null", "none", "true", "false", '""', "''"})
-# A comment: `#` at the start of a line or after a blank (not `"#fff"` nor `url#frag`).
 # Every credential pattern and secret-sounding key contains one of these: one search a
 # line (and one a file) skips the text that cannot hold a credential.
 _HINT = re.compile(
     r"pass|secret|token|key|credential|AKIA|ASIA|gh[pousr]_|xox|eyJ|PRIVATE|@", re.IGNORECASE
 )
+# A comment: `#` at the start of a line or after a blank (not `"#fff"` nor `url#frag`).
 _COMMENT = re.compile(r"(?:^|\s)#(?P<comment>.*)$")
 
 
