@@ -77,6 +77,7 @@ def test_the_catalogue_is_large_enough() -> None:
 
 def _generate(path: Path, generated: dict[str, Any], scratch: Path, secret: Path) -> None:
     kind = generated["kind"]
+    path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     elif path.exists() or path.is_symlink():
