@@ -27,8 +27,10 @@ SIDEWAYS_IMPORTS_BEING_REMOVED = frozenset(
 # The units of the package, lowest first: a unit imports only units of lower layers.
 PACKAGE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
+    frozenset({"safefs"}),
+    frozenset({"credentials"}),
     frozenset({"tools", "resources", "yamlio"}),
-    frozenset({"repo", "credentials", "helm", "vcs", "git"}),
+    frozenset({"repo", "helm", "vcs", "git"}),
     frozenset({"render"}),
     frozenset({"kubectl", "traffic", "doctor"}),
     frozenset({"scaffold", "validate"}),

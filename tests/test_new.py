@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import git
@@ -332,3 +335,20 @@ def test_a_progress_line_on_a_terminal_only(tmp_path: Path, invoke: Invoke) -> N
     assert "and making its first commit" in shown
     assert shown.endswith("\r"), "the line is erased before the summary"
     assert b"First commit" in done.stdout
+
+
+def test_new_leaves_nothing_in_the_temporary_folder(tmp_path: Path) -> None:
+    """cookiecutter leaves every rendered hook script behind in TMPDIR unless told not to."""
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    subprocess.run(
+        [sys.executable, "-m", "meshgen", "new", str(tmp_path / "acme"), "--no-input"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert (tmp_path / "acme" / "meshgen.yaml").is_file()
+    assert list(private_tmp.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acme", "tmp"]
