@@ -30,7 +30,8 @@ import pytest
 import yaml
 
 from conftest import Invoke
-from meshgen import vcs, yamlio
+from meshgen import yamlio
+from meshgen.git.commit import init_and_commit
 
 CASES_DIR = Path(__file__).resolve().parent / "bad_inputs"
 CASES = sorted(p for p in CASES_DIR.iterdir() if (p / "case.yaml").is_file())
@@ -71,7 +72,7 @@ def test_bad_input(
     if (case_dir / "files").is_dir():
         shutil.copytree(case_dir / "files", root, dirs_exist_ok=True)
     if case.get("git"):
-        vcs.init_and_commit(root, "Initial commit")
+        init_and_commit(root, "Initial commit")
     for edit in case.get("replace", []):
         target = root / edit["file"]
         text = target.read_text()

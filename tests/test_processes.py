@@ -10,8 +10,8 @@ import git
 import pytest
 
 from conftest import Invoke
-from meshgen import vcs
 from meshgen.errors import ToolError
+from meshgen.git import plumbing
 from meshgen.tools import run
 
 PACKAGE = Path(__file__).resolve().parents[1] / "generator" / "meshgen"
@@ -46,7 +46,7 @@ def test_a_hanging_git_hook_is_stopped_and_nothing_changes(
 ) -> None:
     repo, overlay = _repo_with_hook(tmp_path, invoke, "pre-commit", "sleep 30")
     before = overlay.read_bytes()
-    monkeypatch.setattr(vcs, "GIT_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(plumbing, "GIT_TIMEOUT_SECONDS", 1)
 
     started = time.monotonic()
     result = invoke(

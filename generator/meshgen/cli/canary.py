@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from meshgen.traffic.steps import Edit, Target
+    from meshgen.traffic.steps.edit import Edit, Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,7 +75,9 @@ def run_step(
 ) -> None:
     """Plan, check, write and (maybe) commit one change, then say what happened."""
     from meshgen.traffic import guardrails
-    from meshgen.traffic.steps import apply, check_guardrails, locate
+    from meshgen.traffic.steps.edit import locate
+    from meshgen.traffic.steps.rails import check_guardrails
+    from meshgen.traffic.steps.write import apply
 
     target = locate(repo, environment, app)
     edit = check_guardrails(plan(target), force=force)
@@ -128,7 +130,7 @@ def shift(environment: str, to: str, step: int, **options: Any) -> None:
       meshgen shift staging --to v2 --step 10 --branch canary/staging-v2-10
       meshgen shift production --to v2 --step 25 --commit
     """
-    from meshgen.traffic.steps import plan_shift
+    from meshgen.traffic.steps.weights import plan_shift
 
     run_step(lambda target: plan_shift(target, to, step), environment=environment, **options)
 
@@ -144,7 +146,7 @@ def promote(environment: str, version: str, **options: Any) -> None:
     Example:
       meshgen promote staging v2 --branch promote/staging-v2
     """
-    from meshgen.traffic.steps import plan_promote
+    from meshgen.traffic.steps.weights import plan_promote
 
     run_step(lambda target: plan_promote(target, version), environment=environment, **options)
 
@@ -190,7 +192,7 @@ def versions_add(
     Example:
       meshgen versions add staging v3 --image-tag 1.3.0 --branch release/staging-v3
     """
-    from meshgen.traffic.steps import plan_add
+    from meshgen.traffic.steps.versions import plan_add
 
     run_step(
         lambda target: plan_add(target, version, image_tag, image_repository, replicas),
@@ -210,6 +212,6 @@ def versions_retire(environment: str, version: str, **options: Any) -> None:
     Example:
       meshgen versions retire staging v1 --branch retire/staging-v1
     """
-    from meshgen.traffic.steps import plan_retire
+    from meshgen.traffic.steps.versions import plan_retire
 
     run_step(lambda target: plan_retire(target, version), environment=environment, **options)

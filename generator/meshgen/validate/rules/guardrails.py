@@ -106,8 +106,8 @@ def _compute(ctx: ValidationContext) -> _Outcome:
     if ctx.repo is None or not rails.enabled:
         return _Outcome()
     # git and the canary-step machinery load only for repositories that use guard rails.
-    from meshgen import vcs
-    from meshgen.traffic.steps import ENV_BASE_REF
+    from meshgen.git import refs as vcs
+    from meshgen.git.refs import ENV_BASE_REF
 
     root = ctx.root
     try:
@@ -171,7 +171,7 @@ def _weights(data: Any) -> dict[str, int]:
 
 
 def _weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
-    from meshgen import vcs
+    from meshgen.git import refs as vcs
 
     text = vcs.read_file_at(root, commit, path)
     if text is None:
