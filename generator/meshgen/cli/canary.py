@@ -4,7 +4,9 @@ canary-step command shares: where the file is, and how the change is written and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,6 +48,18 @@ _STEP_OPTIONS = [
         is_flag=True,
         help="Override the guard rails of meshgen.yaml; the commit message records it.",
     ),
+    click.option(
+        "--author",
+        metavar="'NAME <EMAIL>'",
+        help="Author of the commit [default: git's user.name and user.email; required "
+        "when git has none].",
+    ),
+    click.option(
+        "--push",
+        is_flag=True,
+        help="Push the new branch to origin (needs --branch); prints the pull-request "
+        "link for a GitHub remote.",
+    ),
 ]
 
 STEP_EPILOG = (
@@ -72,21 +86,35 @@ def run_step(
     message: str | None,
     allow_dirty: bool,
     force: bool,
+    author: str | None,
+    push: bool,
 ) -> None:
     """Plan, check, write and (maybe) commit one change, then say what happened."""
+    from meshgen.git.identity import Author
     from meshgen.traffic import guardrails
-    from meshgen.traffic.steps.edit import locate
-    from meshgen.traffic.steps.rails import check_guardrails
-    from meshgen.traffic.steps.write import apply
+    from meshgen.traffic.steps.write import StepOptions
+    from meshgen.traffic.steps.write import run_step as run
 
-    target = locate(repo, environment, app)
-    edit = check_guardrails(plan(target), force=force)
     should_commit = commit if commit is not None else branch is not None
     if branch is not None and not should_commit:
         raise click.UsageError("--branch needs a commit; drop --no-commit")
-    applied = apply(
-        edit, commit=should_commit, branch=branch, allow_dirty=allow_dirty, message=message
+    if push and branch is None:
+        raise click.UsageError("--push needs --branch NAME: meshgen pushes only a branch it made")
+    if author is not None and not should_commit:
+        raise click.UsageError("--author needs a commit; add --commit or --branch NAME")
+    options = StepOptions(
+        commit=should_commit,
+        branch=branch,
+        allow_dirty=allow_dirty,
+        message=message,
+        author=Author.parse(author) if author is not None else None,
+        force=force,
     )
+    with sigterm_as_interrupt():
+        applied = run(repo, environment, app, plan, options)
+    edit, target = applied.edit, applied.edit.target
+    for note in applied.notes:
+        click.echo(f"note: {note}", err=True)
     if not applied.written:
         current = ", ".join(f"{v}={w}" for v, w in edit.after.items())
         click.echo(f"{target.relpath} already has {current}; nothing written")
@@ -104,11 +132,35 @@ def run_step(
             )
         return
     sha = applied.commit.sha[:12]
-    if branch is not None:
-        click.echo(f"Committed {sha} on new branch {branch}; you are now on it.")
-        click.echo(f"Next: git push -u origin {branch}, then open a pull request.")
-    else:
+    if branch is None:
         click.echo(f"Committed {sha} on branch {applied.commit.branch}.")
+        return
+    click.echo(f"Committed {sha} on new branch {branch}; you are now on it.")
+    if not push:
+        click.echo(f"Next: git push -u origin {branch}, then open a pull request.")
+        return
+    from meshgen.git.remote import push_branch
+
+    pushed = push_branch(target.repo.root, branch)
+    click.echo(f"Pushed {branch} to {pushed.remote}.")
+    if pushed.pull_request_url:
+        click.echo(f"Open the pull request: {pushed.pull_request_url}")
+    else:
+        click.echo("Next: open a pull request for it.")
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (CI cancellation, `timeout`) rolls a step back exactly as Ctrl-C does."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command(epilog=STEP_EPILOG)

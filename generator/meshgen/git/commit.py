@@ -1,59 +1,64 @@
 """meshgen's commits: the first commit of a new repository, and a canary step's commit
-of one file, checked before anything is touched and rolled back when it fails.
+of one file, checked before anything is touched.
 
-The author of a canary step keeps whatever identity git is configured with; commits
-never skip the user's hooks, because a hook is the user's own guard rail.
+A step's commit is built aside first (its blob, tree and commit object, from a temporary
+index, as `git commit --only` does) and becomes visible in one git command that creates
+or moves the branch and updates the index and the file together. That command runs in
+its own session with SIGINT and SIGTERM held back, so a Ctrl-C, a SIGTERM or a SIGKILL of
+meshgen leaves the repository as it was before the step or with the step's one commit
+complete, never in between. Commits never skip the user's hooks (a hook is the user's own
+guard rail): pre-commit, prepare-commit-msg and commit-msg run before the commit object
+is made, post-commit after it.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from meshgen.errors import GitError
+from meshgen.git.identity import Author, commit_identity, first_commit_identity
 from meshgen.git.plumbing import (
-    branch_exists,
-    current_branch,
-    git_errors,
-    has_commits,
-    open_repo,
+    gitpython,
     repo_class,
+    run_git,
+    shielded,
 )
+from meshgen.git.preflight import CommitPlan
 
-# Used only when the user's git has no identity at all (a fresh CI machine), so that
-# `meshgen new` can still make the first commit; the README says so.
-FALLBACK_NAME = "meshgen"
-FALLBACK_EMAIL = "meshgen@localhost"
 DEFAULT_BRANCH = "main"
+# Scratch files of a step, in git's directory; only the holder of the repository lock
+# writes them, so any found before a step are leftovers of a killed run.
+SCRATCH_NAMES = ("meshgen-commit.index", "meshgen-commit.index.lock", "MESHGEN_COMMIT_MSG")
 
 
-def _identity_env(repo_dir: Path) -> dict[str, str]:
-    """Author/committer variables for the fallback identity, when git has none."""
-
-    env: dict[str, str] = {}
-    reader = repo_class()(repo_dir).config_reader()
-    name = os.environ.get("GIT_AUTHOR_NAME") or reader.get_value("user", "name", "")
-    email = os.environ.get("GIT_AUTHOR_EMAIL") or reader.get_value("user", "email", "")
-    if not name:
-        env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = FALLBACK_NAME
-    if not email:
-        env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = FALLBACK_EMAIL
-    return env
+@dataclass(frozen=True)
+class FirstCommit:
+    sha: str
+    fallback_identity: Author | None
+    """meshgen's own identity, when git had none and the commit was made as meshgen."""
 
 
 def init_and_commit(repo_dir: Path, message: str) -> str:
     """`git init -b main` in `repo_dir`, add everything, commit; returns the commit SHA."""
-    import git
+    return first_commit(repo_dir, message).sha
 
+
+def first_commit(repo_dir: Path, message: str) -> FirstCommit:
+    """`git init -b main` in `repo_dir`, add everything, commit as the user or, when git
+    has no identity (a fresh CI machine), as meshgen."""
+    git = gitpython()
     try:
         repo = repo_class().init(repo_dir, initial_branch=DEFAULT_BRANCH)
         repo.git.add("--all")
-        with repo.git.custom_environment(**_identity_env(repo_dir)):
+        env, fallback = first_commit_identity(repo_dir)
+        with repo.git.custom_environment(**env):
             repo.git.commit("--no-verify", "--quiet", "-m", message)
-        return str(repo.head.commit.hexsha)
+        from meshgen.git.identity import FALLBACK
+
+        return FirstCommit(str(repo.head.commit.hexsha), FALLBACK if fallback else None)
     except git.GitCommandError as exc:
         raise GitError(
             f"git {exc.command[1] if len(exc.command) > 1 else ''} failed in "
@@ -64,131 +69,141 @@ def init_and_commit(repo_dir: Path, message: str) -> str:
 
 
 @dataclass(frozen=True)
-class CommitPlan:
-    """A commit of one file that meshgen checked it may make, before touching anything."""
-
-    top: Path
-    """The git working tree that holds the file."""
-    path: Path
-    relpath: str
-    branch: str | None
-    """The new branch to create from HEAD, or None to commit on the current branch."""
-    start_branch: str | None
-    """The branch checked out before, or None on a detached HEAD."""
-    start_commit: str
-
-
-@dataclass(frozen=True)
 class CommitResult:
     sha: str
     branch: str | None
     """The branch the commit is on (and that is checked out), None on a detached HEAD."""
+    hook_changes: bool = False
+    """The pre-commit hook reformatted the file and its version was committed."""
+    notes: tuple[str, ...] = field(default=())
 
 
-def plan_commit(path: Path, *, branch: str | None, allow_dirty: bool) -> CommitPlan:
-    """Check that meshgen may commit `path` (on a new `branch`); raise GitError if not.
-
-    Nothing is changed: the caller writes the file only after this succeeds.
-    """
-    repo = open_repo(path.parent)
-    top = Path(str(repo.working_tree_dir))
-    relpath = path.resolve().relative_to(top.resolve()).as_posix()
-    with git_errors(top):
-        if not has_commits(repo):
-            raise GitError(
-                f"the repository at {top} has no commits yet; make a first commit "
-                "(git add --all && git commit), then retry"
-            )
-        start_branch = current_branch(repo)
-        if branch is None and start_branch is None:
-            raise GitError(
-                "HEAD is detached, so a commit would belong to no branch; "
-                "pass --branch NAME to commit on a new branch"
-            )
-        if branch is not None:
-            try:
-                repo.git.check_ref_format("--branch", branch)
-            except Exception:
-                raise GitError(f"{branch!r} is not a valid git branch name") from None
-            if branch_exists(repo, branch):
-                raise GitError(
-                    f"branch {branch!r} already exists; choose another --branch name "
-                    f"(or delete it: git branch -d {branch})"
-                )
-        if not str(repo.git.ls_tree("--name-only", "HEAD", "--", relpath)).strip():
-            raise GitError(
-                f"{relpath} is not committed on HEAD; commit it first, so that meshgen's "
-                "commit holds only its edit"
-            )
-        if relpath in _changed_paths(repo):
-            raise GitError(
-                f"{relpath} has uncommitted changes; commit or stash them first, "
-                "so that the commit holds only meshgen's edit"
-            )
-        if not allow_dirty and repo.is_dirty(index=True, working_tree=True, untracked_files=False):
-            raise GitError(
-                "the working tree has uncommitted changes; commit or stash them, or pass "
-                "--allow-dirty (meshgen still commits only the environment file)"
-            )
-        return CommitPlan(
-            top=top,
-            path=path,
-            relpath=relpath,
-            branch=branch,
-            start_branch=start_branch,
-            start_commit=str(repo.head.commit.hexsha),
-        )
+def _hook(plan: CommitPlan, name: str, *args: str, env: dict[str, str]) -> None:
+    # Hooks run unshielded: a Ctrl-C must be able to stop a hook that hangs.
+    run_git(
+        plan.top,
+        ["hook", "run", "--ignore-missing", name, "--", *args],
+        env=env,
+        shield=False,
+        action=f"the {name} hook",
+    )
 
 
-def _changed_paths(repo: Any) -> set[str]:
-    """Tracked paths that differ from HEAD in the index or the working tree."""
-    staged = str(repo.git.diff("--cached", "--name-only", "-z"))
-    unstaged = str(repo.git.diff("--name-only", "-z"))
-    return {p for p in (staged + "\0" + unstaged).split("\0") if p}
+def _has_hook(plan: CommitPlan, name: str) -> bool:
+    hook = Path(run_git(plan.top, ["rev-parse", "--git-path", f"hooks/{name}"]).strip())
+    hook = hook if hook.is_absolute() else plan.top / hook
+    return hook.is_file()
+
+
+def remove_scratch(git_dir: Path) -> list[Path]:
+    """Delete the scratch files a killed step left in `git_dir`; returns those found."""
+    found = [git_dir / name for name in SCRATCH_NAMES if (git_dir / name).exists()]
+    for path in found:
+        path.unlink(missing_ok=True)
+    return found
 
 
 def commit_file(
-    plan: CommitPlan, message: str, write: Callable[[], None], restore: Callable[[], None]
+    plan: CommitPlan,
+    message: str,
+    content: str,
+    *,
+    write: Callable[[], None],
+    restore: Callable[[], None],
+    accept: Callable[[str], bool],
+    author: Author | None = None,
 ) -> CommitResult:
-    """Create the branch (if any), `write()` the file, commit only it.
+    """Commit `content` as the file of `plan`, on a new branch when the plan says so.
 
-    On any failure, `restore()` puts the file back and the repository is returned to the
-    branch and commit it was on; a branch created here is deleted again.
+    When the repository has a pre-commit hook, the file is written (`write()`) and staged
+    first, so that the hook checks what will be committed; if the hook reformats it, the
+    hook's version is committed when `accept(text)` says it still holds the same change,
+    else the step is refused. On any failure or interruption before the commit becomes
+    visible, `restore()` puts the file back and the index entry is reset, and the
+    original error is raised.
     """
-    repo = open_repo(plan.top)
-    created = False
-    locks_before = _lock_files(repo)
+    identity = commit_identity(plan.top, author)
+    index = plan.git_dir / SCRATCH_NAMES[0]
+    message_file = plan.git_dir / SCRATCH_NAMES[2]
+    scratch = {"GIT_INDEX_FILE": str(index)}
+    wrote = False
     try:
-        with git_errors(plan.top):
-            if plan.branch is not None:
-                # Set first: git creates the branch even when a post-checkout hook then
-                # fails the command, and the rollback must remove it in that case too.
-                created = True
-                # Same commit, so checking it out leaves the working tree as it is.
-                repo.git.checkout("-q", "-b", plan.branch)
+        run_git(plan.top, ["read-tree", plan.start_commit], env=scratch)
+        hook_changes = False
+        if _has_hook(plan, "pre-commit"):
+            wrote = True
             write()
-            repo.git.add("--", plan.relpath)
-            with repo.git.custom_environment(**_identity_env(plan.top)):
-                repo.git.commit("-q", "--only", "-m", message, "--", plan.relpath)
-            return CommitResult(str(repo.head.commit.hexsha), current_branch(repo))
-    except BaseException:
-        restore()
-        # A git process killed at its deadline cannot remove its own lock files; only
-        # the ones that appeared during this commit are ours to clear.
-        for lock in _lock_files(repo) - locks_before:
-            lock.unlink(missing_ok=True)
-        with git_errors(plan.top):
-            repo.git.reset("-q", plan.start_commit, "--", plan.relpath)
-            if created and plan.branch is not None and branch_exists(repo, plan.branch):
-                target = plan.start_branch or plan.start_commit
-                if current_branch(repo) == plan.branch:
-                    # Putting things back is not a checkout the user's hooks should veto.
-                    repo.git.execute(
-                        ["git", "-c", "core.hooksPath=/dev/null", "checkout", "-q", target]
+            run_git(plan.top, ["add", "--", plan.relpath])
+            run_git(plan.top, ["add", "--", plan.relpath], env=scratch)
+            _hook(plan, "pre-commit", env=scratch)
+            on_disk = plan.path.read_text(encoding="utf-8")
+            if on_disk != content:
+                if not accept(on_disk):
+                    raise GitError(
+                        f"the pre-commit hook changed {plan.relpath} so that it no longer "
+                        "holds this change; nothing was committed (fix the hook, or commit "
+                        "without it: git commit --no-verify)"
                     )
-                repo.git.branch("-d", plan.branch)
+                hook_changes = True
+                run_git(plan.top, ["add", "--", plan.relpath])
+                run_git(plan.top, ["add", "--", plan.relpath], env=scratch)
+        else:
+            blob = run_git(
+                plan.top,
+                ["hash-object", "-w", "--stdin", f"--path={plan.relpath}"],
+                input_bytes=content.encode("utf-8"),
+            ).strip()
+            run_git(
+                plan.top,
+                ["update-index", "--cacheinfo", f"{plan.mode},{blob},{plan.relpath}"],
+                env=scratch,
+            )
+        message_file.write_text(message, encoding="utf-8")
+        _hook(plan, "prepare-commit-msg", str(message_file), "message", env=scratch)
+        _hook(plan, "commit-msg", str(message_file), env=scratch)
+        tree = run_git(plan.top, ["write-tree"], env=scratch).strip()
+        sha = run_git(
+            plan.top,
+            ["commit-tree", tree, "-p", plan.start_commit, "-F", str(message_file)],
+            env=identity,
+        ).strip()
+        _publish(plan, sha, message.splitlines()[0] if message else "")
+    except BaseException as cause:
+        _roll_back(plan, wrote, restore, cause)
         raise
+    finally:
+        remove_scratch(plan.git_dir)
+    with suppress(GitError):  # git ignores the exit status of post-commit too
+        _hook(plan, "post-commit", env={})
+    return CommitResult(sha, plan.branch or plan.start_branch, hook_changes)
 
 
-def _lock_files(repo: Any) -> set[Path]:
-    return set(Path(str(repo.git_dir)).glob("*.lock"))
+def _publish(plan: CommitPlan, sha: str, subject: str) -> None:
+    """Make the commit visible: one git command, shielded, in its own session."""
+    reflog = {"GIT_REFLOG_ACTION": f"meshgen: {subject}"}
+    if plan.branch is not None:
+        # The new branch is created at the finished commit and checked out; git refuses,
+        # changing nothing, when the branch appeared meanwhile.
+        args = ["-c", "core.hooksPath=/dev/null", "checkout", "-q", "-b", plan.branch, sha]
+    else:
+        # Moves the branch, and the index and file with it; other local changes stay.
+        args = ["reset", "-q", "--keep", sha]
+    with shielded():
+        run_git(plan.top, args, env=reflog, detach=True)
+
+
+def _roll_back(
+    plan: CommitPlan, wrote: bool, restore: Callable[[], None], cause: BaseException
+) -> None:
+    """Put the file and its index entry back; a failure here is attached to `cause`."""
+    if not wrote:
+        return
+    try:
+        with shielded():
+            restore()
+            run_git(plan.top, ["reset", "-q", plan.start_commit, "--", plan.relpath])
+    except Exception as exc:  # the original cause is what the user must see first
+        cause.add_note(
+            f"putting {plan.relpath} back failed too ({exc}); "
+            f"restore it with: git restore --staged --worktree {plan.relpath}"
+        )
