@@ -4,9 +4,7 @@ canary-step command shares: where the file is, and how the change is written and
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -91,6 +89,7 @@ def run_step(
 ) -> None:
     """Plan, check, write and (maybe) commit one change, then say what happened."""
     from meshgen.git.identity import Author
+    from meshgen.git.signals import step_signals
     from meshgen.traffic import guardrails
     from meshgen.traffic.steps.write import StepOptions
     from meshgen.traffic.steps.write import run_step as run
@@ -110,7 +109,7 @@ def run_step(
         author=Author.parse(author) if author is not None else None,
         force=force,
     )
-    with sigterm_as_interrupt():
+    with step_signals():
         applied = run(repo, environment, app, plan, options)
     edit, target = applied.edit, applied.edit.target
     for note in applied.notes:
@@ -147,20 +146,6 @@ def run_step(
         click.echo(f"Open the pull request: {pushed.pull_request_url}")
     else:
         click.echo("Next: open a pull request for it.")
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (CI cancellation, `timeout`) rolls a step back exactly as Ctrl-C does."""
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command(epilog=STEP_EPILOG)

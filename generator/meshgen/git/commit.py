@@ -20,13 +20,9 @@ from pathlib import Path
 
 from meshgen.errors import GitError
 from meshgen.git.identity import Author, commit_identity, first_commit_identity
-from meshgen.git.plumbing import (
-    gitpython,
-    repo_class,
-    run_git,
-    shielded,
-)
+from meshgen.git.plumbing import gitpython, repo_class, run_git
 from meshgen.git.preflight import CommitPlan
+from meshgen.git.signals import mark_done, shielded
 
 DEFAULT_BRANCH = "main"
 # Scratch files of a step, in git's directory; only the holder of the repository lock
@@ -190,6 +186,7 @@ def _publish(plan: CommitPlan, sha: str, subject: str) -> None:
         args = ["reset", "-q", "--keep", sha]
     with shielded():
         run_git(plan.top, args, env=reflog, detach=True)
+        mark_done()
 
 
 def _roll_back(

@@ -37,8 +37,11 @@ def _lock_target(root: Path) -> tuple[Path, int]:
 
 
 @contextmanager
-def repository_lock(root: Path, wait_seconds: float = WAIT_SECONDS) -> Iterator[None]:
-    """Hold the lock of the repository around `root`; wait up to `wait_seconds` for it."""
+def repository_lock(root: Path, wait_seconds: float | None = None) -> Iterator[None]:
+    """Hold the lock of the repository around `root`; wait up to `wait_seconds`
+    [default: WAIT_SECONDS] for it."""
+    if wait_seconds is None:
+        wait_seconds = WAIT_SECONDS
     path, flags = _lock_target(root)
     fd = os.open(path, flags | os.O_CLOEXEC, 0o644)
     try:

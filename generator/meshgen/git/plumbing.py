@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen.errors import GitError
+from meshgen.git.signals import shielded
 
 GIT_TIMEOUT_SECONDS = 60
 
@@ -32,6 +32,9 @@ def repo_class() -> Any:
             streaming = kwargs.get("as_process") or kwargs.get("output_stream") is not None
             if not streaming:
                 kwargs.setdefault("kill_after_timeout", GIT_TIMEOUT_SECONDS)
+            # meshgen's reads (status, diff) must not rewrite the index: that would race
+            # with the user's git and fail on a full disk before meshgen changed anything.
+            kwargs["env"] = {"GIT_OPTIONAL_LOCKS": "0", **(kwargs.get("env") or {})}
             try:
                 return super().execute(command, *args, **kwargs)
             except (KeyboardInterrupt, SystemExit):
@@ -42,22 +45,6 @@ def repo_class() -> Any:
         GitCommandWrapperType = TimedGit
 
     return TimedRepo
-
-
-_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-@contextmanager
-def shielded() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back until the block ends; they are delivered then."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def gitpython() -> Any:
