@@ -129,6 +129,8 @@ def git_errors(where: Path) -> Iterator[None]:
 
     try:
         yield
+    except git.GitCommandNotFound:
+        raise GitError(_NO_GIT) from None
     except git.GitCommandError as exc:
         verb = exc.command[1] if len(exc.command) > 1 else ""
         detail = " ".join(str(exc.stderr).split()) or " ".join(str(exc.stdout).split())
