@@ -45,3 +45,33 @@ def test_a_failing_template_step_leaves_nothing(
     result = invoke(["new", str(tmp_path / "out"), "--no-input"], expect=2)
     assert result.stderr == "meshgen: error: No space left on device (injected)\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_while_a_commit_hook_runs_rolls_the_step_back(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a pre-commit hook the file is written and staged before the hook runs; a
+    # SIGTERM then (CI cancelling the job) must put both back, as Ctrl-C does.
+    import os
+    import subprocess
+
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text('#!/bin/sh\nkill -TERM "$MESHGEN_UNDER_TEST"\nsleep 30\n')
+    hook.chmod(0o755)
+    monkeypatch.setenv("MESHGEN_UNDER_TEST", str(os.getpid()))
+    staging = repo / "environments" / "staging" / "first-app.yaml"
+    before = staging.read_bytes()
+
+    args = ["weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/t"]
+    result = invoke([*args, "--repo", str(repo)], expect=130)
+    assert "interrupted" in result.stderr
+    assert staging.read_bytes() == before
+    status = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain=v1", "-uall", "--branch"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert status.splitlines() == ["## main"]
