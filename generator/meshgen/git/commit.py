@@ -6,9 +6,12 @@ index, as `git commit --only` does) and becomes visible in one git command that 
 or moves the branch and updates the index and the file together. That command runs in
 its own session with SIGINT and SIGTERM held back, so a Ctrl-C, a SIGTERM or a SIGKILL of
 meshgen leaves the repository as it was before the step or with the step's one commit
-complete, never in between. Commits never skip the user's hooks (a hook is the user's own
-guard rail): pre-commit, prepare-commit-msg and commit-msg run before the commit object
-is made, post-commit after it.
+complete, never in between.
+
+Commits never skip the user's hooks (a hook is the user's own guard rail): pre-commit,
+prepare-commit-msg and commit-msg run before the commit object is made, post-commit
+after it. With a pre-commit hook, the file is written and staged for the hook first;
+Ctrl-C and SIGTERM then roll that back, a SIGKILL leaves it staged.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshgen.errors import GitError
-from meshgen.git.identity import Author, commit_identity, first_commit_identity
+from meshgen.git.identity import FALLBACK, Author, commit_identity, first_commit_identity
 from meshgen.git.plumbing import gitpython, repo_class, run_git
 from meshgen.git.preflight import CommitPlan
 from meshgen.git.signals import mark_done, shielded
@@ -52,8 +55,6 @@ def first_commit(repo_dir: Path, message: str) -> FirstCommit:
         env, fallback = first_commit_identity(repo_dir)
         with repo.git.custom_environment(**env):
             repo.git.commit("--no-verify", "--quiet", "-m", message)
-        from meshgen.git.identity import FALLBACK
-
         return FirstCommit(str(repo.head.commit.hexsha), FALLBACK if fallback else None)
     except git.GitCommandError as exc:
         raise GitError(

@@ -85,7 +85,13 @@ def commit_identity(top: Path, author: Author | None) -> dict[str, str]:
 
 
 def first_commit_identity(top: Path) -> tuple[dict[str, str], bool]:
-    """Environment for the first commit of `meshgen new`, and whether it is the fallback."""
-    if configured(top) is not None:
-        return {}, False
-    return FALLBACK.environment(), True
+    """Environment for the first commit of `meshgen new`, and whether meshgen's fallback
+    stands in for a missing name or e-mail."""
+    name = os.environ.get("GIT_AUTHOR_NAME") or _config(top, "user.name")
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or _config(top, "user.email")
+    env: dict[str, str] = {}
+    if not name:
+        env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = FALLBACK_NAME
+    if not email:
+        env["GIT_AUTHOR_EMAIL"] = env["GIT_COMMITTER_EMAIL"] = FALLBACK_EMAIL
+    return env, bool(env)

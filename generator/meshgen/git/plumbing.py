@@ -175,13 +175,17 @@ def rev_parse(repo: Any, ref: str) -> str | None:
         return None
 
 
+def repo_or_none(path: Path) -> Any:
+    """The repository around `path`, None outside git."""
+    git = gitpython()
+    try:
+        return repo_class()(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+
+
 def common_dir(path: Path) -> Path | None:
     """git's directory shared by every worktree of the repository around `path`, or None
     outside git."""
-    import git
-
-    try:
-        repo = repo_class()(path, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return None
-    return Path(str(repo.common_dir))
+    repo = repo_or_none(path)
+    return None if repo is None else Path(str(repo.common_dir))

@@ -15,10 +15,9 @@ from meshgen.git.plumbing import (
     branch_exists,
     current_branch,
     git_errors,
-    gitpython,
     has_commits,
     open_repo,
-    repo_class,
+    repo_or_none,
     run_git,
 )
 from meshgen.git.state import refuse_unfinished_operation
@@ -136,23 +135,15 @@ def _changed_paths(repo: Any) -> set[str]:
     return {p for p in (staged + "\0" + unstaged).split("\0") if p}
 
 
-def _repo_or_none(path: Path) -> Any:
-    git = gitpython()
-    try:
-        return repo_class()(path, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return None
-
-
 def git_dir_of(path: Path) -> Path | None:
     """git's directory for the worktree around `path`, None outside git."""
-    repo = _repo_or_none(path)
+    repo = repo_or_none(path)
     return None if repo is None else Path(str(repo.git_dir))
 
 
 def head_state(path: Path) -> tuple[str | None, str | None]:
     """The checked-out branch and commit around `path`, (None, None) outside git."""
-    repo = _repo_or_none(path)
+    repo = repo_or_none(path)
     if repo is None:
         return None, None
     with git_errors(path):

@@ -7,20 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from meshgen.errors import ConfigError, GitError
-from meshgen.git.plumbing import git_errors, has_commits, open_repo, repo_class, rev_parse
+from meshgen.git.plumbing import git_errors, has_commits, open_repo, repo_or_none, rev_parse
 
 # Set by CI to the ref a pull request merges into; read by the command line only.
 ENV_BASE_REF = "MESHGEN_BASE_REF"
 
 
 def is_repository(path: Path) -> bool:
-    import git
-
-    try:
-        repo_class()(path, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return False
-    return True
+    return repo_or_none(path) is not None
 
 
 def resolve_commit(root: Path, ref: str) -> str:
