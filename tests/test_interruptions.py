@@ -75,3 +75,32 @@ def test_sigterm_while_a_commit_hook_runs_rolls_the_step_back(
         check=True,
     ).stdout
     assert status.splitlines() == ["## main"]
+
+
+def test_an_interrupted_git_call_leaves_no_watchdog_to_wait_for(tmp_path: Path) -> None:
+    # GitPython's timeout timer outlived an interrupted command, and the interpreter then
+    # waited for it (60 s) before exiting after Ctrl-C.
+    import signal
+    import subprocess
+    import threading
+
+    from meshgen.git.plumbing import repo_class
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    repo = repo_class()(tmp_path)
+
+    def interrupt(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            repo.git.execute(["git", "-c", "alias.wait=!sleep 3", "wait"])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+    for timer in timers:
+        timer.join(timeout=1)
+    assert [t for t in timers if t.is_alive()] == []

@@ -100,7 +100,7 @@ def _clear_leftovers(root: Path) -> list[str]:
     # yamlio.atomic_write_text's temporary files, beside the files it replaces.
     environments = root / ENVIRONMENTS_DIR
     if environments.is_dir():
-        for leftover in environments.rglob(".*.tmp"):
+        for leftover in environments.rglob(".*.yaml.*.tmp"):
             if leftover.is_file() and not leftover.is_symlink():
                 leftover.unlink(missing_ok=True)
                 found.append(leftover)
