@@ -264,3 +264,26 @@ def test_push_needs_a_branch(repo: Path, invoke: Invoke) -> None:
 )
 def test_pull_request_links_only_for_github(url: str, link: str | None) -> None:
     assert pull_request_url(url, "c/x") == link
+
+
+def test_a_failed_rollback_reports_the_cause_first(
+    repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshgen import yamlio
+
+    _hook(repo, "echo 'hook says no' >&2; exit 1")
+    real_write = yamlio.atomic_write_text
+    writes: list[str] = []
+
+    def write_once(path: Path, text: str) -> None:
+        writes.append(text)
+        if len(writes) > 1:  # the rollback's write
+            raise OSError(28, "No space left on device", str(path))
+        real_write(path, text)
+
+    monkeypatch.setattr(yamlio, "atomic_write_text", write_once)
+    result = invoke([*SET, "--repo", str(repo), "--branch", "canary/x"], expect=2)
+    message = result.stderr.removeprefix("meshgen: error: ")
+    assert message.startswith("the pre-commit hook failed in"), message
+    assert message.index("hook says no") < message.index("putting")
+    assert "No space left on device" in message and "git restore --staged --worktree" in message

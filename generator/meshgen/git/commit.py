@@ -166,7 +166,10 @@ def commit_file(
         ).strip()
         _publish(plan, sha, message.splitlines()[0] if message else "")
     except BaseException as cause:
-        _roll_back(plan, wrote, restore, cause)
+        problem = _roll_back(plan, wrote, restore)
+        if problem is not None and isinstance(cause, Exception):
+            # The cause first: it is what the user must fix; then what is left to undo.
+            raise GitError(f"{_describe(cause)}; {problem}") from None
         raise
     finally:
         remove_scratch(plan.git_dir)
@@ -190,18 +193,23 @@ def _publish(plan: CommitPlan, sha: str, subject: str) -> None:
         mark_done()
 
 
-def _roll_back(
-    plan: CommitPlan, wrote: bool, restore: Callable[[], None], cause: BaseException
-) -> None:
-    """Put the file and its index entry back; a failure here is attached to `cause`."""
+def _roll_back(plan: CommitPlan, wrote: bool, restore: Callable[[], None]) -> str | None:
+    """Put the file and its index entry back; what went wrong doing so, or None."""
     if not wrote:
-        return
+        return None
     try:
         with shielded():
             restore()
             run_git(plan.top, ["reset", "-q", plan.start_commit, "--", plan.relpath])
-    except Exception as exc:  # the original cause is what the user must see first
-        cause.add_note(
-            f"putting {plan.relpath} back failed too ({exc}); "
+    except Exception as exc:
+        return (
+            f"putting {plan.relpath} back failed too ({_describe(exc)}); "
             f"restore it with: git restore --staged --worktree {plan.relpath}"
         )
+    return None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
