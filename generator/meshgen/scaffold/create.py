@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshgen import TEMPLATE_VERSION, __version__, resources, vcs, yamlio
+from meshgen import TEMPLATE_VERSION, __version__, resources, yamlio
 from meshgen.errors import ConfigError, TemplateError
+from meshgen.git import commit as vcs
 from meshgen.scaffold.answers import Answers
 
 PER_ENVIRONMENT_DIR = "per-environment"
