@@ -23,7 +23,7 @@ from pathlib import Path
 
 from meshgen.errors import GitError
 from meshgen.git.identity import FALLBACK, Author, commit_identity, first_commit_identity
-from meshgen.git.plumbing import gitpython, repo_class, run_git
+from meshgen.git.plumbing import gitpython, repo_class, repo_or_none, run_git
 from meshgen.git.preflight import CommitPlan
 from meshgen.git.signals import mark_done, shielded
 
@@ -38,6 +38,14 @@ class FirstCommit:
     sha: str
     fallback_identity: Author | None
     """meshgen's own identity, when git had none and the commit was made as meshgen."""
+
+
+def enclosing_work_tree(path: Path) -> Path | None:
+    """The work tree of the git repository `path` lies in, None outside git."""
+    repo = repo_or_none(path)
+    if repo is None or repo.working_tree_dir is None:
+        return None
+    return Path(repo.working_tree_dir)
 
 
 def init_and_commit(repo_dir: Path, message: str) -> str:
