@@ -9,6 +9,7 @@ MG9xx kubectl dry-run.
 One import per line, so that adding a rule module is a one-line change.
 """
 
+import meshgen.validate.rules.domains
 import meshgen.validate.rules.files
 import meshgen.validate.rules.guardrails
 import meshgen.validate.rules.helm
