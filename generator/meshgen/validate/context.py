@@ -385,7 +385,7 @@ class ValidationContext:
     def worlds(self) -> list[World]:
         """One World per environment (its renders plus the static objects), or, without
         renders, a single World of the static objects (the plain-manifest mode)."""
-        from meshgen.validate import mesh
+        from meshgen.validate import env_values, mesh
 
         static = self.static_objects
         values = [
@@ -403,7 +403,7 @@ class ValidationContext:
             mesh.World(
                 env,
                 [*objects, *static],
-                values,
+                env_values.for_environment(values, env, namespaces),
                 default_namespace=namespaces.get(env, env),
                 shared=frozenset(id(obj) for obj in static),
             )
