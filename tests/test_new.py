@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import git
@@ -238,7 +241,7 @@ def test_new_in_the_current_empty_folder_keeps_that_folder(
     invoke(["new", ".", "--no-input", *REAL_ANSWERS])
     assert here.stat().st_ino == inode
     assert (here / "meshgen.yaml").is_file()
-    invoke(["validate", "."])
+    invoke(["validate"])
 
 
 # -- placeholder domains ---------------------------------------------------------------
@@ -278,7 +281,7 @@ def test_new_says_when_it_writes_placeholders_and_validate_refuses_them(
     assert "example.com (a reserved domain) cannot get a certificate" in placeholders[0]
     assert "Let's Encrypt refuses the contact platform@example.com" in placeholders[1]
     # A repository that cannot obtain a certificate never validates clean.
-    report = invoke(["validate", str(dest)], expect=1).stdout
+    report = invoke(["-C", str(dest), "validate"], expect=1).stdout
     assert "MG004 error: acmeEmail platform@example.com" in report
     assert "MG114 error: host first-app.production.example.com" in report
     assert report.splitlines()[-1].startswith("6 errors")
@@ -286,4 +289,114 @@ def test_new_says_when_it_writes_placeholders_and_validate_refuses_them(
     real = tmp_path / "real"
     result = invoke(["new", str(real), "--no-input", "--no-git", *REAL_ANSWERS])
     assert "Placeholder" not in result.stderr
-    invoke(["validate", str(real)])
+    invoke(["-C", str(real), "validate"])
+
+
+def test_a_mistyped_engine_is_asked_again(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "asked"
+    # name, engine (mistyped first: asked again), then the defaults
+    answers = "\nfluxcd\nflux\n\n\n\n\n\n\n"
+    result = invoke(["new", str(dest), "--no-git"], input=answers)
+    assert "'fluxcd'" in result.output
+    assert result.output.count("GitOps engine (argocd or flux)") == 2
+    assert "gitops: flux" in (dest / "meshgen.yaml").read_text()
+
+
+def test_a_bad_answer_in_the_config_file_stops_before_any_question(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    config = tmp_path / "answers.yaml"
+    config.write_text("gitops: fluxcd\n")
+    dest = tmp_path / "asked"
+    result = invoke(["new", str(dest), "--config-file", str(config)], input="\n" * 9, expect=2)
+    assert "--gitops: expected one of argocd, flux, got 'fluxcd'" in result.stderr
+    assert "Repository name" not in result.output
+    assert not dest.exists()
+
+
+def test_without_a_terminal_it_says_to_pass_no_input(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "unasked"
+    result = invoke(["new", str(dest)], expect=2)
+    assert "pass --no-input" in result.stderr
+    assert not dest.exists()
+
+
+def test_the_next_step_runs_as_printed_with_meshgen_off_the_path(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("meshgen")
+    if not command.is_file():
+        pytest.skip(f"no console script {command} (meshgen not installed in this environment)")
+    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
+    env = {**os.environ, "PATH": f"{git_dir}:/usr/bin:/bin"}
+    assert shutil.which("meshgen", path=env["PATH"]) is None
+    made = subprocess.run(
+        [str(command), "new", "acme", "--no-input", *REAL_ANSWERS],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    next_line = made.stdout.splitlines()[-1]
+    assert next_line.startswith("Next: "), made.stdout
+    done = subprocess.run(
+        ["/bin/sh", "-c", next_line.removeprefix("Next: ")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_progress_line_on_a_terminal_only(tmp_path: Path, invoke: Invoke) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    quiet = invoke(["new", str(tmp_path / "piped"), "--no-input", *REAL_ANSWERS])
+    assert "writing" not in quiet.stderr
+    command = Path(sys.executable).with_name("meshgen")
+    if not command.is_file():
+        pytest.skip(f"no console script {command} (meshgen not installed in this environment)")
+    terminal, stderr = pty.openpty()
+    done = subprocess.run(
+        [str(command), "new", str(tmp_path / "shown"), "--no-input", *REAL_ANSWERS],
+        stderr=stderr,
+        capture_output=False,
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=120,
+    )
+    os.close(stderr)
+    shown = os.read(terminal, 4096).decode()
+    os.close(terminal)
+    assert "meshgen: writing" in shown
+    assert "and making its first commit" in shown
+    assert shown.endswith("\r"), "the line is erased before the summary"
+    assert b"First commit" in done.stdout
+
+
+def test_new_leaves_nothing_in_the_temporary_folder(tmp_path: Path) -> None:
+    """cookiecutter leaves every rendered hook script behind in TMPDIR unless told not to."""
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    subprocess.run(
+        [sys.executable, "-m", "meshgen", "new", str(tmp_path / "acme"), "--no-input"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert (tmp_path / "acme" / "meshgen.yaml").is_file()
+    assert list(private_tmp.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acme", "tmp"]

@@ -367,7 +367,7 @@ def test_custom_environments_get_their_own_gitops_files_and_validate(
     else:
         clusters = sorted(p.name for p in (dest / "gitops" / "flux" / "clusters").iterdir())
         assert clusters == ["dev", "prod", "qa"]
-    result = invoke(["validate", str(dest)])
+    result = invoke(["-C", str(dest), "validate"])
     assert "0 errors, 0 warnings" in result.stdout.splitlines()[-1]
 
 
@@ -521,7 +521,7 @@ def test_validate_reads_each_environment_s_platform_values_over_the_common_ones(
     repo = repo_copy("flux")
     production = repo / "platform" / "istio" / "production" / "gateway.values.yaml"
     production.write_text(production.read_text() + "labels:\n  istio: edge\n")
-    result = invoke(["validate", str(repo), "--select", "MG405"], expect=1)
+    result = invoke(["-C", str(repo), "validate", "--select", "MG405"], expect=1)
     findings = [line for line in result.stdout.splitlines() if " MG405 " in line]
     # Production's gateway pods are labelled istio=edge; staging keeps istio=gateway.
     assert len(findings) == 1, result.stdout

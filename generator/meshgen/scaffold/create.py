@@ -95,6 +95,12 @@ def _build(answers: Answers, scratch: Path) -> Path:
 
     context = answers.cookiecutter_context(__version__, TEMPLATE_VERSION)
     template = resources.template_dir()
+    # cookiecutter writes each rendered hook script to the temporary folder and never
+    # removes it: point its temporary files into the scratch folder, removed with it.
+    private_tmp = scratch / ".tmp"
+    private_tmp.mkdir()
+    saved_tempdir = tempfile.tempdir
+    tempfile.tempdir = str(private_tmp)
     try:
         project = Path(
             cookiecutter(
@@ -109,6 +115,9 @@ def _build(answers: Answers, scratch: Path) -> Path:
         )
     except CookiecutterException as exc:
         raise TemplateError(f"cookiecutter template {template}: {exc}") from None
+    finally:
+        tempfile.tempdir = saved_tempdir
+    shutil.rmtree(private_tmp, ignore_errors=True)
     shutil.rmtree(scratch / ".replay", ignore_errors=True)
     _render_per_environment(template / PER_ENVIRONMENT_DIR, project, context, answers)
     _copy_chart(answers, project)
