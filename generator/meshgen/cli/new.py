@@ -120,6 +120,8 @@ def new(
             "repository's .gitignore, or rerun with --no-git to make it part of it",
             err=True,
         )
+    for placeholder in _placeholders(answers):
+        click.echo(f"Placeholder: {placeholder}", err=True)
     click.echo(f"Next: cd {shlex.quote(str(dest))} && {_meshgen_command()} validate")
 
 
@@ -134,6 +136,28 @@ def _meshgen_command() -> str:
     if started.name != "meshgen" or (on_path and Path(on_path).resolve() == started.resolve()):
         return "meshgen"
     return shlex.quote(str(started.absolute()))
+
+
+def _placeholders(answers: Any) -> list[str]:
+    """What `new` wrote that no certificate authority accepts, and where to change it."""
+    from meshgen.domains import email_domain, reserved_suffix
+
+    found = []
+    if reserved_suffix(answers.domain):
+        found.append(
+            f"hosts under {answers.domain} (a reserved domain) cannot get a certificate: "
+            "set `domain:` in meshgen.yaml and `host:` in environments/*/*.yaml to your own "
+            "domain (or pass --domain)"
+        )
+    if reserved_suffix(email_domain(answers.acme_email)):
+        found.append(
+            f"Let's Encrypt refuses the contact {answers.acme_email}: set `acmeEmail:` in "
+            "meshgen.yaml and `email:` in platform/cert-manager/cluster-issuers.yaml to a "
+            "mailbox your team reads (or pass --acme-email)"
+        )
+    if found:
+        found.append("`meshgen validate` reports them as errors until they are replaced")
+    return found
 
 
 def _prompt_missing(values: dict[str, Any], defaults: Any) -> dict[str, Any]:

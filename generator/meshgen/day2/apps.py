@@ -23,7 +23,7 @@ from meshgen.errors import ConfigError
 from meshgen.repo import MANIFEST_NAME, Repo
 from meshgen.scaffold.answers import DNS_LABEL, RESERVED_NAMESPACES
 from meshgen.scaffold.create import profile_for
-from meshgen.traffic.steps import _IMAGE_REPOSITORY, _IMAGE_TAG
+from meshgen.traffic.steps.versions import _IMAGE_REPOSITORY, _IMAGE_TAG
 
 GITOPS_DIR = "gitops"
 _VERSION_ITEM = re.compile(r"^([a-z][-a-z0-9]*)(?:=(.+))?$")

@@ -20,6 +20,7 @@ import yaml
 
 from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
+from meshgen.validate.facts import environment_values
 from meshgen.validate.facts.access import as_map, spec, str_map
 from meshgen.validate.facts.meshconfig import DEFAULT_MESH_CONFIG
 from meshgen.validate.facts.workloads import Workload
@@ -341,7 +342,7 @@ def _worlds(ctx: ValidationContext) -> list[World]:
         World(
             env,
             [*objects, *static],
-            values,
+            environment_values.for_environment(values, env, namespaces),
             default_namespace=namespaces.get(env, env),
             shared=frozenset(id(obj) for obj in static),
         )
