@@ -65,14 +65,19 @@ def test_a_pin_moved_by_hand_is_an_environment_left_behind(
 ) -> None:
     repo = repo_copy("argocd")  # type: ignore[operator]
     invoke(["-C", str(repo), "validate", "--select", "MG506"])
-    platform = repo / "gitops/argocd/apps/platform-production.yaml"
-    platform.write_text(
-        platform.read_text().replace("targetRevision: 1.30.3", "targetRevision: 1.30.4", 1)
+    pin = next(
+        p
+        for p in pins.find(load_repo(repo))
+        if p.release == "istio-base" and p.environments == ("production",)
     )
+    platform = repo / pin.path
+    lines = platform.read_text().splitlines(keepends=True)
+    lines[pin.line - 1] = lines[pin.line - 1].replace("1.30.3", "1.30.4")
+    platform.write_text("".join(lines))
     result = invoke(["-C", str(repo), "validate", "--select", "MG506"], expect=1)
     assert (
-        "gitops/argocd/apps/platform-production.yaml:17:1: MG506 error: production runs "
-        "istio 1.30.4 (istio-base) but meshgen.yaml records 1.30.3"
+        f"{pin.path}:{pin.line}:1: MG506 error: production runs istio 1.30.4 (istio-base) "
+        "but meshgen.yaml records 1.30.3"
     ) in result.stdout
 
 

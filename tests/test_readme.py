@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoke
+from conftest import REAL_ANSWERS, Invoke
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -32,7 +32,7 @@ def _console_commands(section: str) -> list[list[str]]:
 def test_the_canary_walkthrough_runs_as_written(
     tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invoke(["new", str(tmp_path / "acme-mesh"), "--no-input"])
+    invoke(["new", str(tmp_path / "acme-mesh"), "--no-input", *REAL_ANSWERS])
     monkeypatch.chdir(tmp_path / "acme-mesh")
     commands = _console_commands("### Canary releases by pull request")
     assert len(commands) >= 6
@@ -57,7 +57,7 @@ def test_the_demo_path_line_runs_as_written(
 def test_the_day_2_walkthrough_runs_as_written(
     tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch, engine: str
 ) -> None:
-    invoke(["new", str(tmp_path / "acme-mesh"), "--no-input", "--gitops", engine])
+    invoke(["new", str(tmp_path / "acme-mesh"), "--no-input", "--gitops", engine, *REAL_ANSWERS])
     monkeypatch.chdir(tmp_path / "acme-mesh")
     text = README.read_text()
     after = text[text.index("### Day 2: environments") :]

@@ -103,7 +103,7 @@ def _overlay(
     tree.insert(1, "namespace", yamlio.CommentedMap({"create": False}))
     tree.yaml_set_comment_before_after_key(
         "namespace",
-        before="The namespace and its mTLS policy belong to the environment's first app.",
+        before="The namespace belongs to the GitOps layer (or to the first app's release).",
     )
     tree.insert(3, "routing", yamlio.CommentedMap({"versionHeader": f"x-{name}-version"}))
     if port is not None:
