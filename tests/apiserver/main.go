@@ -70,6 +70,11 @@ func main() {
 		"--service-account-signing-key-file=" + filepath.Join(pki, "service-account.key"),
 		"--service-cluster-ip-range=10.96.0.0/16",
 		"--authorization-mode=Node,RBAC",
+		// Webhooks and aggregated APIs are reached through their Service's endpoints, not
+		// by resolving `<service>.<namespace>.svc` with the host's DNS: with no pods there
+		// are none, and the call fails here ("no endpoints available") as it would in a
+		// cluster whose webhook pod is down, instead of leaving the machine.
+		"--enable-aggregator-routing=true",
 		// The default admission plugins of this release stay on (NamespaceLifecycle,
 		// ServiceAccount, PodSecurity, ResourceQuota, the webhook and policy plugins...).
 		"--profiling=false",
