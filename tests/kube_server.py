@@ -88,7 +88,7 @@ def kube_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeApi]:
         capture_output=True,
         text=True,
         env=env,
-        timeout=1800,
+        timeout=3600,  # a first build on a busy 2-core machine took 40 minutes
         check=False,
     )
     if started.returncode != 0:

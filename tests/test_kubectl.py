@@ -97,6 +97,16 @@ def test_kind_without_crd_is_tied_to_its_object() -> None:
     assert rejection.manifest is monitor
 
 
+def test_apply_conflict_goes_to_the_object_the_server_did_not_accept() -> None:
+    conflict = 'Apply failed with 1 conflict: conflict with "meshgen.staging.b": .data.owner'
+    first = Manifest("a.yaml", 1, "", {"kind": "ConfigMap", "metadata": {"name": "a"}})
+    second = Manifest("a.yaml", 9, "", {"kind": "ConfigMap", "metadata": {"name": "b"}})
+    stderr = conflict + "\nPlease review the fields above--they currently have other managers.\n"
+    (rejection,) = parse_rejections(stderr, [first, second], accepted=["configmap/a"])
+    assert rejection.manifest is second
+    assert rejection.message == conflict
+
+
 def test_kubectl_needs_an_explicit_context(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:

@@ -4,11 +4,12 @@ meshgen starts nothing: it runs the user's kubectl with the user's kubeconfig, a
 naming the context (never the current one by accident) and always with a timeout, so a
 cluster that does not answer ends the run instead of hanging it.
 
-A server dry-run is a server-side apply, one field manager per release
-(`meshgen.<environment>.<app>`), as the GitOps engines apply: the server then also
-reports fields that another manager (another release, a person's `kubectl edit`) owns
-with a different value. Helm test hooks are left out: neither engine applies them at
-sync (`helm test` creates them later, once the release's ServiceAccounts exist).
+A server dry-run is a server-side apply (as Argo CD with `ServerSideApply=true` and
+Flux's kustomize-controller apply), one field manager per release
+(`meshgen.<environment>.<app>`): the server then also reports fields that another
+manager (another release, a person's `kubectl edit`) owns with a different value.
+Helm test hooks are left out: neither engine applies them at sync (`helm test` creates
+them later, once the release's ServiceAccounts exist).
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ def field_manager_for(label: str) -> str:
 
 
 def is_test_hook(manifest: Manifest) -> bool:
+    """A Helm test hook (`helm.sh/hook: test`, or Helm 2's test-success/test-failure)."""
     metadata = manifest.data.get("metadata") or {}
     annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
     if not isinstance(annotations, Mapping):
