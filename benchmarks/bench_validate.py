@@ -67,7 +67,7 @@ def compile_bytecode() -> None:
 
 def run_validate(repo: Path) -> None:
     result = subprocess.run(
-        [MESHGEN, "validate", str(repo)], check=False, capture_output=True, text=True
+        [MESHGEN, "-C", str(repo), "validate"], check=False, capture_output=True, text=True
     )
     if result.returncode != 0:
         raise SystemExit(f"meshgen validate failed:\n{result.stdout}{result.stderr}")
@@ -80,7 +80,7 @@ def run_render_only(repo: Path) -> None:
 def render_command(helm: str | None, repo: Path, environment: str, version: str) -> list[str]:
     """How the scripted pipeline renders one environment: `helm template` when installed."""
     if helm is None:
-        return [MESHGEN, "render", str(repo), "--env", environment]
+        return [MESHGEN, "-C", str(repo), "render", "--env", environment]
     return [
         helm,
         "template",

@@ -18,7 +18,13 @@ MG304_CASE = Path(__file__).resolve().parent / "rules" / "MG304"
 
 
 def _crd_files(shared_schemas: Path) -> list[Path]:
-    return sorted((shared_schemas / "crd-yaml").rglob("*.yaml"))
+    # The Gateway API CRDs in crd-yaml/ have no converted counterpart in crds/ (the
+    # upstream README leaves that conversion to `meshgen schemas import`).
+    return sorted(
+        path
+        for path in (shared_schemas / "crd-yaml").rglob("*.yaml")
+        if path.parent.name != "kubernetes-sigs+gateway-api"
+    )
 
 
 def test_import_matches_the_upstream_conversion(
@@ -48,7 +54,7 @@ def test_import_from_stdin_into_the_repo_schema_folder(
         / "cert-manager+cert-manager"
         / "cert-manager.io_certificates.yaml"
     )
-    result = invoke(["schemas", "import", "--repo", str(repo), "-"], input=crds.read_text())
+    result = invoke(["-C", str(repo), "schemas", "import", "-"], input=crds.read_text())
     assert "1 schemas imported" in result.stdout
     strict = json.loads(
         (repo / "schemas/crds-strict/cert-manager.io/certificate_v1.json").read_text()
@@ -71,7 +77,7 @@ def test_import_without_a_crd_is_a_usage_error(invoke: Invoke, tmp_path: Path) -
 def imported_crds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The upstream CRDs imported once per session (they are megabytes of YAML)."""
     from conftest import SHARED_SCHEMAS
-    from meshgen.validate import crd_import
+    from meshgen.validate.schemas import crd_import
 
     if not SHARED_SCHEMAS.is_dir():
         pytest.skip(f"{SHARED_SCHEMAS} is absent: upstream schema conformance not checked here")
@@ -98,7 +104,7 @@ def test_generated_repo_passes_the_real_crd_schemas(
     repo_with_real_crds: Callable[[str], Path], invoke: Invoke, engine: str
 ) -> None:
     repo = repo_with_real_crds(engine)
-    result = invoke(["validate", str(repo), "--format", "json"])
+    result = invoke(["-C", str(repo), "validate", "--format", "json"])
     findings = json.loads(result.stdout)["findings"]
     assert [f for f in findings if f["severity"] != "info"] == []
     # Only eksctl's ClusterConfig is no CRD of a cluster: everything else was checked.
@@ -114,7 +120,9 @@ def test_unknown_field_in_a_virtualservice_fails_the_real_schema(
     template.write_text(
         template.read_text().replace("  http:\n", "  http:\n    - timeoutz: 5s\n", 1)
     )
-    result = invoke(["validate", str(repo), "--env", "staging", "--select", "MG304"], expect=1)
+    result = invoke(
+        ["-C", str(repo), "validate", "--env", "staging", "--select", "MG304"], expect=1
+    )
     assert (
         "charts/first-app/templates/virtualservice.yaml:3:1: MG304 error: "
         "[staging] VirtualService/staging/first-app: spec.http.0" in result.stdout
@@ -228,11 +236,12 @@ def test_unreachable_schema_url_is_one_warning_for_all_kinds(
 ) -> None:
     repo = repo_copy("argocd")
     location = "http://127.0.0.1:9/{{.Group}}/{{.ResourceKind}}.json"
-    args = ["validate", str(repo), "--select", "MG3", "--schema-location", location]
+    args = ["-C", str(repo), "validate", "--select", "MG3", "--schema-location", location]
     result = invoke([*args, "--schema-cache", str(tmp_path)])
     warnings = [line for line in result.stdout.splitlines() if " MG305 " in line]
     assert len(warnings) == 1, result.stdout
-    assert f"meshgen.yaml:1:1: MG305 warning: schema location {location}: " in warnings[0]
+    # The location comes from the command line: the finding points at it, not at meshgen.yaml.
+    assert warnings[0].startswith(f"{location}:1:1: MG305 warning: schema location {location}: ")
     assert "not tried for other kinds" in warnings[0]
     # Every custom resource kind is still reported as not checked.
     assert result.stdout.count(" MG303 info: ") == 10
@@ -266,14 +275,25 @@ def test_unusable_schema_folder_is_one_warning_naming_it(
     repo = repo_copy("argocd")
     (tmp_path / "a-file").write_text("{}")
     location = make_location(tmp_path)
-    result = invoke(["validate", str(repo), "--select", "MG305", "--schema-location", location])
+    result = invoke(
+        ["-C", str(repo), "validate", "--select", "MG305", "--schema-location", location]
+    )
     assert result.stdout.splitlines()[:-1] == [
-        f"meshgen.yaml:1:1: MG305 warning: schema location {location}: "
+        f"{location}:1:1: MG305 warning: schema location {location}: "
         + problem.format(tmp=tmp_path.as_posix())
     ]
     assert "0 errors, 1 warning" in result.stdout
     invoke(
-        ["validate", str(repo), "--select", "MG305", "--schema-location", location, "--strict"],
+        [
+            "-C",
+            str(repo),
+            "validate",
+            "--select",
+            "MG305",
+            "--schema-location",
+            location,
+            "--strict",
+        ],
         expect=1,
     )
 

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import click
 
-from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
+from meshgen.cli.options import helm_binary_option, kubernetes_version_callback
+from meshgen.cli.progress import Progress
 
 if TYPE_CHECKING:
     from meshgen.kubectl import DryRunOptions
-    from meshgen.validate.engine import Report
+    from meshgen.validate.findings import Report
 
 FORMATS = ("text", "json", "sarif")
 
 
 @click.command()
-@REPO_ARGUMENT
 @click.option(
     "--env",
     "environments",
@@ -69,6 +70,7 @@ FORMATS = ("text", "json", "sarif")
 @click.option(
     "--kubernetes-version",
     metavar="X.Y",
+    callback=kubernetes_version_callback,
     help="Kubernetes version of the schemas (default: meshgen.yaml's cluster version; "
     "with --files, the newest bundled).",
 )
@@ -102,7 +104,6 @@ FORMATS = ("text", "json", "sarif")
 )
 @helm_binary_option
 def validate(
-    repo: Path,
     environments: tuple[str, ...],
     files: tuple[str, ...],
     output_format: str,
@@ -141,15 +142,20 @@ def validate(
     \b
     Examples:
       meshgen validate
-      meshgen validate ../acme-mesh --env staging --format sarif > meshgen.sarif
+      meshgen -C ../acme-mesh validate --env staging --format sarif > meshgen.sarif
       meshgen validate --files rendered.yaml --select MG4
       helm template app ./chart | meshgen validate --files -
       meshgen validate --kubectl --context staging-admin --dry-run server
     """
     from meshgen.helm import select_backend
     from meshgen.repo import find_root
-    from meshgen.validate.engine import select_rules, validate_files, validate_repo
+    from meshgen.traffic.guardrails import ENV_BASE_REF
+    from meshgen.validate.engine import validate_files, validate_repo
+    from meshgen.validate.options import ValidateOptions
+    from meshgen.validate.schemas.crd import default_cache_dir
 
+    # An environment named twice is one environment (not two with the same host).
+    environments = tuple(dict.fromkeys(environments))
     if use_kubectl and not kube_context:
         raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
     if files and environments:
@@ -164,74 +170,35 @@ def validate(
             timeout=timeout,
             kubeconfig=str(kubeconfig) if kubeconfig else None,
         )
-    locations = list(schema_locations) or None
-    if files:
-        report = validate_files(
-            files,
-            cwd=Path.cwd(),
-            rules=select_rules(select, ignore),
-            schema_locations=locations,
-            schema_cache=schema_cache,
-            kubernetes_version=kubernetes_version,
-            dry_run=dry_run,
-        )
-    else:
-        progress = Progress(sys.stderr)
-        try:
-            report = validate_repo(
-                find_root(repo),
-                select_backend(helm_binary),
-                environments=environments,
-                select=select,
-                ignore=ignore,
-                schema_locations=locations,
-                schema_cache=schema_cache,
-                kubernetes_version=kubernetes_version,
-                dry_run=dry_run,
-                progress=progress if progress.enabled else None,
-            )
-        finally:
-            progress.clear()
+    progress = Progress(sys.stderr)
+    options = ValidateOptions(
+        environments=tuple(environments),
+        files=tuple(files),
+        select=tuple(select),
+        ignore=tuple(ignore),
+        schema_locations=tuple(schema_locations) or None,
+        schema_cache=schema_cache or default_cache_dir(os.environ),
+        kubernetes_version=kubernetes_version,
+        dry_run=dry_run,
+        base_ref=os.environ.get(ENV_BASE_REF) or None,
+        progress=progress if progress.enabled and not files else None,
+    )
+    try:
+        if files:
+            report = validate_files(Path.cwd(), options)
+        else:
+            report = validate_repo(find_root(Path()), select_backend(helm_binary), options)
+    finally:
+        progress.clear()
     click.echo(_render(report, output_format), nl=False)
     if report.failed(strict=strict):
         click.get_current_context().exit(1)
 
 
 def _render(report: Report, output_format: str) -> str:
-    from meshgen.report import render_json, render_sarif, render_text
+    from meshgen.report import render
 
-    if output_format == "json":
-        return render_json(report)
-    if output_format == "sarif":
-        return render_sarif(report)
-    return render_text(report)
-
-
-class Progress:
-    """`rendering staging (3/40)` on one self-erasing line, only when stderr is a terminal.
-
-    Reports go to stdout; keeping progress on stderr and off when it is not a TTY keeps
-    CI logs and redirected reports clean.
-    """
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
-        self._width = 0
-
-    def __call__(self, environment: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        line = f"meshgen: rendering {environment} ({done}/{total})"
-        self.stream.write("\r" + line.ljust(self._width))
-        self.stream.flush()
-        self._width = max(self._width, len(line))
-
-    def clear(self) -> None:
-        if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
+    return render(report, output_format)
 
 
 @click.command()
@@ -252,7 +219,7 @@ def rules(output_format: str) -> None:
     """
     import json
 
-    from meshgen.validate.model import all_rules
+    from meshgen.validate.registry import RETIRED_RULES, all_rules
 
     if output_format == "json":
         payload = [
@@ -274,3 +241,5 @@ def rules(output_format: str) -> None:
         click.echo(f"    {rule.summary}")
         if rule.fix:
             click.echo(f"    Fix: {rule.fix}")
+    for retired, successor in sorted(RETIRED_RULES.items()):
+        click.echo(f"{retired}  retired: its checks are {successor}'s; the ID is never reused")

@@ -1,0 +1,124 @@
+"""What validation produces: severities, locations, findings, and the rules behind them.
+
+Data only. A rule module decorates its check with `@rule`, which records the rule on
+the function; `registry` collects them. Nothing here imports the rest of meshgen, so
+every layer above can import it without a circle."""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# How `--files -` names standard input in findings.
+STDIN_NAME = "<stdin>"
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a finding points: a repo-relative path and 1-based line and column."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a rule check yields; the engine turns it into a `Finding` of that rule."""
+
+    message: str
+    location: Location
+    severity: Severity | None = None
+
+
+Check = Callable[[Any], Iterator[Problem]]
+"""A rule's check: takes the validation context, yields problems."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    severity: Severity
+    summary: str
+    fix: str
+    check: Check = field(compare=False, repr=False)
+    istio_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    severity: Severity
+    message: str
+    location: Location
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.rule.id, self.message)
+
+
+# The attribute under which `@rule` leaves the rule on its check function.
+RULE_ATTRIBUTE = "meshgen_rule"
+
+
+def rule(
+    rule_id: str, name: str, severity: Severity, *, istio_code: str | None = None
+) -> Callable[[Check], Check]:
+    """Declare a check as a rule with a stable ID. Docstring: first line what, rest how to fix."""
+
+    def declare(check: Check) -> Check:
+        doc = inspect.cleandoc(check.__doc__ or "")
+        summary, _, fix = doc.partition("\n\n")
+        declared = Rule(
+            id=rule_id,
+            name=name,
+            severity=severity,
+            summary=summary.strip(),
+            fix=" ".join(fix.split()),
+            check=check,
+            istio_code=istio_code,
+        )
+        setattr(check, RULE_ATTRIBUTE, declared)
+        return check
+
+    return declare
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of one validation run."""
+
+    root: Path
+    findings: tuple[Finding, ...]
+    environments: tuple[str, ...]
+    objects_checked: int
+    rules_run: tuple[Rule, ...] = field(repr=False)
+    files: tuple[str, ...] = ()
+    """The inputs of a plain-object run (`--files`); empty for a repository."""
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for finding in self.findings if finding.severity is severity)
+
+    def failed(self, *, strict: bool = False) -> bool:
+        """Errors fail a run; with `strict`, warnings do too."""
+        if self.count(Severity.ERROR):
+            return True
+        return strict and self.count(Severity.WARNING) > 0
