@@ -19,7 +19,7 @@ PROXY_UID = 1337
     "application-runs-as-proxy-uid",
     Severity.WARNING,
     istio_code="IST0144",
-    istio_analyzer="deployment.ApplicationUIDAnalyzer",
+    istio_analyzer="applicationUID.Analyzer",
 )
 def application_runs_as_proxy_uid(ctx: ValidationContext) -> Iterator[Problem]:
     """A pod or application container runs as user 1337, the sidecar's user.
