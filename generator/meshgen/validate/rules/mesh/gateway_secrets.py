@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 
+from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import as_list, as_map, spec, str_map
 from meshgen.validate.facts.world import problem_at, selects, worlds
@@ -60,3 +62,71 @@ def credential_not_found(ctx: ValidationContext) -> Iterator[Problem]:
                     f"credentialName {credential!r} has no Certificate or Secret in namespace "
                     f"{' or '.join(namespaces)}, where its gateway pods run{hint}",
                 )
+
+
+# The key pairs Istio reads a gateway certificate from (kubernetes.io/tls, or generic).
+_KEY_PAIRS = (("tls.crt", "tls.key"), ("cert", "key"))
+
+
+def _secret_values(secret: Manifest) -> dict[str, str]:
+    """A Secret's values as text: `data` decoded from base64, `stringData` as written."""
+    values: dict[str, str] = {}
+    for key, value in as_map(secret.data.get("data")).items():
+        try:
+            values[str(key)] = base64.b64decode(str(value), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            values[str(key)] = ""
+    values.update({str(k): str(v) for k, v in as_map(secret.data.get("stringData")).items()})
+    return values
+
+
+def credential_problem(secret: Manifest) -> str | None:
+    """Why a gateway cannot serve the certificate in a Secret, if it cannot."""
+    values = _secret_values(secret)
+    pair = next(((c, k) for c, k in _KEY_PAIRS if c in values and k in values), None)
+    if pair is None:
+        return "has neither tls.crt and tls.key nor cert and key"
+    cert, key = pair
+    if "-----BEGIN CERTIFICATE-----" not in values[cert]:
+        return f"{cert} holds no PEM certificate"
+    if "PRIVATE KEY-----" not in values[key]:
+        return f"{key} holds no PEM private key"
+    return None
+
+
+@rule(
+    "MG459",
+    "gateway-credential-invalid",
+    Severity.ERROR,
+    istio_code="IST0161",
+    istio_analyzer="gateway.SecretAnalyzer",
+)
+def gateway_credential_invalid(ctx: ValidationContext) -> Iterator[Problem]:
+    """The Secret a Gateway's `credentialName` names holds no usable certificate and key.
+
+    Put a PEM certificate chain and its private key in `tls.crt` and `tls.key` (a
+    `kubernetes.io/tls` Secret, as cert-manager writes), or in `cert` and `key`.
+    """
+    for world in worlds(ctx):
+        secrets = {(world.namespace_of(s), s.name): s for s in world.kind("Secret")}
+        installs = world.gateway_installs()
+        for gateway in world.istio("Gateway"):
+            selector = str_map(spec(gateway).get("selector"))
+            namespaces = {
+                i.namespace or world.namespace_of(gateway)
+                for i in installs
+                if selects(selector, i.pod_labels)
+            }
+            for server in as_list(spec(gateway).get("servers")):
+                credential = as_map(as_map(server).get("tls")).get("credentialName")
+                for namespace in sorted(namespaces):
+                    secret = secrets.get((namespace, str(credential)))
+                    problem = credential_problem(secret) if secret is not None else None
+                    if problem is not None:
+                        yield problem_at(
+                            ctx,
+                            world,
+                            gateway,
+                            f"credentialName {credential!r}: Secret {namespace}/{credential} "
+                            f"{problem}",
+                        )
