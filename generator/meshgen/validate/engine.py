@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from meshgen.credentials import scrub
 from meshgen.errors import ConfigError
 from meshgen.helm.base import HelmBackend
 from meshgen.validate.context import ValidationContext
@@ -78,7 +79,7 @@ def run_rules(ctx: ValidationContext, rules: Sequence[Rule]) -> tuple[Finding, .
             finding = Finding(
                 rule,
                 problem.severity or rule.severity,
-                problem.message,
+                scrub(problem.message),
                 problem.location,
                 problem.subject,
             )
