@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from meshgen.errors import ConfigError, TemplateError, ToolError
-from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
+from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate, RenderLimitError
 from meshgen.render import Rendering, assemble, render_templates, to_plain
 from meshgen.repo import Repo
 from meshgen.validate.inputs.repo_files import EnvironmentFile
@@ -79,11 +79,19 @@ class Renders:
         return results
 
     def lint(self, ref: EnvironmentFile) -> list[LintMessage]:
-        """`helm lint` of `ref`'s chart: the one started early, or a new one."""
+        """`helm lint` of `ref`'s chart: the one started early, or a new one.
+
+        Lint runs the templates too: one stopped at a limit is a lint error, like a
+        render stopped at a limit is a render failure.
+        """
         prefetched = self._lints.get(id(ref))
         if prefetched is None:
             prefetched = self._submit_lint(ref)
-        return prefetched.result()
+        try:
+            return prefetched.result()
+        except RenderLimitError as exc:
+            chart = self._repo.chart_path(ref.app)
+            return [LintMessage("error", ref.app.chart, str(exc).replace(f"{chart}: ", ""))]
 
     def close(self) -> None:
         """Stop the workers; what was not started is dropped."""
