@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 
 from meshgen import safefs
 from meshgen.errors import ConfigError, TemplateError
+from meshgen.helm.worker import too_large
 
 Severity = Literal["info", "warning", "error"]
 
@@ -95,14 +96,6 @@ def check_chart(chart: Path) -> None:
         raise TemplateError(f"{chart}: {where}: {exc.args[0]}") from None
 
 
-def too_large(size: int, limit: int) -> str:
-    """The message for a render of `size` bytes over `limit`."""
-    return (
-        f"rendered {size} bytes, more than the {limit} bytes meshgen accepts; "
-        "check the chart for a runaway loop"
-    )
-
-
 def check_output(
     chart: Path, templates: list[RenderedTemplate], limit: int = MAX_RENDER_BYTES
 ) -> list[RenderedTemplate]:
@@ -111,9 +104,3 @@ def check_output(
     if size > limit:
         raise RenderLimitError(f"{chart}: {too_large(size, limit)}")
     return templates
-
-
-def is_manifest_source(source: str) -> bool:
-    """Whether a rendered template holds Kubernetes objects (not NOTES.txt or a partial)."""
-    name = source.rsplit("/", 1)[-1]
-    return not name.startswith("_") and name.endswith((".yaml", ".yml", ".json"))

@@ -18,9 +18,9 @@ from meshgen.helm.base import (
     RenderLimitError,
     check_chart,
     check_output,
-    is_manifest_source,
 )
 from meshgen.helm.bounded import Exceeded, bounded_run
+from meshgen.helm.worker import is_manifest_source
 
 _SOURCE_HEADER = re.compile(r"^# Source: (?P<source>.+)$", re.MULTILINE)
 _GO_FATAL = re.compile(r"^(?:fatal error|panic): (?P<reason>.*)$", re.MULTILINE)

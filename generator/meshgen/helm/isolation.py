@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from meshgen.helm.base import MEMORY_HEADROOM_BYTES, Limits, RenderLimitError
 # JSON escapes can make a reply several times longer than the text it carries; the
 # worker checks the text's size itself, this only stops a worker gone wrong.
 _REPLY_OVERHEAD = 6
+_WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 _STDERR_KEPT = 16 * 1024
 _READ_CHUNK = 1024 * 1024
 
@@ -58,7 +60,9 @@ class HelmWorker:
         if self._process is not None and self._process.poll() is None:
             return self._process
         process = subprocess.Popen(
-            [sys.executable, "-m", "meshgen.helm.worker", str(self._memory_headroom)],
+            # -P: the script's folder holds a `select.py`, which must not hide the
+            # standard library's.
+            [sys.executable, "-P", str(_WORKER_SCRIPT), str(self._memory_headroom)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -187,16 +191,38 @@ def _last_words(printed: str) -> str:
     return f": {lines[-1][:200]}" if lines else ""
 
 
-_shared: dict[str, HelmWorker] = {}
+class WorkerPool:
+    """Workers for concurrent renders: Helm renders two environments at once, each alone
+    in its process, so a render stopped at a limit is always the one that passed it."""
+
+    def __init__(self, size: int = 2) -> None:
+        self._workers = [HelmWorker() for _ in range(size)]
+        # Last in, first out: a second process starts only when renders overlap.
+        self._idle: queue.LifoQueue[HelmWorker] = queue.LifoQueue()
+        for worker in reversed(self._workers):
+            self._idle.put(worker)
+
+    def start(self) -> None:
+        self._workers[0].start()
+
+    def call(self, request: dict[str, Any], limits: Limits, chart: Path) -> dict[str, Any]:
+        worker = self._idle.get()
+        try:
+            return worker.call(request, limits, chart)
+        finally:
+            self._idle.put(worker)
+
+
+_shared: dict[str, WorkerPool] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_worker() -> HelmWorker:
-    """The worker of this meshgen run (started on first use)."""
+def shared_worker() -> WorkerPool:
+    """The workers of this meshgen run (each started on first use)."""
     with _shared_lock:
-        return _shared.setdefault("worker", HelmWorker())
+        return _shared.setdefault("pool", WorkerPool())
 
 
 def prestart() -> None:
-    """Start the run's worker now, so that its start-up overlaps with meshgen's."""
+    """Start the run's first worker now, so that its start-up overlaps with meshgen's."""
     shared_worker().start()

@@ -21,7 +21,7 @@ from meshgen.helm.base import (
     check_chart,
     check_output,
 )
-from meshgen.helm.isolation import HelmWorker, WorkerFailure, shared_worker
+from meshgen.helm.isolation import HelmWorker, WorkerFailure, WorkerPool, shared_worker
 
 _SEVERITIES: dict[int, Severity] = {0: "info", 1: "info", 2: "warning", 3: "error"}
 _GENERATIONS = itertools.count(1)
@@ -30,7 +30,9 @@ _GENERATIONS = itertools.count(1)
 class EmbeddedHelm:
     """Renders with the Helm SDK in the run's worker; a chart is loaded once per backend."""
 
-    def __init__(self, limits: Limits | None = None, worker: HelmWorker | None = None) -> None:
+    def __init__(
+        self, limits: Limits | None = None, worker: HelmWorker | WorkerPool | None = None
+    ) -> None:
         self.limits = limits or Limits()
         self._worker = worker
         self._generation = next(_GENERATIONS)

@@ -1,4 +1,4 @@
-"""The process that runs chart code: `python -m meshgen.helm.worker HEADROOM_BYTES`.
+"""The process that runs chart code: `python -P .../worker.py HEADROOM_BYTES`.
 
 Chart templates are programs. One that loops a hundred million times makes Helm's Go
 runtime allocate until it aborts the whole process with a goroutine dump, and one
@@ -8,6 +8,9 @@ resource limits (address space, CPU time), and `meshgen.helm.isolation` talks to
 one JSON request a line on standard input, one JSON reply a line on standard output.
 Whatever the Go runtime prints goes to standard error, which the parent reads and
 keeps to itself.
+
+It is started as a script, not with `-m`, and imports nothing from meshgen: its start
+is on the path of every command that renders, and meshgen's package imports are not.
 """
 
 from __future__ import annotations
@@ -20,7 +23,19 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from meshgen.helm.base import is_manifest_source, too_large
+
+def is_manifest_source(source: str) -> bool:
+    """Whether a rendered template holds Kubernetes objects (not NOTES.txt or a partial)."""
+    name = source.rsplit("/", 1)[-1]
+    return not name.startswith("_") and name.endswith((".yaml", ".yml", ".json"))
+
+
+def too_large(size: int, limit: int) -> str:
+    """The message for a render of `size` bytes over `limit`."""
+    return (
+        f"rendered {size} bytes, more than the {limit} bytes meshgen accepts; "
+        "check the chart for a runaway loop"
+    )
 
 
 def _one_line(exc: BaseException) -> str:

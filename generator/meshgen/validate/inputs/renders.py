@@ -33,8 +33,12 @@ class Renders:
     def __init__(self, repo: Repo, backend: HelmBackend, sound: Sequence[EnvironmentFile]):
         self._repo = repo
         self._backend = backend
-        # A loaded chart is safe to share between threads.
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="meshgen-helm")
+        # Two renders at a time, each in its own Helm worker process; for a single
+        # environment (a render and a lint) a second process would cost more to start
+        # than it saves.
+        self._pool = ThreadPoolExecutor(
+            max_workers=2 if len(sound) > 1 else 1, thread_name_prefix="meshgen-helm"
+        )
         self._pending: list[tuple[EnvironmentFile, Future[list[RenderedTemplate]]]] = [
             (
                 ref,
