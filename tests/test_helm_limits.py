@@ -169,8 +169,11 @@ def test_the_worker_is_replaced_after_a_render_it_did_not_survive(
     backend = EmbeddedHelm(Limits(timeout_seconds=60), worker)
     repo = load_repo(bombed)
 
-    with pytest.raises(RenderLimitError, match=r"ran out of memory.*\(environment staging\)"):
-        render_app(repo, repo.environment("staging"), repo.app(), backend)
-    rendering = render_app(healthy, healthy.environment("staging"), healthy.app(), backend)
+    try:
+        with pytest.raises(RenderLimitError, match=r"ran out of memory.*\(environment staging\)"):
+            render_app(repo, repo.environment("staging"), repo.app(), backend)
+        rendering = render_app(healthy, healthy.environment("staging"), healthy.app(), backend)
+    finally:
+        worker.close()
 
     assert any(m.kind == "Deployment" for m in rendering.manifests)

@@ -79,6 +79,20 @@ class HelmWorker:
         self._process = process
         return process
 
+    def close(self) -> None:
+        """End the process: it leaves its loop when its standard input closes."""
+        with self._lock:
+            process, self._process = self._process, None
+            if process is None:
+                return
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
     def _drain_stderr(self, process: subprocess.Popen[bytes]) -> None:
         tail = self._stderr_tail
         while process.stderr is not None and (chunk := process.stderr.read(65536)):
