@@ -7,11 +7,14 @@ import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from meshgen.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from meshgen.scaffold.answers import Answers
 
 GITOPS_CHOICE = click.Choice(["argocd", "flux"])
 
@@ -124,7 +127,7 @@ def _meshgen_command() -> str:
     return shlex.quote(str(started.absolute()))
 
 
-def _placeholders(answers: Any) -> list[str]:
+def _placeholders(answers: Answers) -> list[str]:
     """What `new` wrote that no certificate authority accepts, and where to change it."""
     from meshgen.domains import email_domain, reserved_suffix
 
