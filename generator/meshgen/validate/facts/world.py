@@ -22,6 +22,7 @@ from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts import environment_values
 from meshgen.validate.facts.access import as_map, spec, str_map
+from meshgen.validate.facts.gitops import managed_namespaces
 from meshgen.validate.facts.meshconfig import DEFAULT_MESH_CONFIG
 from meshgen.validate.facts.workloads import Workload
 from meshgen.validate.findings import Problem
@@ -331,20 +332,22 @@ def worlds(ctx: ValidationContext) -> list[World]:
 
 def _worlds(ctx: ValidationContext) -> list[World]:
     static = ctx.static_objects
+    # Namespaces Argo CD creates come first: a Namespace manifest of the same name wins.
+    managed = managed_namespaces(ctx)
     values = ctx.values_documents
     namespaces = {e.name: e.namespace for e in ctx.environments}
     rendered: dict[str, list[Manifest]] = {}
     for rendering in ctx.renderings:
         rendered.setdefault(rendering.environment, []).extend(rendering.manifests)
     if not rendered:
-        return [World("", static, values)]
+        return [World("", [*managed, *static], values)]
     return [
         World(
             env,
-            [*objects, *static],
+            [*managed, *objects, *static],
             environment_values.for_environment(values, env, namespaces),
             default_namespace=namespaces.get(env, env),
-            shared=frozenset(id(obj) for obj in static),
+            shared=frozenset(id(obj) for obj in (*managed, *static)),
         )
         for env, objects in rendered.items()
     ]

@@ -15,7 +15,9 @@ def namespace_not_injected(ctx: ValidationContext) -> Iterator[Problem]:
     """A namespace that runs workloads is not labelled for sidecar injection.
 
     Label it `istio-injection: enabled` (or `istio.io/rev: <revision>`); to keep a
-    namespace out of the mesh on purpose, label it `istio-injection: disabled`.
+    namespace out of the mesh on purpose, label it `istio-injection: disabled`. A namespace
+    Argo CD creates (`CreateNamespace=true`) takes its labels from the Application's
+    `syncPolicy.managedNamespaceMetadata.labels`.
     """
     for world in worlds(ctx):
         busy = {w.namespace for w in world.workloads()}
