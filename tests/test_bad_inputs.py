@@ -39,7 +39,8 @@ import yaml
 
 from conftest import Invoke
 from helpers import apply_case_edits, copy_case_files
-from meshgen import vcs, yamlio
+from meshgen import yamlio
+from meshgen.git.commit import init_and_commit
 
 CASES_DIR = Path(__file__).resolve().parent / "bad_inputs"
 CASES = sorted(p for p in CASES_DIR.iterdir() if (p / "case.yaml").is_file())
@@ -111,7 +112,7 @@ def test_bad_input(
     root = repo_copy(case["repo"]) if case.get("repo") else scratch
     copy_case_files(case_dir, root)
     if case.get("git"):
-        vcs.init_and_commit(root, "Initial commit")
+        init_and_commit(root, "Initial commit")
     apply_case_edits(_with_long_values(case), root)
     secret = tmp_path / "outside" / "secret.txt"
     secret.parent.mkdir()

@@ -262,7 +262,7 @@ def test_a_failing_commit_hook_leaves_everything_as_it_was(acme: Path, invoke: I
         ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "c/1"],
         expect=2,
     )
-    assert "git commit failed" in result.stderr and "hook says no" in result.stderr
+    assert "pre-commit hook failed" in result.stderr and "hook says no" in result.stderr
     assert repo_state(acme) == before
 
 

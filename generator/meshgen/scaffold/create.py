@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshgen import TEMPLATE_VERSION, __version__, resources, vcs, yamlio
+from meshgen import TEMPLATE_VERSION, __version__, resources, yamlio
 from meshgen.errors import ConfigError, TemplateError
+from meshgen.git import commit as vcs
 from meshgen.scaffold.answers import Answers
 
 PER_ENVIRONMENT_DIR = "per-environment"
@@ -21,6 +22,10 @@ class GenerationResult:
     path: Path
     commit: str | None
     files: tuple[str, ...]
+    fallback_author: str | None = None
+    """Who the first commit names when git had no identity (meshgen's own)."""
+    enclosing_repository: Path | None = None
+    """The git repository DEST was written inside, so the new one is nested in it."""
 
 
 def check_destination(dest: Path) -> None:
@@ -43,20 +48,27 @@ def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationRes
     answers.validate()
     dest = dest.absolute()
     check_destination(dest)
+    enclosing = vcs.enclosing_work_tree(dest.parent) if git else None
     scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.meshgen-", dir=dest.parent))
     try:
         built = _build(answers, scratch)
         files = tuple(
             sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         )
-        commit = vcs.init_and_commit(built, _commit_message(answers)) if git else None
+        first = vcs.first_commit(built, _commit_message(answers)) if git else None
         if dest.exists():
             _move_into(built, dest)
         else:
             built.replace(dest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return GenerationResult(path=dest, commit=commit, files=files)
+    return GenerationResult(
+        path=dest,
+        commit=first.sha if first else None,
+        files=files,
+        fallback_author=str(first.fallback_identity) if first and first.fallback_identity else None,
+        enclosing_repository=enclosing,
+    )
 
 
 def _move_into(built: Path, dest: Path) -> None:

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshgen import vcs, yamlio
+from meshgen import yamlio
 from meshgen.errors import ConfigError, GitError, MeshgenError
+from meshgen.git import refs as vcs
 from meshgen.helm.base import HelmBackend
 from meshgen.render import render_app, to_plain
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
 from meshgen.traffic import guardrails
-from meshgen.traffic.steps import weight_changes
+from meshgen.traffic.steps.edit import weight_changes
 from meshgen.traffic.weights import whole_weights
 
 # GitHub refuses comments above 65536 characters; keep room for the traffic table.

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meshgen.errors import UserError
+from meshgen.git.refs import ENV_BASE_REF
 from meshgen.traffic.weights import is_whole_number
 
-# Names the ref a change merges into, when neither origin/<baseBranch> nor <baseBranch> does.
-ENV_BASE_REF = "MESHGEN_BASE_REF"
+__all__ = ["ENV_BASE_REF"]
+
 MAX_STEP_RULE = "MG701"
 ORDER_RULE = "MG702"
 OVERRIDE_TRAILER = "Meshgen-Override"

@@ -31,7 +31,7 @@ def _compute(ctx: ValidationContext) -> Outcome:
     if ctx.repo is None or not rails.enabled:
         return Outcome()
     # git loads only for repositories that use guard rails.
-    from meshgen import vcs
+    from meshgen.git import refs as vcs
 
     root = ctx.root
     try:
@@ -90,7 +90,7 @@ def _location(ctx: ValidationContext, path: Path, line: int | None) -> Location:
 
 
 def _weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
-    from meshgen import vcs
+    from meshgen.git import refs as vcs
 
     text = vcs.read_file_at(root, commit, path)
     if text is None:
