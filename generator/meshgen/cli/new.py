@@ -30,7 +30,7 @@ GITOPS_CHOICE = click.Choice(["argocd", "flux"])
     "--config-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="YAML file of answers (name, gitops, environments, region, domain, acmeEmail, "
-    "repoUrl, kubernetesVersion).",
+    "repoUrl, kubernetesVersion, awsLoadBalancerController, externalDns).",
 )
 @click.option(
     "--name", help="Repository and cluster name prefix, a DNS label [default: DEST's name]."
@@ -58,6 +58,17 @@ GITOPS_CHOICE = click.Choice(["argocd", "flux"])
     help="Git URL the GitOps engine pulls from [default: https://github.com/example/<name>.git].",
 )
 @click.option("--kubernetes-version", help="EKS Kubernetes minor version [default: 1.34].")
+@click.option(
+    "--aws-load-balancer-controller/--no-aws-load-balancer-controller",
+    default=None,
+    help="Install the AWS Load Balancer Controller; the gateway's NLB then has IP targets "
+    "and keeps the client's address [default: no].",
+)
+@click.option(
+    "--external-dns/--no-external-dns",
+    default=None,
+    help="Install external-dns, which publishes each environment's host in Route 53 [default: no].",
+)
 @click.option("--no-git", is_flag=True, help="Do not initialise git nor make the first commit.")
 def new(
     dest: Path,
