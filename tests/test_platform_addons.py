@@ -16,6 +16,7 @@ import yaml
 
 from conftest import REAL_DOMAIN, REAL_EMAIL, Invoke
 from test_platform import by_name, load_all, objects, schema_errors, upstream_schema
+from test_platform_upstream import SHARED_CHARTS, split_manifests, values_of
 
 ENGINES = ("argocd", "flux")
 ENVIRONMENTS = ("staging", "production")
@@ -151,6 +152,38 @@ def test_the_gateway_load_balancer_is_the_controller_s_with_ip_targets(
     # Health checked on the status port, which stays off the public listeners.
     assert annotations["healthcheck-port"] == "15021"
     assert 15021 not in {port["port"] for port in service["ports"]}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_upstream_gateway_chart_puts_the_annotations_on_its_service(
+    with_addons: dict[str, Path], environment: str
+) -> None:
+    archive = SHARED_CHARTS / "gateway-1.30.3.tgz"
+    if not archive.is_file():
+        pytest.skip(f"{archive} is absent: the gateway chart is not rendered here")
+    import helm_python
+
+    helm_python.disable_logging()
+    istio = with_addons["argocd"] / "platform" / "istio"
+    values = values_of(
+        (istio / "gateway.values.yaml").read_text(),
+        (istio / environment / "gateway.values.yaml").read_text(),
+    )
+    manifests = helm_python.Chart.load(archive).render(
+        values, name="istio-gateway", namespace="istio-ingress", is_install=True
+    )
+    (service,) = [
+        obj
+        for source, text in manifests.items()
+        if source.endswith((".yaml", ".yml"))
+        for obj in split_manifests(text)
+        if obj.get("kind") == "Service"
+    ]
+    annotations = service["metadata"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "external"
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"] == "ip"
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert {port["port"] for port in service["spec"]["ports"]} == {80, 443}
 
 
 # -- Argo CD --------------------------------------------------------------------------
