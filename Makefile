@@ -7,12 +7,15 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test lint typecheck pytest apiserver dist clean
 
-# A virtualenv with a regular (non-editable) install, a demo repo generated with the
-# embedded defaults, and that repo validated.
+# A virtualenv with a regular (non-editable) install, a demo repo generated with
+# real-looking answers (the defaults are placeholders that validate refuses: no
+# certificate authority serves example.com), and that repo validated.
+DEMO_ANSWERS ?= --domain acme.io --acme-email platform@acme.io \
+	--repo-url https://github.com/acme/acme-mesh.git
 demo: $(DEMO_VENV)/.installed
 	rm -rf $(DEMO_DIR)
 	mkdir -p $(dir $(DEMO_DIR))
-	$(DEMO_VENV)/bin/meshgen new $(DEMO_DIR) --no-input
+	$(DEMO_VENV)/bin/meshgen new $(DEMO_DIR) --no-input $(DEMO_ANSWERS)
 	$(DEMO_VENV)/bin/meshgen -C $(DEMO_DIR) validate
 	@echo
 	@echo "Demo repository ready and validated: $(abspath $(DEMO_DIR))"

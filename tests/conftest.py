@@ -15,6 +15,11 @@ from meshgen.cli import cli
 
 SHARED_SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+# A domain and contact Let's Encrypt accepts: `meshgen new`'s defaults (example.com) are
+# placeholders that `meshgen validate` refuses (MG004, MG114).
+REAL_DOMAIN = "acme.io"
+REAL_EMAIL = "platform@acme.io"
+REAL_ANSWERS = ("--domain", REAL_DOMAIN, "--acme-email", REAL_EMAIL)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,7 +87,9 @@ def pristine_repos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("pristine")
     repos = {}
     for engine in ("argocd", "flux"):
-        answers = answers_from_mapping({"name": "acme-mesh", "gitops": engine})
+        answers = answers_from_mapping(
+            {"name": "acme-mesh", "gitops": engine, "domain": REAL_DOMAIN, "acme_email": REAL_EMAIL}
+        )
         repos[engine] = generate(answers, base / engine, git=False).path
     return repos
 

@@ -29,7 +29,7 @@ PACKAGE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
     frozenset({"safefs"}),
     frozenset({"credentials"}),
-    frozenset({"tools", "resources", "yamlio"}),
+    frozenset({"tools", "resources", "yamlio", "domains"}),
     frozenset({"repo", "helm", "vcs", "git"}),
     frozenset({"render"}),
     frozenset({"kubectl", "traffic", "doctor"}),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Golden, Invoke
+from conftest import REAL_ANSWERS, Golden, Invoke
 from helpers import git
 
 STAGING = "environments/staging/first-app.yaml"
@@ -19,7 +19,7 @@ def traffic_of(repo: Path, ref: str = "HEAD") -> str:
 @pytest.mark.slow
 def test_canary_cycle_branch_by_branch(tmp_path: Path, invoke: Invoke, golden: Golden) -> None:
     repo = tmp_path / "acme"
-    invoke(["new", str(repo), "--no-input"])
+    invoke(["new", str(repo), "--no-input", *REAL_ANSWERS])
     r = ["-C", str(repo)]
     steps: list[tuple[list[str], str, str]] = [
         (["weights", "set", "staging", "v1=90", "v2=10"], "canary/v2-10",
@@ -73,7 +73,7 @@ def test_canary_cycle_branch_by_branch(tmp_path: Path, invoke: Invoke, golden: G
 
 def test_diff_never_touches_the_working_tree(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "acme"
-    invoke(["new", str(repo), "--no-input"])
+    invoke(["new", str(repo), "--no-input", *REAL_ANSWERS])
     invoke(["-C", str(repo), "weights", "set", "staging", "v1=80", "v2=20", "--branch", "c"])
     (repo / "README.md").write_text("uncommitted\n")
     status = git(repo, "status", "--porcelain", "-uall")
@@ -88,7 +88,7 @@ def test_diff_never_touches_the_working_tree(tmp_path: Path, invoke: Invoke) -> 
 
 def test_diff_defaults_to_main_and_filters_environments(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "acme"
-    invoke(["new", str(repo), "--no-input"])
+    invoke(["new", str(repo), "--no-input", *REAL_ANSWERS])
     invoke(["-C", str(repo), "promote", "production", "v2", "--branch", "p"])
     text = invoke(["-C", str(repo), "diff"]).stdout
     assert text.startswith("meshgen diff main...HEAD ")
@@ -102,18 +102,18 @@ def test_diff_defaults_to_main_and_filters_environments(tmp_path: Path, invoke: 
 
 def test_diff_refuses_unknown_refs_and_plain_folders(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "acme"
-    invoke(["new", str(repo), "--no-input"])
+    invoke(["new", str(repo), "--no-input", *REAL_ANSWERS])
     result = invoke(["-C", str(repo), "diff", "--base", "nope"], expect=2)
     assert "'nope' names no commit" in result.stderr
     plain = tmp_path / "plain"
-    invoke(["new", str(plain), "--no-input", "--no-git"])
+    invoke(["new", str(plain), "--no-input", "--no-git", *REAL_ANSWERS])
     result = invoke(["-C", str(plain), "diff"], expect=2)
     assert "is not inside a git repository" in result.stderr
 
 
 def test_diff_reports_image_changes_and_render_failures(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "acme"
-    invoke(["new", str(repo), "--no-input"])
+    invoke(["new", str(repo), "--no-input", *REAL_ANSWERS])
     git(repo, "switch", "-q", "-c", "edit")
     path = repo / STAGING
     path.write_text(path.read_text().replace('tag: "1.0"', 'tag: "1.1"', 1))
@@ -125,7 +125,7 @@ def test_diff_reports_image_changes_and_render_failures(tmp_path: Path, invoke: 
     assert "  staging: v1 image tag 1.0 -> 1.1\n" in text
     assert "  production: head: environments/production/first-app.yaml:" in text
     rendered = text.split("Rendered manifests:\n")[1]
-    assert '+          image: "docker.io/istio/examples-helloworld-v1:1.1"\n' in rendered
+    assert '+          image: "registry.istio.io/release/examples-helloworld-v1:1.1"\n' in rendered
     # The environment that failed to render is reported, not shown as deleted objects.
     assert "production/" not in rendered
     assert "  not compared for production: did not render (above)\n" in rendered
@@ -136,7 +136,7 @@ def test_diff_reports_image_changes_and_render_failures(tmp_path: Path, invoke: 
 
 def test_diff_skips_links_that_leave_the_repository(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "acme"
-    invoke(["new", str(repo), "--no-input"])
+    invoke(["new", str(repo), "--no-input", *REAL_ANSWERS])
     (repo / "platform" / "hostname").symlink_to("/etc/hostname")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "a local convenience link")

@@ -74,7 +74,7 @@ def of_kind(manifests: list[Manifest], kind: str) -> list[Mapping[str, Any]]:
 def version(image_suffix: str, replicas: int = 1) -> dict[str, Any]:
     return {
         "image": {
-            "repository": f"docker.io/istio/examples-helloworld-{image_suffix}",
+            "repository": f"registry.istio.io/release/examples-helloworld-{image_suffix}",
             "tag": "1.0",
         },
         "replicas": replicas,
@@ -128,17 +128,22 @@ def test_default_environment_renders_as_reviewed(environment: str, golden: Golde
 def test_staging_holds_every_object_of_the_seed() -> None:
     manifests = objects(default_values("staging"))
     assert [m.ref for m in manifests] == [
-        "Namespace/staging",
+        "NetworkPolicy/staging/first-app-default-deny",
+        "NetworkPolicy/staging/first-app-mesh",
+        "NetworkPolicy/staging/first-app",
+        "NetworkPolicy/staging/first-app-callers",
         "ServiceAccount/staging/first-app",
         "ServiceAccount/staging/first-app-client",
         "Service/staging/first-app",
         "Deployment/staging/first-app-client",
         "Deployment/staging/first-app-v1",
         "Deployment/staging/first-app-v2",
+        "AuthorizationPolicy/staging/first-app-allow-nothing",
+        "AuthorizationPolicy/staging/first-app",
         "Certificate/istio-ingress/first-app-staging-tls",
         "DestinationRule/staging/first-app",
         "Gateway/istio-ingress/first-app-staging",
-        "PeerAuthentication/staging/default",
+        "PeerAuthentication/staging/first-app",
         "VirtualService/staging/first-app",
         "Pod/staging/first-app-test-traffic-split",
     ]
@@ -146,9 +151,8 @@ def test_staging_holds_every_object_of_the_seed() -> None:
 
 def test_staging_routes_and_selects_as_in_the_seed() -> None:
     manifests = objects(default_values("staging"))
-
-    (namespace,) = of_kind(manifests, "Namespace")
-    assert namespace["metadata"]["labels"]["istio-injection"] == "enabled"
+    # The GitOps layer creates the namespace: uninstalling the release must not delete it.
+    assert not of_kind(manifests, "Namespace")
 
     deployments = {d["metadata"]["name"]: d for d in of_kind(manifests, "Deployment")}
     for name in ("v1", "v2"):
@@ -202,7 +206,7 @@ def test_staging_routes_and_selects_as_in_the_seed() -> None:
     }
 
     (peer_authentication,) = of_kind(manifests, "PeerAuthentication")
-    assert "selector" not in peer_authentication["spec"]
+    assert peer_authentication["spec"]["mtls"] == {"mode": "STRICT"}
     assert peer_authentication["spec"]["mtls"] == {"mode": "STRICT"}
 
 
@@ -282,7 +286,7 @@ def test_an_image_digest_pins_the_image() -> None:
     values["versions"]["v1"]["image"]["digest"] = digest
     deployments = {d["metadata"]["name"]: d for d in of_kind(objects(values), "Deployment")}
     (container,) = deployments["first-app-v1"]["spec"]["template"]["spec"]["containers"]
-    assert container["image"] == f"docker.io/istio/examples-helloworld-v1:1.0@{digest}"
+    assert container["image"] == f"registry.istio.io/release/examples-helloworld-v1:1.0@{digest}"
 
 
 def _pieces(cuts: list[int]) -> list[int]:
@@ -325,12 +329,13 @@ def test_any_split_not_summing_to_100_is_refused(weights: list[int]) -> None:
 
 def test_namespace_is_labelled_for_injection_by_label_or_by_revision_never_both() -> None:
     values = default_values("staging")
+    values["namespace"] = {"create": True}  # installed by hand, without a GitOps engine
     (namespace,) = of_kind(objects(values), "Namespace")
     labels = namespace["metadata"]["labels"]
     assert labels["istio-injection"] == "enabled"
     assert "istio.io/rev" not in labels
 
-    values["namespace"] = {"istioRevision": "1-30-3"}
+    values["namespace"] = {"create": True, "istioRevision": "1-30-3"}
     (namespace,) = of_kind(objects(values), "Namespace")
     labels = namespace["metadata"]["labels"]
     assert labels["istio.io/rev"] == "1-30-3"
@@ -339,6 +344,7 @@ def test_namespace_is_labelled_for_injection_by_label_or_by_revision_never_both(
 
 def test_namespace_enforces_the_chosen_pod_security_level_and_warns_at_restricted() -> None:
     values = default_values("staging")
+    values["namespace"] = {"create": True}  # installed by hand, without a GitOps engine
     (namespace,) = of_kind(objects(values), "Namespace")
     labels = namespace["metadata"]["labels"]
     # Generated repos run Istio CNI, so injected pods carry no istio-init and comply.
@@ -347,20 +353,22 @@ def test_namespace_enforces_the_chosen_pod_security_level_and_warns_at_restricte
     assert labels["pod-security.kubernetes.io/audit"] == "restricted"
 
     # A mesh without Istio CNI injects istio-init (NET_ADMIN): it must enforce less.
-    values["namespace"] = {"podSecurityEnforce": "privileged"}
+    values["namespace"] = {"create": True, "podSecurityEnforce": "privileged"}
     (namespace,) = of_kind(objects(values), "Namespace")
     labels = namespace["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
     assert labels["pod-security.kubernetes.io/warn"] == "restricted"
 
 
-def test_namespace_owned_elsewhere_gets_neither_namespace_nor_its_policy() -> None:
-    values = default_values("staging")
-    values["namespace"] = {"create": False}
-    kinds = {m.kind for m in objects(values)}
-    assert "Namespace" not in kinds
-    assert "PeerAuthentication" not in kinds
-    assert "Deployment" in kinds
+def test_the_release_owns_no_namespace_but_secures_its_own_pods() -> None:
+    manifests = objects(default_values("staging"))
+    assert not of_kind(manifests, "Namespace")
+    (peer,) = of_kind(manifests, "PeerAuthentication")
+    # Scoped to the application: other releases may share the namespace.
+    assert peer["spec"] == {
+        "selector": {"matchLabels": {"app": "first-app"}},
+        "mtls": {"mode": "STRICT"},
+    }
 
 
 def test_without_a_host_routing_stays_inside_the_mesh() -> None:
@@ -468,7 +476,8 @@ def test_application_containers_have_probes_and_resources() -> None:
     deployments = {d["metadata"]["name"]: d for d in of_kind(objects(values), "Deployment")}
     for name in ("first-app-v1", "first-app-v2"):
         (container,) = deployments[name]["spec"]["template"]["spec"]["containers"]
-        assert container["readinessProbe"]["httpGet"] == {"path": "/hello", "port": "http"}
+        # /health answers at once; /hello does the application's (CPU-bound) work.
+        assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
         assert container["livenessProbe"]["tcpSocket"] == {"port": "http"}
         assert container["ports"] == [{"name": "http", "containerPort": 5000, "protocol": "TCP"}]
     (v1,) = deployments["first-app-v1"]["spec"]["template"]["spec"]["containers"]
@@ -521,6 +530,7 @@ def test_custom_resources_match_the_strict_upstream_crd_schemas(
 ) -> None:
     custom = [m for m in objects(SCENARIOS[scenario]()) if not is_core_api(m.api_version)]
     assert {m.kind for m in custom} == {
+        "AuthorizationPolicy",
         "Certificate",
         "DestinationRule",
         "Gateway",
@@ -783,6 +793,10 @@ def test_helm_test_pod_ends_although_it_has_a_sidecar() -> None:
     pod = _test_pod(default_values("staging"))
     annotations = pod["metadata"]["annotations"]
     assert annotations["helm.sh/hook"] == "test"
+    # Argo CD runs no Helm tests; its own hook annotation (which replaces Helm's) runs the
+    # pod after every sync instead.
+    assert annotations["argocd.argoproj.io/hook"] == "PostSync"
+    assert annotations["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"
     # Injected as a native sidecar, the proxy stops when the test container exits.
     assert annotations["sidecar.istio.io/nativeSidecar"] == "true"
     assert pod["spec"]["restartPolicy"] == "Never"
@@ -798,14 +812,134 @@ def test_helm_test_pod_ends_although_it_has_a_sidecar() -> None:
 def test_gateway_routes_leave_port_80_to_the_acme_solver() -> None:
     (service_route,) = of_kind(objects(default_values("staging")), "VirtualService")
     gateway = "istio-ingress/first-app-staging"
-    for route in service_route["spec"]["http"]:
-        matches = route["match"]
-        at_gateway = [m for m in matches if m["gateways"] == [gateway]]
-        in_mesh = [m for m in matches if m["gateways"] == ["mesh"]]
-        assert [m["port"] for m in at_gateway] == [443], route["name"]
-        assert len(in_mesh) == 1
-        assert "port" not in in_mesh[0]
-        assert len(matches) == 2
+    (weighted,) = [r for r in service_route["spec"]["http"] if r["name"] == "weighted"]
+    at_gateway = [m for m in weighted["match"] if m["gateways"] == [gateway]]
+    in_mesh = [m for m in weighted["match"] if m["gateways"] == ["mesh"]]
+    assert [m["port"] for m in at_gateway] == [443]
+    assert len(in_mesh) == 1
+    assert "port" not in in_mesh[0]
+    assert len(weighted["match"]) == 2
+
+
+def _header_routes(override: str | None) -> list[Mapping[str, Any]]:
+    values = default_values("staging")
+    if override is not None:
+        values["routing"] = {"headerOverride": override}
+    (service_route,) = of_kind(objects(values), "VirtualService")
+    return [r for r in service_route["spec"]["http"] if r["name"] != "weighted"]
+
+
+def test_version_header_is_honoured_inside_the_mesh_only_by_default() -> None:
+    # From the internet, nobody reaches a build at 0 % by sending a header.
+    for route in _header_routes(None):
+        assert [m["gateways"] for m in route["match"]] == [["mesh"]], route["name"]
+
+
+def test_version_header_can_be_opened_to_the_gateway_or_turned_off() -> None:
+    gateway = "istio-ingress/first-app-staging"
+    for route in _header_routes("gateway"):
+        sources = [(m["gateways"], m.get("port")) for m in route["match"]]
+        assert sources == [(["mesh"], None), ([gateway], 443)], route["name"]
+    assert _header_routes("off") == []
+    values = default_values("staging")
+    values["routing"] = {"headerOverride": "off"}
+    env = {e["name"]: e["value"] for e in _test_pod(values)["spec"]["containers"][0]["env"]}
+    assert env["HEADER_OVERRIDE"] == "false", "the split check then skips the header probes"
+
+
+def test_helm_test_skips_the_header_check_when_the_header_is_off(tmp_path: Path) -> None:
+    values = _split({"v1": 100, "v2": 0, "v3": 0}, requests=20)
+    values["routing"] = {"headerOverride": "off"}
+    result = run_helm_test(values, tmp_path, cycle="v1", down="v2 v3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "asked for by" not in result.stdout
+
+
+# -- zero trust ------------------------------------------------------------------------
+
+
+def test_network_policies_deny_by_default_and_allow_the_paths_the_mesh_needs() -> None:
+    policies = {
+        p["metadata"]["name"]: p["spec"]
+        for p in of_kind(objects(default_values("staging")), "NetworkPolicy")
+    }
+    deny = policies["first-app-default-deny"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    app = policies["first-app"]
+    assert app["podSelector"] == {"matchLabels": {"app": "first-app"}}
+    (rule,) = app["ingress"]
+    gateway, *callers = rule["from"]
+    assert gateway["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "istio-ingress"
+    }
+    assert gateway["podSelector"]["matchLabels"] == {"istio": "gateway"}
+    assert [c["podSelector"]["matchLabels"]["app"] for c in callers] == [
+        "first-app-client",
+        "first-app-test",
+    ]
+    assert rule["ports"] == [{"port": 5000, "protocol": "TCP"}]
+    mesh = policies["first-app-mesh"]
+    egress_ports = {p["port"] for e in mesh["egress"] for p in e["ports"]}
+    assert egress_ports == {53, 15012}, "DNS and istiod"
+    assert {p["port"] for p in mesh["ingress"][0]["ports"]} == {15020, 15021}, "kubelet probes"
+    callers_out = policies["first-app-callers"]["egress"]
+    assert callers_out == [
+        {
+            "to": [{"podSelector": {"matchLabels": {"app": "first-app"}}}],
+            "ports": [{"port": 5000, "protocol": "TCP"}],
+        }
+    ]
+    values = default_values("staging")
+    values["policies"] = {"enabled": False}
+    kinds = {m.kind for m in objects(values)}
+    assert not kinds & {"NetworkPolicy", "AuthorizationPolicy"}
+
+
+def test_authorization_allows_nothing_but_the_gateway_and_the_client() -> None:
+    policies = {
+        p["metadata"]["name"]: p["spec"]
+        for p in of_kind(
+            objects(default_values("production"), namespace="production"), "AuthorizationPolicy"
+        )
+    }
+    assert policies["first-app-allow-nothing"] == {}
+    allow = policies["first-app"]
+    assert allow["action"] == "ALLOW"
+    assert allow["selector"] == {"matchLabels": {"app": "first-app"}}
+    (rule,) = allow["rules"]
+    (source,) = rule["from"]
+    assert source["source"]["principals"] == [
+        "cluster.local/ns/istio-ingress/sa/istio-gateway",
+        "cluster.local/ns/production/sa/first-app-client",
+    ]
+
+
+def test_checks_not_met_on_purpose_carry_their_reason() -> None:
+    values = default_values("staging")
+    digest = "sha256:" + "cd" * 32
+    values["versions"]["v2"]["image"]["digest"] = digest
+    deployments = {d["metadata"]["name"]: d for d in of_kind(objects(values), "Deployment")}
+
+    def skips(obj: Mapping[str, Any]) -> dict[str, str]:
+        annotations = obj["metadata"].get("annotations", {})
+        found = dict(
+            v.split("=", 1) for k, v in annotations.items() if k.startswith("checkov.io/skip")
+        )
+        assert all(len(reason) > 20 for reason in found.values())
+        return found
+
+    def pull_policy(obj: Mapping[str, Any]) -> str:
+        return str(obj["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"])
+
+    # A tag can move: the kubelet asks the registry each time, and the digest check is skipped.
+    assert set(skips(deployments["first-app-v1"])) == {"CKV_K8S_43"}
+    assert pull_policy(deployments["first-app-v1"]) == "Always"
+    # A digest names one build: the node's copy is that build.
+    assert set(skips(deployments["first-app-v2"])) == {"CKV_K8S_15"}
+    assert pull_policy(deployments["first-app-v2"]) == "IfNotPresent"
+    # The idle client and the one-shot test pod have nothing to probe.
+    assert set(skips(deployments["first-app-client"])) == {"CKV_K8S_43", "CKV_K8S_8", "CKV_K8S_9"}
+    assert set(skips(_test_pod(values))) == {"CKV_K8S_43", "CKV_K8S_8", "CKV_K8S_9"}
 
 
 def test_install_notes_show_the_split_and_how_to_measure_it() -> None:
@@ -815,7 +949,7 @@ def test_install_notes_show_the_split_and_how_to_measure_it() -> None:
     chart = helm_python.Chart.load(resources.chart_dir())
     rendered = chart.render(values, name="first-app", namespace="staging", is_install=True)
     notes = rendered["first-app/templates/NOTES.txt"]
-    assert "  v1: 80%  (docker.io/istio/examples-helloworld-v1:1.0, replicas: 1)" in notes
-    assert "  v3: 5%  (docker.io/istio/examples-helloworld-v2:1.0, replicas: 2)" in notes
+    assert "  v1: 80%  (registry.istio.io/release/examples-helloworld-v1:1.0, replicas: 1)" in notes
+    assert "  v3: 5%  (registry.istio.io/release/examples-helloworld-v2:1.0, replicas: 2)" in notes
     assert "-H 'x-first-app-version: <version>'" in notes
     assert "helm test first-app -n staging --logs" in notes

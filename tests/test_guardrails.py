@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoke
+from conftest import REAL_ANSWERS, Invoke
 from helpers import git, repo_state
 
 STAGING = "environments/staging/first-app.yaml"
@@ -22,7 +22,7 @@ RAILS = """guardrails:
 @pytest.fixture
 def guarded(tmp_path: Path, invoke: Invoke) -> Path:
     repo = tmp_path / "acme"
-    invoke(["new", str(repo), "--no-input"])
+    invoke(["new", str(repo), "--no-input", *REAL_ANSWERS])
     manifest = repo / "meshgen.yaml"
     manifest.write_text(manifest.read_text() + RAILS)
     git(repo, "commit", "-qam", "Add guard rails")
@@ -142,7 +142,7 @@ def test_not_checked_names_the_refs_tried(guarded: Path, invoke: Invoke) -> None
 
 def test_rails_without_git_are_reported_as_not_checked(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "plain"
-    invoke(["new", str(repo), "--no-input", "--no-git"])
+    invoke(["new", str(repo), "--no-input", "--no-git", *REAL_ANSWERS])
     (repo / "meshgen.yaml").write_text((repo / "meshgen.yaml").read_text() + RAILS)
     report = invoke(["-C", str(repo), "validate"]).stdout
     assert "meshgen.yaml:1:1: MG700 info: guard rails not checked:" in report

@@ -10,7 +10,7 @@ from pathlib import Path
 import git
 import pytest
 
-from conftest import Invoke
+from conftest import REAL_ANSWERS, Invoke
 
 DESIGN_ROWS = [
     "README.md",
@@ -238,10 +238,58 @@ def test_new_in_the_current_empty_folder_keeps_that_folder(
     here.mkdir()
     inode = here.stat().st_ino
     monkeypatch.chdir(here)
-    invoke(["new", ".", "--no-input"])
+    invoke(["new", ".", "--no-input", *REAL_ANSWERS])
     assert here.stat().st_ino == inode
     assert (here / "meshgen.yaml").is_file()
     invoke(["validate"])
+
+
+# -- placeholder domains ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "reserved"),
+    [
+        ("example.com", "example.com"),
+        ("first-app.staging.EXAMPLE.net.", "example.net"),
+        ("shop.example.org", "example.org"),
+        ("anything.example", "example"),
+        ("mesh.test", "test"),
+        ("a.b.invalid", "invalid"),
+        ("localhost", "localhost"),
+        ("acme.io", None),
+        ("example.com.acme.io", None),
+        ("notexample.com", None),
+        ("testing.dev", None),
+        ("", None),
+    ],
+)
+def test_reserved_domains_are_recognised(name: str, reserved: str | None) -> None:
+    from meshgen.domains import email_domain, reserved_suffix
+
+    assert reserved_suffix(name) == reserved
+    assert reserved_suffix(email_domain(f"ops@{name}")) == reserved
+
+
+def test_new_says_when_it_writes_placeholders_and_validate_refuses_them(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    dest = tmp_path / "acme-mesh"
+    result = invoke(["new", str(dest), "--no-input", "--no-git"])
+    placeholders = [line for line in result.stderr.splitlines() if line.startswith("Placeholder")]
+    assert len(placeholders) == 3, result.stderr
+    assert "example.com (a reserved domain) cannot get a certificate" in placeholders[0]
+    assert "Let's Encrypt refuses the contact platform@example.com" in placeholders[1]
+    # A repository that cannot obtain a certificate never validates clean.
+    report = invoke(["-C", str(dest), "validate"], expect=1).stdout
+    assert "MG004 error: acmeEmail platform@example.com" in report
+    assert "MG114 error: host first-app.production.example.com" in report
+    assert report.splitlines()[-1].startswith("6 errors")
+
+    real = tmp_path / "real"
+    result = invoke(["new", str(real), "--no-input", "--no-git", *REAL_ANSWERS])
+    assert "Placeholder" not in result.stderr
+    invoke(["-C", str(real), "validate"])
 
 
 def test_a_mistyped_engine_is_asked_again(tmp_path: Path, invoke: Invoke) -> None:
@@ -286,7 +334,7 @@ def test_the_next_step_runs_as_printed_with_meshgen_off_the_path(tmp_path: Path)
     env = {**os.environ, "PATH": f"{git_dir}:/usr/bin:/bin"}
     assert shutil.which("meshgen", path=env["PATH"]) is None
     made = subprocess.run(
-        [str(command), "new", "acme", "--no-input"],
+        [str(command), "new", "acme", "--no-input", *REAL_ANSWERS],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -314,14 +362,14 @@ def test_a_progress_line_on_a_terminal_only(tmp_path: Path, invoke: Invoke) -> N
     import subprocess
     import sys
 
-    quiet = invoke(["new", str(tmp_path / "piped"), "--no-input"])
+    quiet = invoke(["new", str(tmp_path / "piped"), "--no-input", *REAL_ANSWERS])
     assert "writing" not in quiet.stderr
     command = Path(sys.executable).with_name("meshgen")
     if not command.is_file():
         pytest.skip(f"no console script {command} (meshgen not installed in this environment)")
     terminal, stderr = pty.openpty()
     done = subprocess.run(
-        [str(command), "new", str(tmp_path / "shown"), "--no-input"],
+        [str(command), "new", str(tmp_path / "shown"), "--no-input", *REAL_ANSWERS],
         stderr=stderr,
         capture_output=False,
         stdout=subprocess.PIPE,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import GOLDEN_DIR, Golden, Invoke
+from conftest import GOLDEN_DIR, REAL_ANSWERS, Golden, Invoke
 
 ENGINES = ("argocd", "flux")
 # Files of a generated repo that the platform owns (charts/ and environments/ are not).
@@ -26,7 +26,7 @@ OWNED = ("meshgen.yaml", "README.md", ".pre-commit-config.yaml", ".yamllint.yaml
 OWNED_DIRS = ("cluster", "platform", "gitops", ".github")
 # Core kinds among the static objects: checked by `meshgen validate` (MG301) against the
 # Kubernetes schemas, not by upstream CRD schemas.
-CORE_KINDS = {"ConfigMap", "IngressClass"}
+CORE_KINDS = {"ConfigMap", "IngressClass", "Namespace"}
 
 
 def owned_files(repo: Path) -> list[str]:
@@ -106,7 +106,7 @@ def test_every_static_object_validates_against_the_strict_upstream_schema(
         failures += [f"{source} {obj['kind']}: {error}" for error in schema_errors(schema, obj)]
     assert failures == []
     expected = {
-        "argocd": {"ClusterConfig", "ClusterIssuer", "AppProject", "Application", "ApplicationSet"},
+        "argocd": {"ClusterConfig", "ClusterIssuer", "AppProject", "Application"},
         "flux": {
             "ClusterConfig",
             "ClusterIssuer",
@@ -154,8 +154,11 @@ def test_istio_values_use_keys_the_pinned_chart_knows(
         assert key in defaults, f"{chart}: {key} is not a value of the chart"
         if key == "base":
             for sub in value:
-                # Documented as a commented-out default upstream.
-                assert sub in defaults["base"] or f"# {sub}:" in upstream_text, sub
+                # Documented as a commented-out default upstream, or (validationFailurePolicy)
+                # read by the base chart's webhook template: test_platform_upstream.py
+                # renders it and sees `Fail`.
+                documented = sub in defaults["base"] or f"# {sub}:" in upstream_text
+                assert documented or sub == "validationFailurePolicy", sub
         if key == "cni":
             # The 1.30 istiod chart reads `cni.enabled` at the top level (docs: pilot.cni.enabled).
             assert set(value) <= set(defaults["cni"]), value
@@ -212,56 +215,80 @@ def test_issuers_use_the_istio_class_and_the_acme_email_from_the_answers(
     assert values["crds"]["enabled"] is True
 
 
-def test_argocd_syncs_the_platform_then_the_app_in_waves(
+def test_argocd_syncs_each_environment_on_its_own_in_waves(
     pristine_repos: dict[str, Path],
 ) -> None:
-    apps = pristine_repos["argocd"] / "gitops" / "argocd" / "apps"
+    argocd = pristine_repos["argocd"] / "gitops" / "argocd"
 
     def wave(obj: dict[str, Any]) -> int:
-        return int(obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+        return int(obj["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", 0))
 
-    appset = load_all(apps / "first-app.yaml")[0]
-    project = load_all(apps / "project.yaml")[0]
+    root = load_all(argocd / "root.yaml")[0]
+    assert root["spec"]["source"]["path"] == "gitops/argocd/apps"
+    project = load_all(argocd / "apps" / "project.yaml")[0]
     for environment in ("staging", "production"):
-        platform = by_name(load_all(apps / f"platform-{environment}.yaml"))
+        # One Application per environment: a release stuck in one never holds back another.
+        (entry,) = load_all(argocd / "apps" / f"{environment}.yaml")
+        assert entry["spec"]["source"]["path"] == f"gitops/argocd/environments/{environment}"
+        assert wave(project) < wave(entry)
+        folder = argocd / "environments" / environment
+        platform = by_name(load_all(folder / "platform.yaml"))
+        (app,) = load_all(folder / "first-app.yaml")
         order = ["istio-base", "istio-cni", "istiod", "istio-gateway", "cert-manager", "issuers"]
-        waves = [wave(platform[f"{environment}-{name}"]) for name in order]
-        in_order = [wave(project), *waves, wave(appset)]
-        assert in_order == sorted(set(in_order)), "each step has its own, later wave"
-        for app in platform.values():
-            assert app["spec"]["destination"]["name"] == f"acme-mesh-{environment}"
-            assert app["spec"]["project"] == "acme-mesh"
+        waves = [wave(platform[f"{environment}-{name}"]) for name in order] + [wave(app)]
+        assert waves == sorted(set(waves)), "each step has its own, later wave"
+        for application in [*platform.values(), app]:
+            assert application["spec"]["destination"]["name"] == f"acme-mesh-{environment}"
+            assert application["spec"]["project"] == "acme-mesh"
         releases = {
             source["chart"]: source
-            for app in platform.values()
-            for source in app["spec"].get("sources", [])
+            for application in platform.values()
+            for source in application["spec"].get("sources", [])
             if "chart" in source
         }
         assert releases["gateway"]["helm"]["releaseName"] == "istio-gateway"
         assert releases["base"]["targetRevision"] == "1.30.3"
-        cni = platform[f"{environment}-istio-cni"]["spec"]
         assert releases["cni"]["helm"]["releaseName"] == "istio-cni"
-        assert releases["cni"]["targetRevision"] == "1.30.3"
         assert releases["cni"]["helm"]["valueFiles"] == ["$values/platform/istio/cni.values.yaml"]
-        assert cni["destination"] == {
-            "name": f"acme-mesh-{environment}",
-            "namespace": "istio-system",
-        }
+        # Common values first, then the environment's own, whose keys win.
+        for chart in ("istiod", "gateway"):
+            assert releases[chart]["helm"]["valueFiles"] == [
+                f"$values/platform/istio/{chart}.values.yaml",
+                f"$values/platform/istio/{environment}/{chart}.values.yaml",
+            ]
         assert releases["cert-manager"]["targetRevision"] == "v1.21.1"
-        assert (
-            "SkipDryRunOnMissingResource=true"
-            in (platform[f"{environment}-issuers"]["spec"]["syncPolicy"]["syncOptions"])
-        )
-    elements = appset["spec"]["generators"][0]["list"]["elements"]
-    assert elements == [
-        {"environment": "staging", "namespace": "staging", "cluster": "acme-mesh-staging"},
-        {"environment": "production", "namespace": "production", "cluster": "acme-mesh-production"},
-    ]
-    template = appset["spec"]["template"]["spec"]
-    assert template["source"]["path"] == "charts/first-app"
-    assert "SkipDryRunOnMissingResource=true" in template["syncPolicy"]["syncOptions"]
-    root = load_all(pristine_repos["argocd"] / "gitops" / "argocd" / "root.yaml")[0]
-    assert root["spec"]["source"]["path"] == "gitops/argocd/apps"
+        issuers = platform[f"{environment}-issuers"]["spec"]["syncPolicy"]
+        assert "SkipDryRunOnMissingResource=true" in issuers["syncOptions"]
+        assert app["spec"]["source"]["path"] == "charts/first-app"
+        assert app["spec"]["source"]["helm"]["valueFiles"] == [
+            f"../../environments/{environment}/first-app.yaml"
+        ]
+        assert app["spec"]["destination"]["namespace"] == environment
+        assert "SkipDryRunOnMissingResource=true" in app["spec"]["syncPolicy"]["syncOptions"]
+
+
+def test_every_argocd_application_retries_with_backoff(pristine_repos: dict[str, Path]) -> None:
+    argocd = pristine_repos["argocd"] / "gitops" / "argocd"
+    applications = [
+        obj for path in sorted(argocd.rglob("*.yaml")) for obj in load_all(path)
+        if obj["kind"] == "Application"
+    ]  # fmt: skip
+    assert len(applications) == 1 + 2 * (1 + 6 + 1)  # root; per environment: entry, platform, app
+    for application in applications:
+        # Argo CD does not retry a failed automated sync of the same commit by itself.
+        retry = application["spec"]["syncPolicy"]["retry"]
+        assert retry["limit"] < 0 or retry["limit"] >= 5, application["metadata"]["name"]
+        assert retry["backoff"]["factor"] >= 2
+        assert retry["backoff"]["maxDuration"]
+
+
+def test_argocd_project_lists_the_cluster_scoped_kinds_it_allows(
+    pristine_repos: dict[str, Path],
+) -> None:
+    project = load_all(pristine_repos["argocd"] / "gitops" / "argocd" / "apps" / "project.yaml")[0]
+    allowed = project["spec"]["clusterResourceWhitelist"]
+    assert {"group": "*", "kind": "*"} not in allowed
+    assert all("*" not in (entry["group"] + entry["kind"]) for entry in allowed)
 
 
 def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path]) -> None:
@@ -291,8 +318,25 @@ def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path])
     assert cni["valuesFrom"] == [
         {"kind": "ConfigMap", "name": "istio-cni-values", "valuesKey": "values.yaml"}
     ]
+    for name in ("istiod", "istio-gateway"):
+        assert [v["name"] for v in releases[name]["spec"]["valuesFrom"]] == [
+            f"{name}-values",
+            f"{name}-environment-values",
+        ], "common values first, then the environment's, whose keys win"
     for environment in ("staging", "production"):
         steps = by_name(load_all(flux / "clusters" / environment / "platform.yaml"))
+        # The environment's folder adds its own istiod and gateway values to the common ones.
+        assert steps["platform"]["spec"]["path"] == f"./gitops/flux/platform/{environment}"
+        overlay = yaml.safe_load(
+            (flux / "platform" / environment / "kustomization.yaml").read_text()
+        )
+        assert overlay["resources"] == [".."]
+        assert {g["name"]: g["files"] for g in overlay["configMapGenerator"]} == {
+            f"{name}-environment-values": [
+                f"values.yaml=../../../../platform/istio/{environment}/{chart}.values.yaml"
+            ]
+            for name, chart in (("istiod", "istiod"), ("istio-gateway", "gateway"))
+        }
         assert steps["issuers"]["spec"]["dependsOn"] == [{"name": "platform"}]
         assert steps["apps"]["spec"]["dependsOn"] == [{"name": "issuers"}]
         assert steps["apps"]["spec"]["path"] == f"./gitops/flux/apps/{environment}"
@@ -312,18 +356,14 @@ def test_custom_environments_get_their_own_gitops_files_and_validate(
     tmp_path: Path, invoke: Invoke, engine: str, other: str
 ) -> None:
     dest = tmp_path / "mesh"
-    options = ["--env", "dev", "--env", "qa", "--env", "prod", "--gitops", engine]
+    options = ["--env", "dev", "--env", "qa", "--env", "prod", "--gitops", engine, *REAL_ANSWERS]
     invoke(["new", str(dest), "--no-input", "--no-git", *options])
     assert not (dest / "gitops" / other).exists()
     if engine == "argocd":
         apps = sorted(p.name for p in (dest / "gitops" / "argocd" / "apps").iterdir())
-        assert apps == [
-            "first-app.yaml",
-            "platform-dev.yaml",
-            "platform-prod.yaml",
-            "platform-qa.yaml",
-            "project.yaml",
-        ]
+        assert apps == ["dev.yaml", "prod.yaml", "project.yaml", "qa.yaml"]
+        folders = sorted(p.name for p in (dest / "gitops" / "argocd" / "environments").iterdir())
+        assert folders == ["dev", "prod", "qa"]
     else:
         clusters = sorted(p.name for p in (dest / "gitops" / "flux" / "clusters").iterdir())
         assert clusters == ["dev", "prod", "qa"]
@@ -394,32 +434,70 @@ def test_workflow_validates_every_pull_request_and_publishes_weights_and_diff(
     assert "GITHUB_STEP_SUMMARY" in scripts
     assert "gh pr comment" in scripts
     assert workflow["jobs"]["validate"]["permissions"]["pull-requests"] == "write"
+    # The findings reach code scanning.
+    assert "meshgen validate --format sarif > meshgen.sarif" in scripts
+    (upload,) = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/")]
+    assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
+    assert upload["with"]["sarif_file"] == "meshgen.sarif"
+    assert workflow["jobs"]["validate"]["permissions"]["security-events"] == "write"
 
 
-def test_readme_bootstrap_steps_come_in_order(pristine_repos: dict[str, Path]) -> None:
+def test_readme_walks_from_the_cluster_to_a_trusted_certificate_in_order(
+    pristine_repos: dict[str, Path],
+) -> None:
     def position(text: str, needle: str) -> int:
         assert needle in text, needle
         return text.index(needle)
 
-    argocd = (pristine_repos["argocd"] / "README.md").read_text()
-    steps = [
-        "eksctl create cluster -f cluster/staging.yaml",
-        "manifests/install.yaml",
-        "argocd cluster add",
-        "kubectl apply -n argocd -f gitops/argocd/root.yaml",
+    common_start = ["meshgen validate` must end", "eksctl create cluster -f cluster/staging.yaml"]
+    common_end = [
         "kubectl -n istio-ingress get service istio-gateway",
+        "kubectl -n istio-ingress get certificate --watch",
+        "letsencrypt-production` gives the trusted one",
+        "kubectl -n <env> logs first-app-test-traffic-split",
+        "## Teardown",
+        "kubectl -n istio-ingress delete service istio-gateway",
+        "eksctl delete cluster -f cluster/<env>.yaml",
         "## Shifting traffic by pull request",
     ]
-    assert [position(argocd, s) for s in steps] == sorted(position(argocd, s) for s in steps)
-    flux = (pristine_repos["flux"] / "README.md").read_text()
-    steps = [
-        "eksctl create cluster -f cluster/staging.yaml",
-        "flux install",
-        "kubectl apply -f gitops/flux/clusters/staging/sync.yaml",
-        "kubectl -n istio-ingress get service istio-gateway",
-        "## Shifting traffic by pull request",
-    ]
-    assert [position(flux, s) for s in steps] == sorted(position(flux, s) for s in steps)
+    engine_steps = {
+        "argocd": [
+            "manifests/install.yaml",
+            "argocd cluster add",
+            "kubectl apply -n argocd -f gitops/argocd/root.yaml",
+            "argocd app sync <env>-first-app",
+        ],
+        "flux": [
+            "flux install",
+            "kubectl apply -f gitops/flux/clusters/staging/sync.yaml",
+            "helm test first-app -n <env> --logs",
+        ],
+    }
+    for engine, steps in engine_steps.items():
+        readme = (pristine_repos[engine] / "README.md").read_text()
+        ordered = [*common_start, *steps[:-1], *common_end[:3], steps[-1], *common_end[3:]]
+        positions = [position(readme, step) for step in ordered]
+        assert positions == sorted(positions), engine
+        # Nothing sends a reader to the public `meshgen` project on PyPI, someone else's.
+        assert "pypi.org/project/meshgen/" not in readme
+        assert "pip install meshgen-gitops==0.1.0" in readme
+
+
+def test_install_instructions_name_the_distribution_and_the_generating_version(
+    pristine_repos: dict[str, Path],
+) -> None:
+    repo = pristine_repos["flux"]
+    pre_commit = (repo / ".pre-commit-config.yaml").read_text()
+    assert "pip install meshgen-gitops==0.1.0 yamllint" in pre_commit
+    assert "pip install meshgen " not in pre_commit
+    workflow = yaml.safe_load((repo / ".github" / "workflows" / "validate.yaml").read_text())
+    steps = workflow["jobs"]["validate"]["steps"]
+    (install,) = [s for s in steps if s.get("name") == "Install meshgen and yamllint"]
+    # The pinned distribution by default; MESHGEN_PIP_SPEC still overrides it.
+    assert '"${MESHGEN_PIP_SPEC:-meshgen-gitops==0.1.0}"' in install["run"]
+    assert install["env"]["MESHGEN_PIP_SPEC"] == "${{ vars.MESHGEN_PIP_SPEC }}"
+    (python,) = [s for s in steps if s.get("uses", "").startswith("actions/setup-python")]
+    assert python["with"]["cache"] == "pip"
 
 
 def test_eksctl_cluster_config_per_environment(pristine_repos: dict[str, Path]) -> None:
@@ -432,3 +510,42 @@ def test_eksctl_cluster_config_per_environment(pristine_repos: dict[str, Path]) 
         assert config["iam"]["withOIDC"] is True
         assert {a["name"] for a in config["addons"]} >= {"vpc-cni", "coredns", "kube-proxy"}
         assert config["managedNodeGroups"][0]["minSize"] >= 2
+        (vpc_cni,) = [a for a in config["addons"] if a["name"] == "vpc-cni"]
+        # Without it, the application namespaces' NetworkPolicies are accepted, not enforced.
+        assert json.loads(vpc_cni["configurationValues"]) == {"enableNetworkPolicy": "true"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_only_the_apps_node_group_waits_for_the_istio_cni_agent(
+    pristine_repos: dict[str, Path], engine: str
+) -> None:
+    repo = pristine_repos[engine]
+    for environment in ("staging", "production"):
+        config = yaml.safe_load((repo / "cluster" / f"{environment}.yaml").read_text())
+        groups = {group["name"]: group for group in config["managedNodeGroups"]}
+        assert set(groups) == {"system", "apps"}
+        # The platform (CoreDNS, the GitOps engine, istiod) needs nodes before any agent
+        # runs: a taint on every node would hold the bootstrap forever.
+        assert "taints" not in groups["system"]
+        assert groups["system"]["minSize"] >= 2
+        assert groups["apps"]["taints"] == [
+            {"key": "cni.istio.io/not-ready", "value": "true", "effect": "NoSchedule"}
+        ]
+    istiod = yaml.safe_load((repo / "platform/istio/istiod.values.yaml").read_text())
+    # istiod's untaint controller lifts the taint once the agent is ready on the node.
+    assert istiod["taint"] == {"enabled": True}
+    assert istiod["cni"]["enabled"] is True
+
+
+def test_validate_reads_each_environment_s_platform_values_over_the_common_ones(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("flux")
+    production = repo / "platform" / "istio" / "production" / "gateway.values.yaml"
+    production.write_text(production.read_text() + "labels:\n  istio: edge\n")
+    result = invoke(["-C", str(repo), "validate", "--select", "MG405"], expect=1)
+    findings = [line for line in result.stdout.splitlines() if " MG405 " in line]
+    # Production's gateway pods are labelled istio=edge; staging keeps istio=gateway.
+    assert len(findings) == 1, result.stdout
+    assert "[production] Gateway/istio-ingress/first-app-production" in findings[0]
+    assert "installed gateways: istio=edge" in findings[0]

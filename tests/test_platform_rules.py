@@ -43,7 +43,7 @@ def test_mg501_ingress_service_not_the_gateway_service(repo_copy: RepoCopy, invo
     expected = (
         f"platform/istio/istiod.values.yaml:{line}:1: MG501 error: meshConfig.ingressService "
         "is 'istio-ingressgateway', but the gateway release of Application "
-        "staging-istio-gateway (gitops/argocd/apps/platform-staging.yaml) creates the "
+        "staging-istio-gateway (gitops/argocd/environments/staging/platform.yaml) creates the "
         "Service 'istio-gateway'"
     )
     assert expected in lines
@@ -52,7 +52,7 @@ def test_mg501_ingress_service_not_the_gateway_service(repo_copy: RepoCopy, invo
 
 def test_mg501_gateway_released_under_another_name(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    apps = repo / "gitops" / "argocd" / "apps" / "platform-production.yaml"
+    apps = repo / "gitops" / "argocd" / "environments" / "production" / "platform.yaml"
     replace(apps, "releaseName: istio-gateway", "releaseName: ingress", every=True)
     # The release name makes the Service name; gateway.values.yaml pins the pod label.
     (finding,) = findings(invoke, repo, "MG501")
@@ -169,18 +169,9 @@ def test_mg412_one_finding_per_solver_with_a_changed_class(
 # -- MG503 environment-not-deployed ----------------------------------------------------
 
 
-def test_mg503_environment_missing_from_the_applicationset(
-    repo_copy: RepoCopy, invoke: Invoke
-) -> None:
+def test_mg503_environment_without_its_app_application(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    replace(
-        repo / "gitops" / "argocd" / "apps" / "first-app.yaml",
-        "          - environment: production\n"
-        "            namespace: production\n"
-        "            cluster: acme-mesh-production\n",
-        "",
-        every=True,
-    )
+    (repo / "gitops" / "argocd" / "environments" / "production" / "first-app.yaml").unlink()
     (finding,) = findings(invoke, repo, "MG503")
     line = line_of(repo / "meshgen.yaml", "- name: production")
     assert finding == (
@@ -193,10 +184,9 @@ def test_mg503_environment_missing_from_the_applicationset(
 def test_mg503_application_to_the_wrong_cluster(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     replace(
-        repo / "gitops" / "argocd" / "apps" / "first-app.yaml",
-        "cluster: acme-mesh-staging",
-        "cluster: acme-mesh-production",
-        every=True,
+        repo / "gitops" / "argocd" / "environments" / "staging" / "first-app.yaml",
+        "name: acme-mesh-staging",
+        "name: acme-mesh-production",
     )
     (finding,) = findings(invoke, repo, "MG503")
     assert "environment 'staging'" in finding
@@ -226,7 +216,7 @@ def test_mg503_environment_added_to_the_manifest_only(repo_copy: RepoCopy, invok
 
 def test_mg504_argocd_values_file_missing(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    apps = repo / "gitops" / "argocd" / "apps" / "platform-staging.yaml"
+    apps = repo / "gitops" / "argocd" / "environments" / "staging" / "platform.yaml"
     replace(
         apps,
         "$values/platform/istio/istiod.values.yaml",
@@ -236,18 +226,18 @@ def test_mg504_argocd_values_file_missing(repo_copy: RepoCopy, invoke: Invoke) -
     (finding,) = findings(invoke, repo, "MG504")
     line = line_of(apps, "$values/platform/istiod.yaml")
     assert finding == (
-        f"gitops/argocd/apps/platform-staging.yaml:{line}:1: MG504 error: Application "
+        f"gitops/argocd/environments/staging/platform.yaml:{line}:1: MG504 error: Application "
         "staging-istiod: file platform/istiod.yaml does not exist"
     )
 
 
-def test_mg504_applicationset_overlay_missing(repo_copy: RepoCopy, invoke: Invoke) -> None:
+def test_mg504_app_environment_file_missing(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     shutil.rmtree(repo / "environments" / "production")
     lines = findings(invoke, repo, "MG504")
     assert any(
-        "ApplicationSet first-app: file environments/production/first-app.yaml does not exist"
-        in line
+        "Application production-first-app: file environments/production/first-app.yaml does "
+        "not exist" in line
         for line in lines
     ), lines
 
@@ -299,9 +289,10 @@ def test_mg505_cni_release_while_istiod_still_injects_istio_init(
         every=True,
     )
     lines = findings(invoke, repo, "MG505")
-    staging = repo / "gitops" / "argocd" / "apps" / "platform-staging.yaml"
+    staging = repo / "gitops" / "argocd" / "environments" / "staging" / "platform.yaml"
+    line = line_of(staging, "chart: cni")
     assert (
-        f"gitops/argocd/apps/platform-staging.yaml:{line_of(staging, 'chart: cni')}:1: MG505 "
+        f"gitops/argocd/environments/staging/platform.yaml:{line}:1: MG505 "
         "error: Application staging-istio-cni installs the Istio CNI node agent, but "
         "cni.enabled is not true in platform/istio/istiod.values.yaml: istiod still injects "
         "istio-init, which needs NET_ADMIN and NET_RAW"
@@ -313,11 +304,11 @@ def test_mg505_istiod_expects_cni_on_a_cluster_that_lacks_it(
     repo_copy: RepoCopy, invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
-    apps = repo / "gitops" / "argocd" / "apps" / "platform-production.yaml"
+    apps = repo / "gitops" / "argocd" / "environments" / "production" / "platform.yaml"
     drop_document(apps, "name: production-istio-cni")
     (finding,) = findings(invoke, repo, "MG505")
     assert finding == (
-        f"gitops/argocd/apps/platform-production.yaml:{line_of(apps, 'chart: istiod')}:1: "
+        f"gitops/argocd/environments/production/platform.yaml:{line_of(apps, 'chart: istiod')}:1: "
         "MG505 error: Application production-istiod installs istiod with cni.enabled: true "
         "(platform/istio/istiod.values.yaml), but no `cni` chart release runs beside it "
         "(cluster 'acme-mesh-production'): injected pods would fail their istio-validation "
@@ -355,7 +346,7 @@ def test_mg505_accepts_the_documented_pilot_spelling(repo_copy: RepoCopy, invoke
     [
         (
             "argocd",
-            "gitops/argocd/apps/platform-staging.yaml",
+            "gitops/argocd/environments/staging/platform.yaml",
             "name: staging-istio-cni\n  namespace: argocd\n  annotations:\n"
             '    argocd.argoproj.io/sync-wave: "2"',
             "name: staging-istio-cni\n  namespace: argocd\n  annotations:\n"

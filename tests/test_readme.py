@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoke
+from conftest import REAL_ANSWERS, Invoke
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -31,7 +31,7 @@ def _console_commands(section: str) -> list[list[str]]:
 def test_the_canary_walkthrough_runs_as_written(
     tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invoke(["new", str(tmp_path / "acme-mesh"), "--no-input"])
+    invoke(["new", str(tmp_path / "acme-mesh"), "--no-input", *REAL_ANSWERS])
     monkeypatch.chdir(tmp_path / "acme-mesh")
     commands = _console_commands("### Canary releases by pull request")
     assert len(commands) >= 6

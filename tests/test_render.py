@@ -34,9 +34,8 @@ def test_staging_renders_the_seed_objects(repo_copy: Callable[[str], Path], invo
     repo = repo_copy("argocd")
     objects = _objects(invoke(["-C", str(repo), "render", "--env", "staging"]).stdout)
 
-    (namespace,) = _by_kind(objects, "Namespace")
-    assert namespace["metadata"]["name"] == "staging"
-    assert namespace["metadata"]["labels"]["istio-injection"] == "enabled"
+    # The namespace and its injection label belong to the GitOps layer, not the release.
+    assert not _by_kind(objects, "Namespace")
 
     apps = [
         d
@@ -62,14 +61,12 @@ def test_staging_renders_the_seed_objects(repo_copy: Callable[[str], Path], invo
     assert "mesh" in service_route["spec"]["gateways"]
 
 
-def test_render_is_deterministic_and_starts_with_the_namespace(
-    repo_copy: Callable[[str], Path], invoke: Invoke
-) -> None:
+def test_render_is_deterministic(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     first = invoke(["-C", str(repo), "render", "--env", "production"]).stdout
     second = invoke(["-C", str(repo), "render", "--env", "production"]).stdout
     assert first == second
-    assert first.startswith("---\n# Source: charts/first-app/templates/namespace.yaml\n")
+    assert first.startswith("---\n# Source: charts/first-app/templates/")
 
 
 def test_render_follows_the_environment_file(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import Invoke
+from helpers import line_of, replace
 
 COMPLIANT: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -266,6 +267,10 @@ def test_the_generated_repos_hold_no_credentials(
 # -- MG613 pss-istio-init-rejected -------------------------------------------------------
 
 
+# The generated environments, in the order findings are reported (by path).
+ENVIRONMENTS = ("production", "staging")
+
+
 def _without_istio_cni(repo: Path) -> None:
     """The mesh as it was before Istio CNI: istiod injects istio-init again."""
     istiod = repo / "platform" / "istio" / "istiod.values.yaml"
@@ -293,11 +298,15 @@ def test_restricted_namespace_without_istio_cni_rejects_injected_pods(
 ) -> None:
     repo = repo_copy("flux")
     _without_istio_cni(repo)
-    template = repo / "charts" / "first-app" / "templates" / "namespace.yaml"
-    lines = template.read_text().splitlines()
-    line = next(n for n, text in enumerate(lines, 1) if text.startswith("apiVersion:"))
+    # Flux creates each environment's namespace from gitops/flux/apps/<env>/namespace.yaml.
+    lines = {}
+    for env in ("production", "staging"):
+        text = (repo / "gitops" / "flux" / "apps" / env / "namespace.yaml").read_text()
+        lines[env] = next(
+            n for n, line in enumerate(text.splitlines(), 1) if line.startswith("apiVersion:")
+        )
     assert _mg613(invoke, repo) == [
-        f"charts/first-app/templates/namespace.yaml:{line}:1: MG613 error: [{env}] "
+        f"gitops/flux/apps/{env}/namespace.yaml:{lines[env]}:1: MG613 error: "
         f"Namespace/{env}: enforces Pod Security 'restricted' with sidecar injection on, but "
         "cni.enabled is not true in platform/istio/istiod.values.yaml: istio-init needs "
         "NET_ADMIN, so pods will be rejected"
@@ -305,12 +314,40 @@ def test_restricted_namespace_without_istio_cni_rejects_injected_pods(
     ]
 
     # An environment that enforces `privileged` admits istio-init; `baseline` does not.
-    overlays = repo / "environments"
     for env, level in (("staging", "privileged"), ("production", "baseline")):
-        overlay = overlays / env / "first-app.yaml"
-        overlay.write_text(overlay.read_text() + f"namespace:\n  podSecurityEnforce: {level}\n")
+        namespace = repo / "gitops" / "flux" / "apps" / env / "namespace.yaml"
+        text = namespace.read_text()
+        enforce = "pod-security.kubernetes.io/enforce: restricted"
+        assert enforce in text
+        namespace.write_text(text.replace(enforce, f"pod-security.kubernetes.io/enforce: {level}"))
     (finding,) = _mg613(invoke, repo)
-    assert "[production] Namespace/production: enforces Pod Security 'baseline'" in finding
+    assert "Namespace/production: enforces Pod Security 'baseline'" in finding
+
+
+def test_namespaces_argo_cd_creates_are_judged_by_their_managed_labels(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    _without_istio_cni(repo)
+    # Argo CD creates each environment's namespace (CreateNamespace=true) with the labels
+    # of the app Application's managedNamespaceMetadata.
+    apps = {env: f"gitops/argocd/environments/{env}/first-app.yaml" for env in ENVIRONMENTS}
+    lines = {
+        env: line_of(repo / path, "managedNamespaceMetadata:") + 1 for env, path in apps.items()
+    }
+    assert _mg613(invoke, repo) == [
+        f"{apps[env]}:{lines[env]}:1: MG613 error: Namespace/{env}: enforces Pod Security "
+        "'restricted' with sidecar injection on, but cni.enabled is not true in "
+        "platform/istio/istiod.values.yaml: istio-init needs NET_ADMIN, so pods will be rejected"
+        for env in ENVIRONMENTS
+    ]
+
+    enforce = "        pod-security.kubernetes.io/enforce: restricted\n"
+    replace(repo / apps["staging"], enforce, enforce.replace("restricted", "privileged"))
+    replace(repo / apps["production"], enforce, enforce.replace("restricted", "baseline"))
+    (finding,) = _mg613(invoke, repo)
+    assert finding.startswith(f"{apps['production']}:{lines['production']}:1: MG613 error: ")
+    assert "Namespace/production: enforces Pod Security 'baseline'" in finding
 
 
 def test_static_namespaces_are_judged_by_their_injection_labels(
@@ -335,7 +372,7 @@ def test_static_namespaces_are_judged_by_their_injection_labels(
 def test_a_repo_without_platform_files_is_not_judged(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
-    repo = repo_copy("argocd")
+    repo = repo_copy("flux")
     _without_istio_cni(repo)
     assert len(_mg613(invoke, repo)) == 2
     # Plain manifests say nothing about the mesh they are applied to.

@@ -184,7 +184,7 @@ def test_retiring_a_version_removes_exactly_its_lines() -> None:
     removed = [line for line in text.splitlines() if line not in new.splitlines()]
     assert removed == [
         "  v1:",
-        "      repository: docker.io/istio/examples-helloworld-v1",
+        "      repository: registry.istio.io/release/examples-helloworld-v1",
         "  v1: 100",
     ]
     assert len(text.splitlines()) - len(new.splitlines()) == 6

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoke
+from conftest import REAL_ANSWERS, Invoke
 from helpers import git, repo_state
 
 STAGING = Path("environments/staging/first-app.yaml")
@@ -19,7 +19,7 @@ STAGING = Path("environments/staging/first-app.yaml")
 @pytest.fixture
 def acme(tmp_path: Path, invoke: Invoke) -> Path:
     """A repository made by `meshgen new`, with its first commit on main."""
-    invoke(["new", str(tmp_path / "acme"), "--no-input"])
+    invoke(["new", str(tmp_path / "acme"), "--no-input", *REAL_ANSWERS])
     return tmp_path / "acme"
 
 
@@ -31,7 +31,7 @@ def test_show_lists_every_environment_and_version(acme: Path, invoke: Invoke) ->
         "staging",
         "v1",
         "100%",
-        "docker.io/istio/examples-helloworld-v1:1.0",
+        "registry.istio.io/release/examples-helloworld-v1:1.0",
     ]
     assert [line.split()[:3] for line in lines[2:]] == [
         ["staging", "v2", "0%"],
@@ -226,7 +226,7 @@ def test_detached_head_needs_a_branch(acme: Path, invoke: Invoke) -> None:
 
 def test_repository_without_commits_is_refused(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "fresh"
-    invoke(["new", str(repo), "--no-input", "--no-git"])
+    invoke(["new", str(repo), "--no-input", "--no-git", *REAL_ANSWERS])
     git(repo, "init", "-q", "-b", "main")
     original = (repo / STAGING).read_text()
     result = invoke(
@@ -242,7 +242,7 @@ def test_not_a_git_repository_is_refused_only_when_committing(
     tmp_path: Path, invoke: Invoke
 ) -> None:
     repo = tmp_path / "plain"
-    invoke(["new", str(repo), "--no-input", "--no-git"])
+    invoke(["new", str(repo), "--no-input", "--no-git", *REAL_ANSWERS])
     original = (repo / STAGING).read_text()
     result = invoke(
         ["-C", str(repo), "weights", "set", "staging", "v1=90", "v2=10", "--commit"], expect=2
@@ -289,7 +289,10 @@ def test_versions_add_and_retire(acme: Path, invoke: Invoke) -> None:
     assert "v1 still takes 100% of staging's traffic; move it to 0 first" in result.stderr
     invoke(["-C", str(acme), "versions", "add", "staging", "v3", "--image-tag", "1.3.0"])
     text = (acme / STAGING).read_text()
-    assert "  v3:\n    image:\n      repository: docker.io/istio/examples-helloworld-v2\n" in text
+    assert (
+        "  v3:\n    image:\n      repository: registry.istio.io/release/examples-helloworld-v2\n"
+        in text
+    )
     assert '      tag: "1.3.0"\n    replicas: 1\n' in text
     assert "  v2: 0\n  v3: 0\n" in text
     result = invoke(
@@ -328,7 +331,7 @@ def test_a_symlinked_environment_file_is_refused_not_written_through(
     tmp_path: Path, invoke: Invoke, target: str
 ) -> None:
     repo = tmp_path / "linked"
-    invoke(["new", str(repo), "--no-input"])
+    invoke(["new", str(repo), "--no-input", *REAL_ANSWERS])
     overlay = repo / "environments" / "staging" / "first-app.yaml"
     shared = (repo if target == "inside" else tmp_path) / "shared" / "staging.yaml"
     shared.parent.mkdir()

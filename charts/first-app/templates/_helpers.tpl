@@ -100,14 +100,18 @@ The match conditions of a route: in the mesh, and at the gateway on HTTPS only. 
 of the host belongs to cert-manager's HTTP-01 solver: Istio merges the routes of every
 VirtualService for a host on a gateway port, and a catch-all route of ours there would
 answer the /.well-known/acme-challenge/ requests in the solver's place.
-Takes a dict: root (the chart context), headers (request headers to match, or empty).
+Takes a dict: root (the chart context), headers (request headers to match, or empty),
+meshOnly (true: the mesh source only, for routes the public gateway must not offer).
 */}}
 {{- define "first-app.routeMatches" -}}
 {{- $values := .root.Values -}}
 {{- $sources := list (dict) -}}
 {{- if $values.host -}}
 {{- $gateway := printf "%s/%s" $values.gateway.namespace (include "first-app.gatewayName" .root) -}}
-{{- $sources = list (dict "gateway" "mesh") (dict "gateway" $gateway "port" 443) -}}
+{{- $sources = list (dict "gateway" "mesh") -}}
+{{- if not .meshOnly -}}
+{{- $sources = append $sources (dict "gateway" $gateway "port" 443) -}}
+{{- end -}}
 {{- end -}}
 {{- range $sources -}}
 {{- $lines := list -}}
@@ -121,5 +125,32 @@ Takes a dict: root (the chart context), headers (request headers to match, or em
 {{- $lines = append $lines (printf "port: %d" (int .)) -}}
 {{- end }}
 - {{ join "\n  " $lines }}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Pull policy of an image: a digest names one immutable build, which the node's copy is;
+a tag can be moved, so the kubelet asks the registry what it names now.
+*/}}
+{{- define "first-app.pullPolicy" -}}
+{{- if .digest }}IfNotPresent{{ else }}Always{{ end }}
+{{- end -}}
+
+{{/*
+`checkov.io/skip<N>` annotations, one per "CHECK=reason" in the list given: the checks
+an object does not meet on purpose, and why. Nothing when the list is empty.
+*/}}
+{{- define "first-app.checkovSkips" -}}
+{{- range $index, $skip := . }}
+checkov.io/skip{{ add1 $index }}: {{ $skip | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The skips of a container image: a tag without a digest pins no exact build. */}}
+{{- define "first-app.imageSkips" -}}
+{{- if .digest -}}
+{{- list "CKV_K8S_15=pinned by digest: the node's copy is that exact build, IfNotPresent saves a registry round trip" | toJson -}}
+{{- else -}}
+{{- list "CKV_K8S_43=pinned by tag only: set image.digest in the environment file to pin the exact build" | toJson -}}
 {{- end -}}
 {{- end -}}

@@ -12,7 +12,7 @@ from functools import cache
 
 from meshgen.errors import ConfigError
 from meshgen.validate.findings import RULE_ATTRIBUTE, Rule
-from meshgen.validate.rules.files import environment_files, repository, values, weights
+from meshgen.validate.rules.files import domains, environment_files, repository, values, weights
 from meshgen.validate.rules.gitops import deployment, paths
 from meshgen.validate.rules.guardrails import canary
 from meshgen.validate.rules.helm import chart
@@ -50,6 +50,7 @@ from meshgen.validate.rules.security import credentials, hardening, istio_init, 
 
 _MODULES = (
     repository,
+    domains,
     environment_files,
     weights,
     values,

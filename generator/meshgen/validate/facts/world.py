@@ -21,6 +21,7 @@ from meshgen.errors import ConfigError
 from meshgen.render import Manifest
 from meshgen.repo import find_root
 from meshgen.validate.context import ValidationContext
+from meshgen.validate.facts import environment_values
 from meshgen.validate.facts.access import as_map, spec, str_map
 from meshgen.validate.facts.gateway_installs import (
     GatewayInstall,
@@ -30,6 +31,7 @@ from meshgen.validate.facts.gateway_installs import (
     service_target_ports,
     values_file_chart,
 )
+from meshgen.validate.facts.gitops import managed_namespaces
 from meshgen.validate.facts.hosts import CLUSTER_DOMAIN
 from meshgen.validate.facts.mesh_context import (
     MeshContext,
@@ -279,6 +281,8 @@ def worlds(ctx: ValidationContext) -> list[World]:
 
 def _worlds(ctx: ValidationContext) -> list[World]:
     static = ctx.static_objects
+    # Namespaces Argo CD creates come first: a Namespace manifest of the same name wins.
+    managed = managed_namespaces(ctx)
     values = ctx.values_documents
     namespaces = {e.name: e.namespace for e in ctx.environments}
     rendered: dict[str, list[Manifest]] = {}
@@ -289,14 +293,14 @@ def _worlds(ctx: ValidationContext) -> list[World]:
         values = [*values, *_repository_values(ctx)]
         has_chart = any(values_file_chart(path) == "gateway" for path, _ in values)
         assumed = [] if has_chart else default_gateway_objects(static, context)
-        return [World("", [*static, *assumed], values, context=context)]
+        return [World("", [*managed, *static, *assumed], values, context=context)]
     return [
         World(
             env,
-            [*objects, *static],
-            values,
+            [*managed, *objects, *static],
+            environment_values.for_environment(values, env, namespaces),
             default_namespace=namespaces.get(env, env),
-            shared=frozenset(id(obj) for obj in static),
+            shared=frozenset(id(obj) for obj in (*managed, *static)),
         )
         for env, objects in rendered.items()
     ]

@@ -34,7 +34,9 @@ def namespace_not_injected(ctx: ValidationContext) -> Iterator[Problem]:
 
     Label it `istio-injection: enabled` (or `istio.io/rev: <revision>`, or
     `istio.io/dataplane-mode: ambient`); to keep a namespace out of the mesh on purpose,
-    label it `istio-injection: disabled`.
+    label it `istio-injection: disabled`. A namespace Argo CD creates
+    (`CreateNamespace=true`) takes its labels from the Application's
+    `syncPolicy.managedNamespaceMetadata.labels`.
     """
     for world in worlds(ctx):
         if enabled_by_default(world):
