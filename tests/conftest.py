@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from kube_server import kube_api  # noqa: F401 - the session's test API server, as a fixture
 from meshgen.cli import cli
 
 SHARED_SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"

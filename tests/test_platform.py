@@ -515,6 +515,28 @@ def test_eksctl_cluster_config_per_environment(pristine_repos: dict[str, Path]) 
         assert json.loads(vpc_cni["configurationValues"]) == {"enableNetworkPolicy": "true"}
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_only_the_apps_node_group_waits_for_the_istio_cni_agent(
+    pristine_repos: dict[str, Path], engine: str
+) -> None:
+    repo = pristine_repos[engine]
+    for environment in ("staging", "production"):
+        config = yaml.safe_load((repo / "cluster" / f"{environment}.yaml").read_text())
+        groups = {group["name"]: group for group in config["managedNodeGroups"]}
+        assert set(groups) == {"system", "apps"}
+        # The platform (CoreDNS, the GitOps engine, istiod) needs nodes before any agent
+        # runs: a taint on every node would hold the bootstrap forever.
+        assert "taints" not in groups["system"]
+        assert groups["system"]["minSize"] >= 2
+        assert groups["apps"]["taints"] == [
+            {"key": "cni.istio.io/not-ready", "value": "true", "effect": "NoSchedule"}
+        ]
+    istiod = yaml.safe_load((repo / "platform/istio/istiod.values.yaml").read_text())
+    # istiod's untaint controller lifts the taint once the agent is ready on the node.
+    assert istiod["taint"] == {"enabled": True}
+    assert istiod["cni"]["enabled"] is True
+
+
 def test_validate_reads_each_environment_s_platform_values_over_the_common_ones(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:

@@ -366,6 +366,38 @@ def test_istiod_serves_ingresses_through_the_gateway_service_and_pods(
         assert 15021 not in ports, (engine, environment, ports)
 
 
+def _tolerates(pod_spec: Mapping[str, Any], key: str, effect: str) -> bool:
+    return any(
+        t.get("effect") in (None, effect)
+        and (t.get("key") == key or (t.get("key") is None and t.get("operator") == "Exists"))
+        for t in pod_spec.get("tolerations") or []
+    )
+
+
+def test_istiod_lifts_the_cni_taint_that_only_the_agent_tolerates(
+    rendered: dict[str, dict[str, list[Release]]],
+) -> None:
+    taint = "cni.istio.io/not-ready"
+    for engine, environment, releases in each(rendered):
+        istiod = release(releases, "istiod")
+        pod = istiod.named("Deployment", "istiod")["spec"]["template"]["spec"]
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        assert env["PILOT_ENABLE_NODE_UNTAINT_CONTROLLERS"] == "true", (engine, environment)
+        assert env["PILOT_NODE_UNTAINT_CONTROLLERS_TAINT_NAME"] == taint
+        # It may patch nodes (to remove the taint), and the chart lets it run on a tainted
+        # node; the GitOps engine that installs the agent and CoreDNS cannot, hence the
+        # untainted `system` node group.
+        assert any(
+            "nodes" in rule.get("resources", []) and "patch" in rule.get("verbs", [])
+            for role in istiod.of_kind("ClusterRole")
+            for rule in role["rules"]
+        )
+        assert _tolerates(pod, taint, "NoSchedule")
+        # The agent itself starts on a tainted node: it is what the taint waits for.
+        (agent,) = release(releases, "istio-cni").of_kind("DaemonSet")
+        assert _tolerates(agent["spec"]["template"]["spec"], taint, "NoSchedule")
+
+
 def test_validation_webhook_starts_at_fail_so_istiod_has_nothing_to_flip(
     rendered: dict[str, dict[str, list[Release]]],
 ) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from conftest import Invoke
+from helpers import line_of, replace
 
 COMPLIANT: dict[str, Any] = {
     "apiVersion": "apps/v1",
@@ -266,6 +267,10 @@ def test_the_generated_repos_hold_no_credentials(
 # -- MG613 pss-istio-init-rejected -------------------------------------------------------
 
 
+# The generated environments, in the order findings are reported (by path).
+ENVIRONMENTS = ("production", "staging")
+
+
 def _without_istio_cni(repo: Path) -> None:
     """The mesh as it was before Istio CNI: istiod injects istio-init again."""
     istiod = repo / "platform" / "istio" / "istiod.values.yaml"
@@ -316,6 +321,32 @@ def test_restricted_namespace_without_istio_cni_rejects_injected_pods(
         assert enforce in text
         namespace.write_text(text.replace(enforce, f"pod-security.kubernetes.io/enforce: {level}"))
     (finding,) = _mg613(invoke, repo)
+    assert "Namespace/production: enforces Pod Security 'baseline'" in finding
+
+
+def test_namespaces_argo_cd_creates_are_judged_by_their_managed_labels(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    _without_istio_cni(repo)
+    # Argo CD creates each environment's namespace (CreateNamespace=true) with the labels
+    # of the app Application's managedNamespaceMetadata.
+    apps = {env: f"gitops/argocd/environments/{env}/first-app.yaml" for env in ENVIRONMENTS}
+    lines = {
+        env: line_of(repo / path, "managedNamespaceMetadata:") + 1 for env, path in apps.items()
+    }
+    assert _mg613(invoke, repo) == [
+        f"{apps[env]}:{lines[env]}:1: MG613 error: Namespace/{env}: enforces Pod Security "
+        "'restricted' with sidecar injection on, but cni.enabled is not true in "
+        "platform/istio/istiod.values.yaml: istio-init needs NET_ADMIN, so pods will be rejected"
+        for env in ENVIRONMENTS
+    ]
+
+    enforce = "        pod-security.kubernetes.io/enforce: restricted\n"
+    replace(repo / apps["staging"], enforce, enforce.replace("restricted", "privileged"))
+    replace(repo / apps["production"], enforce, enforce.replace("restricted", "baseline"))
+    (finding,) = _mg613(invoke, repo)
+    assert finding.startswith(f"{apps['production']}:{lines['production']}:1: MG613 error: ")
     assert "Namespace/production: enforces Pod Security 'baseline'" in finding
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from meshgen import safefs, yamlio
 from meshgen.errors import ConfigError
-from meshgen.helm.base import HelmBackend, RenderedTemplate
+from meshgen.helm.base import HelmBackend, RenderedTemplate, RenderLimitError
 from meshgen.repo import App, Environment, Repo
 
 # Helm's install order (pkg/release/util/kind_sorter.go): objects print in the order
@@ -149,7 +149,11 @@ def render_app(
     """Render `app` with the environment's overlay (or `values`, already loaded)."""
     if values is None:
         values = load_overlay(repo, environment, app)
-    templates = render_templates(repo, environment, app, backend, values)
+    try:
+        templates = render_templates(repo, environment, app, backend, values)
+    except RenderLimitError as exc:
+        # Chart code was stopped: name the environment whose values it ran with.
+        raise RenderLimitError(f"{exc} (environment {environment.name})") from None
     return assemble(repo, environment, app, templates)
 
 

@@ -7,11 +7,14 @@ import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from meshgen.cli.progress import Progress
+
+if TYPE_CHECKING:
+    from meshgen.scaffold.answers import Answers
 
 GITOPS_CHOICE = click.Choice(["argocd", "flux"])
 
@@ -27,7 +30,7 @@ GITOPS_CHOICE = click.Choice(["argocd", "flux"])
     "--config-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="YAML file of answers (name, gitops, environments, region, domain, acmeEmail, "
-    "repoUrl, kubernetesVersion).",
+    "repoUrl, kubernetesVersion, awsLoadBalancerController, externalDns).",
 )
 @click.option(
     "--name", help="Repository and cluster name prefix, a DNS label [default: DEST's name]."
@@ -55,6 +58,17 @@ GITOPS_CHOICE = click.Choice(["argocd", "flux"])
     help="Git URL the GitOps engine pulls from [default: https://github.com/example/<name>.git].",
 )
 @click.option("--kubernetes-version", help="EKS Kubernetes minor version [default: 1.34].")
+@click.option(
+    "--aws-load-balancer-controller/--no-aws-load-balancer-controller",
+    default=None,
+    help="Install the AWS Load Balancer Controller; the gateway's NLB then has IP targets "
+    "and keeps the client's address [default: no].",
+)
+@click.option(
+    "--external-dns/--no-external-dns",
+    default=None,
+    help="Install external-dns, which publishes each environment's host in Route 53 [default: no].",
+)
 @click.option("--no-git", is_flag=True, help="Do not initialise git nor make the first commit.")
 def new(
     dest: Path,
@@ -138,7 +152,7 @@ def _meshgen_command() -> str:
     return shlex.quote(str(started.absolute()))
 
 
-def _placeholders(answers: Any) -> list[str]:
+def _placeholders(answers: Answers) -> list[str]:
     """What `new` wrote that no certificate authority accepts, and where to change it."""
     from meshgen.domains import email_domain, reserved_suffix
 

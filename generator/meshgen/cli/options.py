@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -10,13 +11,42 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+ENV_HELM_TIMEOUT = "MESHGEN_HELM_TIMEOUT"
+
+
+def _prepare_helm(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Set the render limits and start the Helm worker while the command imports its core."""
+    from meshgen.helm.base import Limits
+    from meshgen.helm.select import prepare
+
+    limits = Limits()
+    raw = os.environ.get(ENV_HELM_TIMEOUT)
+    if raw:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = 0.0
+        if not 0 < seconds < 86400:
+            raise click.BadParameter(
+                f"{ENV_HELM_TIMEOUT}={raw[:40]!r}: expected the seconds one Helm render may "
+                "take, such as 120",
+                ctx=ctx,
+                param=param,
+            )
+        limits = Limits(timeout_seconds=seconds)
+    prepare(value, limits)
+    return value
+
+
 def helm_binary_option(function: F) -> F:
     return click.option(
         "--helm-binary",
         metavar="PATH",
         envvar="MESHGEN_HELM",
+        callback=_prepare_helm,
         help="Render with this helm executable instead of the embedded Helm SDK "
-        "(also: MESHGEN_HELM).",
+        f"(also: MESHGEN_HELM). A render is stopped after {ENV_HELM_TIMEOUT} seconds "
+        "[default: 120].",
     )(function)
 
 

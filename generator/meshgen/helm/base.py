@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 
 from meshgen import safefs
 from meshgen.errors import ConfigError, TemplateError
+from meshgen.helm.worker import too_large
 
 Severity = Literal["info", "warning", "error"]
 
@@ -62,6 +63,28 @@ class HelmBackend(Protocol):
 # Helm holds a render in memory whole; an output past this is a runaway template (a
 # `range` over `until 100000000`), not a deployment.
 MAX_RENDER_BYTES = 64 * 1024 * 1024
+DEFAULT_TIMEOUT_SECONDS = 120.0
+# Address space a render may use beyond what Helm has reserved once loaded: room for
+# several copies of a MAX_RENDER_BYTES output, far below what a runaway loop asks for.
+MEMORY_HEADROOM_BYTES = 1024 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one render or lint of chart code may take before it is stopped."""
+
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    max_render_bytes: int = MAX_RENDER_BYTES
+    memory_headroom_bytes: int = MEMORY_HEADROOM_BYTES
+
+    @property
+    def cpu_seconds(self) -> int:
+        """A CPU-time backstop: Helm may use both cores for the whole wall-clock limit."""
+        return int(2 * self.timeout_seconds) + 5
+
+
+class RenderLimitError(TemplateError):
+    """Chart code exceeded a limit (time, memory, output) and was stopped."""
 
 
 def check_chart(chart: Path) -> None:
@@ -73,18 +96,11 @@ def check_chart(chart: Path) -> None:
         raise TemplateError(f"{chart}: {where}: {exc.args[0]}") from None
 
 
-def check_output(chart: Path, templates: list[RenderedTemplate]) -> list[RenderedTemplate]:
-    """`templates`, refused when Helm's output is larger than MAX_RENDER_BYTES."""
+def check_output(
+    chart: Path, templates: list[RenderedTemplate], limit: int = MAX_RENDER_BYTES
+) -> list[RenderedTemplate]:
+    """`templates`, refused when Helm's output is larger than `limit`."""
     size = sum(len(template.text) for template in templates)
-    if size > MAX_RENDER_BYTES:
-        raise TemplateError(
-            f"{chart}: rendered {size} bytes, more than the {MAX_RENDER_BYTES} bytes meshgen "
-            "accepts; check the chart for a runaway loop"
-        )
+    if size > limit:
+        raise RenderLimitError(f"{chart}: {too_large(size, limit)}")
     return templates
-
-
-def is_manifest_source(source: str) -> bool:
-    """Whether a rendered template holds Kubernetes objects (not NOTES.txt or a partial)."""
-    name = source.rsplit("/", 1)[-1]
-    return not name.startswith("_") and name.endswith((".yaml", ".yml", ".json"))

@@ -12,38 +12,52 @@ from typing import Any
 
 from meshgen.errors import TemplateError, ToolError
 from meshgen.helm.base import (
+    Limits,
     LintMessage,
     RenderedTemplate,
+    RenderLimitError,
     check_chart,
     check_output,
-    is_manifest_source,
 )
+from meshgen.helm.bounded import Exceeded, bounded_run
+from meshgen.helm.worker import is_manifest_source
 
-TIMEOUT_SECONDS = 120
 _SOURCE_HEADER = re.compile(r"^# Source: (?P<source>.+)$", re.MULTILINE)
+_GO_FATAL = re.compile(r"^(?:fatal error|panic): (?P<reason>.*)$", re.MULTILINE)
 _LINT_LINE = re.compile(r"^\[(?P<severity>INFO|WARNING|ERROR)\] (?P<path>[^:]*): (?P<message>.*)$")
+# Room for the binary's own address-space reservations (about 1.3 GB for helm 4) on top
+# of the memory a render may use.
+_BINARY_RESERVED_BYTES = 2 * 1024 * 1024 * 1024
 
 
 class BinaryHelm:
-    def __init__(self, executable: Path) -> None:
+    def __init__(self, executable: Path, limits: Limits | None = None) -> None:
         self.executable = executable
+        self.limits = limits or Limits()
 
-    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+    def _run(self, args: list[str], chart: Path | None = None) -> subprocess.CompletedProcess[str]:
         command = [str(self.executable), *args]
         try:
-            return subprocess.run(
-                command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
+            return bounded_run(
+                command,
+                timeout=self.limits.timeout_seconds,
+                max_output=self.limits.max_render_bytes,
+                memory=_BINARY_RESERVED_BYTES + self.limits.memory_headroom_bytes,
+                cpu_seconds=self.limits.cpu_seconds,
             )
         except FileNotFoundError:
             raise ToolError(command, "not found; check --helm-binary or MESHGEN_HELM") from None
         except PermissionError:
             raise ToolError(command, "not executable") from None
-        except subprocess.TimeoutExpired:
-            raise ToolError(command, f"timed out after {TIMEOUT_SECONDS}s") from None
+        except Exceeded as exc:
+            if chart is None:
+                raise ToolError(command, str(exc)) from None
+            raise RenderLimitError(f"{chart}: rendering {exc}") from None
 
     def _run_with_values(
         self,
         args: list[str],
+        chart: Path,
         values: Mapping[str, Any],
         namespace: str,
         kube_version: str,
@@ -61,7 +75,8 @@ class BinaryHelm:
                     str(values_file),
                     "--kube-version",
                     kube_version,
-                ]
+                ],
+                chart,
             )
 
     def describe(self) -> str:
@@ -92,10 +107,10 @@ class BinaryHelm:
     ) -> list[RenderedTemplate]:
         check_chart(chart)
         result = self._run_with_values(
-            ["template", release, str(chart)], values, namespace, kube_version
+            ["template", release, str(chart)], chart, values, namespace, kube_version
         )
         if result.returncode != 0:
-            raise TemplateError(f"{chart}: {' '.join(result.stderr.split())}")
+            raise _failure(chart, result.stderr)
         if "# Source: " not in result.stdout:
             # `helm template` always names each template's source; output without any
             # came from something that is not helm (or from a chart with no templates).
@@ -103,7 +118,7 @@ class BinaryHelm:
                 [str(self.executable), "template"],
                 "printed no manifests; check that --helm-binary / MESHGEN_HELM names helm",
             )
-        return check_output(chart, _split_sources(result.stdout))
+        return check_output(chart, _split_sources(result.stdout), self.limits.max_render_bytes)
 
     def lint(
         self,
@@ -115,8 +130,10 @@ class BinaryHelm:
     ) -> list[LintMessage]:
         check_chart(chart)
         result = self._run_with_values(
-            ["lint", str(chart), "--strict"], values, namespace, kube_version
+            ["lint", str(chart), "--strict"], chart, values, namespace, kube_version
         )
+        if _GO_FATAL.search(result.stderr):
+            raise _failure(chart, result.stderr)
         messages: list[LintMessage] = []
         for line in result.stdout.splitlines():
             match = _LINT_LINE.match(line.strip())
@@ -134,6 +151,19 @@ class BinaryHelm:
                     )
                 )
         return messages
+
+
+def _failure(chart: Path, stderr: str) -> TemplateError:
+    """Helm's error message; a Go runtime failure (with its goroutine dump) in one line."""
+    fatal = _GO_FATAL.search(stderr)
+    if fatal is None:
+        return TemplateError(f"{chart}: {' '.join(stderr.split())}")
+    if "out of memory" in fatal["reason"]:
+        return RenderLimitError(
+            f"{chart}: rendering ran out of memory and was stopped; "
+            "check the chart for a runaway loop"
+        )
+    return RenderLimitError(f"{chart}: helm stopped: {fatal['reason'][:200]}")
 
 
 def _split_sources(stream: str) -> list[RenderedTemplate]:

@@ -1,33 +1,42 @@
-"""The default backend: Helm's Go SDK, embedded through the helm-python-sdk package."""
+"""The default backend: Helm's Go SDK (helm-python-sdk), run in a worker process.
+
+Chart code runs in `meshgen.helm.worker`, under limits of time, memory and output,
+so a runaway template is stopped and reported instead of taking meshgen down.
+"""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from meshgen.errors import TemplateError, ToolError
 from meshgen.helm.base import (
+    Limits,
     LintMessage,
     RenderedTemplate,
     Severity,
     check_chart,
     check_output,
-    is_manifest_source,
 )
-
-if TYPE_CHECKING:
-    import helm_python
+from meshgen.helm.isolation import HelmWorker, WorkerFailure, WorkerPool, shared_worker
 
 _SEVERITIES: dict[int, Severity] = {0: "info", 1: "info", 2: "warning", 3: "error"}
+_GENERATIONS = itertools.count(1)
 
 
 class EmbeddedHelm:
-    """Renders with the Helm SDK in-process; a loaded chart is reused across renders."""
+    """Renders with the Helm SDK in the run's worker; a chart is loaded once per backend."""
 
-    def __init__(self) -> None:
-        self._charts: dict[Path, helm_python.Chart] = {}
+    def __init__(
+        self, limits: Limits | None = None, worker: HelmWorker | WorkerPool | None = None
+    ) -> None:
+        self.limits = limits or Limits()
+        self._worker = worker
+        self._generation = next(_GENERATIONS)
+        self._checked: set[Path] = set()
         self._lock = threading.Lock()
 
     @staticmethod
@@ -44,22 +53,30 @@ class EmbeddedHelm:
         return helm_python
 
     def describe(self) -> str:
+        # Only version calls, no chart code: safe in-process.
         sdk = self._sdk()
         return f"embedded Helm SDK {sdk.helm_sdk_version()} (helm-python-sdk {sdk.__version__})"
 
-    def _chart(self, chart: Path) -> helm_python.Chart:
+    def _call(self, chart: Path, request: dict[str, Any]) -> dict[str, Any]:
         key = chart.resolve()
         with self._lock:
-            loaded = self._charts.get(key)
-            if loaded is None:
+            if key not in self._checked:
                 check_chart(chart)
-                sdk = self._sdk()
-                try:
-                    loaded = sdk.Chart.load(key)
-                except sdk.HelmError as exc:
-                    raise TemplateError(f"{chart}: cannot load chart: {exc}") from None
-                self._charts[key] = loaded
-            return loaded
+                self._checked.add(key)
+        worker = self._worker or shared_worker()
+        request = {
+            **request,
+            "chart": str(key),
+            "generation": self._generation,
+            "max_bytes": self.limits.max_render_bytes,
+            "cpu_seconds": self.limits.cpu_seconds,
+        }
+        try:
+            return worker.call(request, self.limits, chart)
+        except WorkerFailure as exc:
+            if exc.tool:
+                raise ToolError(["helm-python-sdk"], str(exc)) from None
+            raise TemplateError(f"{chart}: {exc}") from None
 
     def render(
         self,
@@ -70,22 +87,12 @@ class EmbeddedHelm:
         namespace: str,
         kube_version: str,
     ) -> list[RenderedTemplate]:
-        sdk = self._sdk()
-        loaded = self._chart(chart)
-        try:
-            rendered = loaded.render(
-                dict(values), name=release, namespace=namespace, is_install=True
-            )
-        except sdk.HelmError as exc:
-            raise TemplateError(f"{chart}: {_one_line(exc)}") from None
-        return check_output(
+        reply = self._call(
             chart,
-            [
-                RenderedTemplate(source=source, text=text)
-                for source, text in sorted(rendered.items())
-                if is_manifest_source(source)
-            ],
+            {"op": "render", "values": dict(values), "release": release, "namespace": namespace},
         )
+        templates = [RenderedTemplate(source=s, text=t) for s, t in reply["templates"]]
+        return check_output(chart, templates, self.limits.max_render_bytes)
 
     def lint(
         self,
@@ -95,28 +102,20 @@ class EmbeddedHelm:
         namespace: str,
         kube_version: str,
     ) -> list[LintMessage]:
-        check_chart(chart)
-        sdk = self._sdk()
-        try:
-            report = sdk.lint(
-                chart,
-                dict(values),
-                strict=True,
-                namespace=namespace,
-                kube_version=f"v{kube_version}.0",
-            )
-        except sdk.HelmError as exc:
-            raise TemplateError(f"{chart}: {_one_line(exc)}") from None
-        messages = [
+        reply = self._call(
+            chart,
+            {
+                "op": "lint",
+                "values": dict(values),
+                "namespace": namespace,
+                "kube_version": f"v{kube_version}.0",
+            },
+        )
+        return [
             LintMessage(
                 severity=_SEVERITIES.get(int(entry.get("severity", 0)), "info"),
                 path=str(entry.get("path", "")),
                 message=str(entry.get("error", "")),
             )
-            for entry in report.get("messages", [])
+            for entry in reply["messages"]
         ]
-        return messages
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())

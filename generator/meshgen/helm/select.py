@@ -7,9 +7,25 @@ import shutil
 from pathlib import Path
 
 from meshgen.errors import ToolError
-from meshgen.helm.base import HelmBackend
+from meshgen.helm.base import HelmBackend, Limits
 
 ENV_HELM_BINARY = "MESHGEN_HELM"
+
+# The run's limits, set once from the command line (a Limits is immutable).
+_chosen: dict[str, Limits] = {}
+
+
+def prepare(helm_binary: str | None, limits: Limits) -> None:
+    """Set the limits of this run's renders; for the SDK, start its worker process now.
+
+    Called as soon as the command line is parsed: the worker loads Python and the Helm
+    SDK while meshgen imports the rest of itself.
+    """
+    _chosen["limits"] = limits
+    if not (helm_binary or os.environ.get(ENV_HELM_BINARY)):
+        from meshgen.helm.isolation import prestart
+
+        prestart()
 
 
 def select_backend(helm_binary: str | None = None) -> HelmBackend:
@@ -21,7 +37,7 @@ def select_backend(helm_binary: str | None = None) -> HelmBackend:
             raise ToolError([chosen], "helm binary not found or not executable")
         from meshgen.helm.binary import BinaryHelm
 
-        return BinaryHelm(Path(found))
+        return BinaryHelm(Path(found), _chosen.get("limits"))
     from meshgen.helm.sdk import EmbeddedHelm
 
-    return EmbeddedHelm()
+    return EmbeddedHelm(_chosen.get("limits"))

@@ -39,6 +39,8 @@ RESERVED_NAMESPACES = frozenset(
         "flux-system",
     }
 )
+# Answers that switch an optional platform part on or off: true or false, never text.
+SWITCHES = frozenset({"aws_load_balancer_controller", "external_dns"})
 # cookiecutter renders answers as Jinja: template syntax in an answer would run.
 TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
 
@@ -56,6 +58,11 @@ class Answers:
     istio_version: str = "1.30.3"
     cert_manager_version: str = "v1.21.1"
     app_name: str = field(default="first-app")
+    # Optional platform parts, off unless asked for (docs/decisions.md says why).
+    aws_load_balancer_controller: bool = False
+    external_dns: bool = False
+    aws_load_balancer_controller_version: str = "1.17.1"
+    external_dns_version: str = "1.19.0"
 
     @property
     def effective_repo_url(self) -> str:
@@ -65,6 +72,12 @@ class Answers:
         """Raise ConfigError naming the first answer that is not acceptable."""
         for item in fields(self):
             value = getattr(self, item.name)
+            if item.name in SWITCHES:
+                if not isinstance(value, bool):
+                    raise ConfigError(
+                        f"{_option(item.name)}: expected true or false, got {short(value)}"
+                    )
+                continue
             values = value if isinstance(value, tuple) else (value,)
             for one in values:
                 if not isinstance(one, str):
@@ -104,6 +117,10 @@ class Answers:
             "istio_version": self.istio_version,
             "cert_manager_version": self.cert_manager_version,
             "app_name": self.app_name,
+            "aws_load_balancer_controller": self.aws_load_balancer_controller,
+            "aws_load_balancer_controller_version": self.aws_load_balancer_controller_version,
+            "external_dns": self.external_dns,
+            "external_dns_version": self.external_dns_version,
             "environments": {"names": list(self.environments)},
             "meshgen_version": meshgen_version,
             "template_version": str(template_version),
@@ -186,6 +203,10 @@ _CONFIG_KEYS = {
     "repo_url": "repo_url",
     "kubernetesVersion": "kubernetes_version",
     "kubernetes_version": "kubernetes_version",
+    "awsLoadBalancerController": "aws_load_balancer_controller",
+    "aws_load_balancer_controller": "aws_load_balancer_controller",
+    "externalDns": "external_dns",
+    "external_dns": "external_dns",
 }
 
 
@@ -219,6 +240,14 @@ def read_config_file(path: Path) -> dict[str, Any]:
             for name in names:
                 _expect_text(name, f"{key}[]", path, yamlio.line_of(data, key))
             answers[target] = tuple(names)
+        elif target in SWITCHES:
+            if not isinstance(value, bool):
+                raise ConfigError(
+                    f"`{key}` must be true or false, but YAML reads it as {_yaml_kind(value)}",
+                    path=path,
+                    line=yamlio.line_of(data, key),
+                )
+            answers[target] = value
         elif target == "kubernetes_version" and isinstance(value, float):
             # YAML reads 1.30 as the number 1.3.
             raise ConfigError(
@@ -255,6 +284,8 @@ def answers_from_mapping(values: Mapping[str, Any]) -> Answers:
 
 
 def _yaml_kind(value: Any) -> str:
+    if isinstance(value, str):
+        return f"the text {short(value)}"
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):

@@ -151,7 +151,8 @@ def build(
 def _render_per_environment(
     source: Path, project: Path, context: dict[str, Any], answers: Answers
 ) -> None:
-    """Files under per-environment/ are rendered once per environment (`{{ environment }}`)."""
+    """Files under per-environment/ are rendered once per environment (`{{ environment }}`);
+    one that renders to nothing (an optional part left out) is not written."""
     from cookiecutter.environment import StrictEnvironment
     from jinja2 import TemplateError as JinjaError
 
@@ -166,7 +167,8 @@ def _render_per_environment(
                 content = jinja.from_string(text).render(**variables)
             except JinjaError as exc:
                 raise TemplateError(f"{template_path}: {exc}") from None
-            if _belongs_to_other_engine(target, answers.gitops):
+            # An optional part that was not asked for renders to nothing: no file.
+            if _belongs_to_other_engine(target, answers.gitops) or not content.strip():
                 continue
             out = project / target
             out.parent.mkdir(parents=True, exist_ok=True)

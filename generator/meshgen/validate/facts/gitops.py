@@ -16,7 +16,8 @@ from meshgen import yamlio
 from meshgen.errors import ConfigError
 from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.facts.access import as_list, as_map, as_text, dig, is_kind
+from meshgen.validate.facts.access import as_list, as_map, as_text, dig, is_kind, str_map
+from meshgen.validate.inputs.key_lines import KeyLines
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml")
 _GO_TEMPLATE_KEY = re.compile(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}")
@@ -236,3 +237,41 @@ def comes_after(ctx: ValidationContext, later: Release, earlier: Release) -> boo
         seen.add(name)
         pending |= depends_on(neighbours[name])
     return False
+
+
+def managed_namespaces(ctx: ValidationContext) -> list[Manifest]:
+    """The namespaces Argo CD creates for Applications, as the objects it applies.
+
+    An Application with `syncOptions: [CreateNamespace=true]` makes its destination
+    namespace, labelled and annotated from `managedNamespaceMetadata`; no manifest shows
+    that namespace, so the rules about namespaces read it from here. Each one points at
+    the Application's `managedNamespaceMetadata.labels` (or its `syncOptions`) line. Flux
+    applies a Namespace manifest instead, which is already a static object.
+    """
+    return ctx.memo(_managed_namespaces)
+
+
+def _managed_namespaces(ctx: ValidationContext) -> list[Manifest]:
+    found = []
+    lines: dict[str, KeyLines] = {}
+    for manifest, spec in argocd_application_specs(ctx):
+        policy = as_map(spec.get("syncPolicy"))
+        options = {
+            as_text(option).replace(" ", "") for option in as_list(policy.get("syncOptions"))
+        }
+        namespace = as_text(dig(spec, "destination", "namespace"))
+        if "CreateNamespace=true" not in options or not namespace:
+            continue
+        managed = as_map(policy.get("managedNamespaceMetadata"))
+        metadata: dict[str, Any] = {"name": namespace}
+        for key in ("labels", "annotations"):
+            if key in managed:
+                metadata[key] = str_map(managed.get(key))
+        # An ApplicationSet holds the Application's spec under its template.
+        prefix = ("spec", "template", "spec") if manifest.kind == "ApplicationSet" else ("spec",)
+        keys = ("managedNamespaceMetadata", "labels") if "labels" in managed else ("syncOptions",)
+        finder = lines.setdefault(manifest.source, KeyLines(ctx.root / manifest.source))
+        line = finder.line(manifest.line, (*prefix, "syncPolicy", *keys))
+        data = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+        found.append(Manifest(manifest.source, line, "", data))
+    return found

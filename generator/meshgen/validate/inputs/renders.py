@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from meshgen.errors import ConfigError, TemplateError, ToolError
-from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
+from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate, RenderLimitError
 from meshgen.render import Rendering, assemble, render_templates, to_plain
 from meshgen.repo import Repo
 from meshgen.validate.inputs.repo_files import EnvironmentFile
@@ -33,8 +33,12 @@ class Renders:
     def __init__(self, repo: Repo, backend: HelmBackend, sound: Sequence[EnvironmentFile]):
         self._repo = repo
         self._backend = backend
-        # A loaded chart is safe to share between threads.
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="meshgen-helm")
+        # Two renders at a time, each in its own Helm worker process; for a single
+        # environment (a render and a lint) a second process would cost more to start
+        # than it saves.
+        self._pool = ThreadPoolExecutor(
+            max_workers=2 if len(sound) > 1 else 1, thread_name_prefix="meshgen-helm"
+        )
         self._pending: list[tuple[EnvironmentFile, Future[list[RenderedTemplate]]]] = [
             (
                 ref,
@@ -79,11 +83,19 @@ class Renders:
         return results
 
     def lint(self, ref: EnvironmentFile) -> list[LintMessage]:
-        """`helm lint` of `ref`'s chart: the one started early, or a new one."""
+        """`helm lint` of `ref`'s chart: the one started early, or a new one.
+
+        Lint runs the templates too: one stopped at a limit is a lint error, like a
+        render stopped at a limit is a render failure.
+        """
         prefetched = self._lints.get(id(ref))
         if prefetched is None:
             prefetched = self._submit_lint(ref)
-        return prefetched.result()
+        try:
+            return prefetched.result()
+        except RenderLimitError as exc:
+            chart = self._repo.chart_path(ref.app)
+            return [LintMessage("error", ref.app.chart, str(exc).replace(f"{chart}: ", ""))]
 
     def close(self) -> None:
         """Stop the workers; what was not started is dropped."""

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from meshgen.validate.context import ValidationContext
+from meshgen.validate.facts.gitops import managed_namespaces
 from meshgen.validate.facts.meshconfig import ISTIOD_VALUES, mesh_uses_istio_cni
 from meshgen.validate.findings import Problem, Severity, rule
 
@@ -30,12 +31,17 @@ def istio_init_rejected(ctx: ValidationContext) -> Iterator[Problem]:
     Without the Istio CNI node agent, istiod adds to every injected pod an `istio-init`
     container that needs NET_ADMIN and NET_RAW, which both levels forbid: admission rejects
     the pods. Install Istio CNI (chart `cni` as release `istio-cni`, and `cni.enabled: true`
-    in platform/istio/istiod.values.yaml), or enforce `privileged` on the namespace
-    (`namespace.podSecurityEnforce: privileged` in the environment file).
+    in platform/istio/istiod.values.yaml), or enforce `privileged` on the namespace: the
+    `pod-security.kubernetes.io/enforce` label in the `managedNamespaceMetadata` of the
+    Argo CD Application that creates it, or in gitops/flux/apps/<env>/namespace.yaml.
     """
     if mesh_uses_istio_cni(ctx) is not False:
         return
-    for environment, manifest in ctx.all_objects:
+    objects = ctx.all_objects
+    written = {m.name for _, m in objects if m.kind == "Namespace"}
+    # Namespaces Argo CD creates, unless a manifest of the same name is applied instead.
+    created = [("", m) for m in managed_namespaces(ctx) if m.name not in written]
+    for environment, manifest in [*objects, *created]:
         if manifest.kind != "Namespace" or manifest.api_version != "v1":
             continue
         metadata = manifest.data.get("metadata")
