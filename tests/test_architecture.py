@@ -31,10 +31,10 @@ PACKAGE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"credentials"}),
     frozenset({"tools", "resources", "yamlio", "domains"}),
     frozenset({"repo", "helm", "vcs", "git"}),
-    frozenset({"render"}),
+    frozenset({"render", "pins"}),
     frozenset({"kubectl", "traffic", "doctor"}),
     frozenset({"scaffold", "validate"}),
-    frozenset({"report"}),
+    frozenset({"report", "day2"}),
     frozenset({"cli"}),
     frozenset({"__main__"}),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,27 @@ def test_the_demo_path_line_runs_as_written(
     commands = _console_commands("`make demo` installs meshgen")
     assert commands == [["-C", "build/demo/acme-mesh", "render", "--env", "staging"]]
     assert "kind: VirtualService" in invoke(commands[0]).stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["argocd", "flux"])
+def test_the_day_2_walkthrough_runs_as_written(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    invoke(["new", str(tmp_path / "acme-mesh"), "--no-input", "--gitops", engine, *REAL_ANSWERS])
+    monkeypatch.chdir(tmp_path / "acme-mesh")
+    text = README.read_text()
+    after = text[text.index("### Day 2: environments") :]
+    block = re.search(r"```console\n(.*?)```", after, re.DOTALL)
+    assert block is not None
+    ran = 0
+    for line in block.group(1).splitlines():
+        words = shlex.split(line.removeprefix("$ "), comments=True)
+        if words[0] == "meshgen":
+            invoke(words[1:])
+            ran += 1
+        else:
+            for command in " ".join(words).split(" && "):
+                subprocess.run(shlex.split(command), check=True)
+    assert ran == 7
+    invoke(["validate"])

@@ -36,6 +36,10 @@ _COMMANDS = {
     "versions": "meshgen.cli.canary:versions",
     "diff": "meshgen.cli.diff:diff",
     "schemas": "meshgen.cli.schemas:schemas",
+    "env": "meshgen.cli.env:env",
+    "app": "meshgen.cli.app:app",
+    "platform": "meshgen.cli.platform:platform",
+    "update": "meshgen.cli.update:update",
 }
 
 

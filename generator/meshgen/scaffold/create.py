@@ -51,7 +51,7 @@ def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationRes
     enclosing = vcs.enclosing_work_tree(dest.parent) if git else None
     scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.meshgen-", dir=dest.parent))
     try:
-        built = _build(answers, scratch)
+        built = build(answers, scratch)
         files = tuple(
             sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         )
@@ -101,12 +101,23 @@ def _commit_message(answers: Answers) -> str:
     )
 
 
-def _build(answers: Answers, scratch: Path) -> Path:
+def build(
+    answers: Answers,
+    scratch: Path,
+    data: Path | None = None,
+    template_version: int = TEMPLATE_VERSION,
+) -> Path:
+    """Render the repository for `answers` into a new folder under `scratch`.
+
+    `data` holds the template, charts/ and environments/ (default: the ones meshgen
+    ships); `meshgen update` renders an earlier template version from its archive.
+    """
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.main import cookiecutter
 
-    context = answers.cookiecutter_context(__version__, TEMPLATE_VERSION)
-    template = resources.template_dir()
+    data = data or resources.data_root()
+    context = answers.cookiecutter_context(__version__, template_version)
+    template = data / "cookiecutter-template"
     # cookiecutter writes each rendered hook script to the temporary folder and never
     # removes it: point its temporary files into the scratch folder, removed with it.
     private_tmp = scratch / ".tmp"
@@ -132,8 +143,8 @@ def _build(answers: Answers, scratch: Path) -> Path:
     shutil.rmtree(private_tmp, ignore_errors=True)
     shutil.rmtree(scratch / ".replay", ignore_errors=True)
     _render_per_environment(template / PER_ENVIRONMENT_DIR, project, context, answers)
-    _copy_chart(answers, project)
-    _write_overlays(answers, project)
+    _copy_chart(answers, project, data)
+    _write_overlays(answers, project, data)
     return project
 
 
@@ -174,8 +185,8 @@ def _belongs_to_other_engine(target: str, engine: str) -> bool:
     return len(parts) > 2 and parts[0] == "gitops" and parts[1] != engine
 
 
-def _copy_chart(answers: Answers, project: Path) -> None:
-    source = resources.chart_dir("first-app")
+def _copy_chart(answers: Answers, project: Path, data: Path) -> None:
+    source = data / "charts" / "first-app"
     target = project / "charts" / answers.app_name
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.tgz"))
 
@@ -189,8 +200,8 @@ def default_host(answers: Answers, environment: str) -> str:
     return f"{answers.app_name}.{environment}.{answers.domain}"
 
 
-def _write_overlays(answers: Answers, project: Path) -> None:
-    defaults = resources.environments_dir() / "defaults"
+def _write_overlays(answers: Answers, project: Path, data: Path) -> None:
+    defaults = data / "environments" / "defaults"
     for environment in answers.environments:
         source = defaults / f"{profile_for(environment)}.yaml"
         tree = yamlio.load_roundtrip(source)

@@ -19,6 +19,7 @@ from meshgen import yamlio
 from meshgen.errors import ConfigError, GitError, MeshgenError
 from meshgen.git import refs as vcs
 from meshgen.helm.base import HelmBackend
+from meshgen.pins import pin_changes
 from meshgen.render import render_app, to_plain
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
 from meshgen.traffic import guardrails
@@ -118,10 +119,14 @@ class DiffResult:
     base_commit: str
     head_commit: str
     entries: tuple[EnvDiff, ...]
+    platform: tuple[str, ...] = ()
+    """Platform pins that move: `staging: istio 1.30.3 -> 1.30.4`."""
 
     @property
     def changed(self) -> bool:
-        return any(e.changes or e.rendered_diff or e.errors for e in self.entries)
+        return bool(self.platform) or any(
+            e.changes or e.rendered_diff or e.errors for e in self.entries
+        )
 
     @property
     def incomplete(self) -> list[str]:
@@ -161,6 +166,7 @@ def diff_refs(
         head_root = vcs.export_tree(root, head_commit, Path(scratch) / "head")
         base_states = _states(base_root, backend)
         head_states = _states(head_root, backend)
+        platform = tuple(pin_changes(base_root, head_root))
     keys = list(dict.fromkeys([*base_states, *head_states]))
     known_environments = {environment for environment, _ in keys}
     for wanted in environments:
@@ -181,7 +187,7 @@ def diff_refs(
         for environment, app in keys
         if not environments or environment in environments
     )
-    return DiffResult(base, head, base_commit, head_commit, entries)
+    return DiffResult(base, head, base_commit, head_commit, entries, platform)
 
 
 def _manifest_data(root: Path) -> Any:
@@ -251,6 +257,8 @@ def format_text(result: DiffResult) -> str:
     for entry in result.entries:
         lines.append(f"  {entry.label}: {', '.join(entry.changes) or 'no change'}")
         lines.extend(f"  {entry.label}: {error}" for error in entry.errors)
+    if result.platform:
+        lines += ["", "Platform:", *(f"  {change}" for change in result.platform)]
     lines += ["", "Rendered manifests:"]
     diffs = [entry.rendered_diff for entry in result.entries if entry.rendered_diff]
     if result.incomplete:
@@ -275,6 +283,8 @@ def format_markdown(result: DiffResult) -> str:
         else:
             out.append(f"- {entry.label}: no change")
         out.extend(f"- **{entry.label}**: :warning: {error}" for error in entry.errors)
+    if result.platform:
+        out += ["", "**Platform**", "", *(f"- {change}" for change in result.platform)]
     out += ["", "| environment | version | image tag | base | head |", "|---|---|---|---|---|"]
     for entry in result.entries:
         out.extend(_weight_rows(entry))

@@ -13,7 +13,7 @@ from functools import cache
 from meshgen.errors import ConfigError
 from meshgen.validate.findings import RULE_ATTRIBUTE, Rule
 from meshgen.validate.rules.files import domains, environment_files, repository, values, weights
-from meshgen.validate.rules.gitops import deployment, paths
+from meshgen.validate.rules.gitops import deployment, ownership, paths
 from meshgen.validate.rules.guardrails import canary
 from meshgen.validate.rules.helm import chart
 from meshgen.validate.rules.kubectl import dry_run
@@ -44,7 +44,7 @@ from meshgen.validate.rules.mesh import (
     telemetry,
     tls,
 )
-from meshgen.validate.rules.platform import cni, ingress
+from meshgen.validate.rules.platform import cni, ingress, pins
 from meshgen.validate.rules.schemas import objects
 from meshgen.validate.rules.security import credentials, hardening, istio_init, privileges
 
@@ -83,8 +83,10 @@ _MODULES = (
     tls,
     ingress,
     cni,
+    pins,
     deployment,
     paths,
+    ownership,
     privileges,
     hardening,
     istio_init,

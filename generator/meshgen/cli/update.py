@@ -1,0 +1,52 @@
+"""`meshgen update`: the current template's changes, carried into the repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from meshgen.cli.changes import change_options, run_change
+
+
+@click.command(
+    epilog="Without conflicts the result is validated before anything is written, and "
+    "refused untouched when it would not validate. Conflicts are written with git's "
+    "markers (and committed with --branch/--commit, for review on the pull request) and "
+    "listed. Exit codes: 0 done or nothing to do, 1 conflicts to resolve or refused, "
+    "2 could not do it."
+)
+@change_options
+def update(branch: str | None, commit: bool, helm_binary: str | None) -> None:
+    """Bring the repository to the current template, keeping the team's edits.
+
+    Three-way: the template version meshgen.yaml records, rendered with the repository's
+    answers, is the base; the current template, rendered with the same answers, brings
+    its changes; the repository keeps its own.
+
+    \b
+    Example:
+      meshgen update --branch update/template
+    """
+    from meshgen.day2.update import UpToDate, plan_update
+
+    planned = plan_update(Path())
+    if isinstance(planned, UpToDate):
+        click.echo(f"Already on template {planned.version}; nothing to update.")
+        return
+    run_change(
+        planned,
+        branch=branch,
+        commit=commit,
+        helm_binary=helm_binary,
+        validate=not planned.conflicts,
+    )
+    if planned.conflicts:
+        click.echo(
+            f"{len(planned.conflicts)} file(s) with conflicts: resolve the <<<<<<< markers, "
+            "then `meshgen validate` and commit:",
+            err=True,
+        )
+        for path in planned.conflicts:
+            click.echo(f"  {path}", err=True)
+        raise SystemExit(1)

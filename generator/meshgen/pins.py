@@ -1,0 +1,300 @@
+"""Where a repository pins the versions of its platform charts, per environment.
+
+A pin is a chart version in a GitOps object: an Argo CD Application's `targetRevision`
+of a Helm chart source, a Flux HelmRelease's `spec.chart.spec.version`, or a Flux
+Kustomization patch that replaces that version for one environment's cluster. meshgen.yaml
+records the version every environment runs (`versions:`) and, for an environment that
+runs another, its own pin (`environments[].versions:`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meshgen import yamlio
+from meshgen.errors import ConfigError
+from meshgen.repo import MANIFEST_NAME, Repo, load_repo
+
+# Components and the charts they are installed with; any other pinned chart is its own.
+COMPONENTS: Mapping[str, tuple[str, ...]] = {
+    "istio": ("base", "cni", "istiod", "gateway"),
+    "cert-manager": ("cert-manager",),
+}
+MANIFEST_KEYS: Mapping[str, str] = {"istio": "istio", "cert-manager": "certManager"}
+GITOPS_DIR = "gitops"
+VERSION_PATCH_PATH = "/spec/chart/spec/version"
+_SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
+
+
+def component_of(chart: str) -> str:
+    for component, charts in COMPONENTS.items():
+        if chart in charts:
+            return component
+    return chart
+
+
+@dataclass(frozen=True)
+class Pin:
+    component: str
+    chart: str
+    release: str
+    version: str
+    path: str
+    line: int
+    environments: tuple[str, ...]
+    """The environments this pin applies to (all, for a file every cluster applies)."""
+    patch: bool = False
+    """A Flux Kustomization patch: overrides the shared HelmRelease for its environments."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One YAML document of a file, parsed round-trip, with the line it starts on."""
+
+    start: int
+    text: str
+    data: Any
+
+
+def chunks(text: str, path: Path) -> Iterator[Chunk]:
+    position, line = 0, 1
+    pieces: list[tuple[int, int, int]] = []
+    for match in _SEPARATOR.finditer(text):
+        pieces.append((line, position, match.start()))
+        line += text[position : match.end()].count("\n") + 1
+        position = match.end() + 1
+    pieces.append((line, position, len(text)))
+    for start, begin, end in pieces:
+        piece = text[begin:end]
+        if piece.strip():
+            yield Chunk(start, piece, yamlio.loads_roundtrip(piece, path))
+
+
+def _environments_of(repo: Repo, relpath: str, destination: Any) -> tuple[str, ...]:
+    if isinstance(destination, Mapping):
+        for environment in repo.environments:
+            if destination.get("name") == environment.cluster:
+                return (environment.name,)
+    parts = relpath.split("/")
+    named = tuple(e.name for e in repo.environments if e.name in parts[:-1])
+    named = named or tuple(
+        e.name for e in repo.environments if Path(parts[-1]).stem.endswith(f"-{e.name}")
+    )
+    return named or tuple(e.name for e in repo.environments)
+
+
+def find(repo: Repo) -> list[Pin]:
+    """Every pin of a platform chart under gitops/, in file order."""
+    pins: list[Pin] = []
+    folder = repo.root / GITOPS_DIR
+    releases: dict[str, str] = {}
+    patches: list[tuple[Pin, str]] = []
+    for path in sorted(folder.rglob("*.yaml")) if folder.is_dir() else []:
+        relpath = path.relative_to(repo.root).as_posix()
+        try:
+            documents = list(chunks(yamlio.read_text(path), path))
+        except ConfigError:
+            continue  # validate reports unreadable files
+        for chunk in documents:
+            for pin in _pins_of(repo, relpath, chunk):
+                if pin.patch:
+                    patches.append((pin, pin.release))
+                else:
+                    releases[pin.release] = pin.chart
+                    pins.append(pin)
+    for pin, release in patches:
+        chart = releases.get(release, release)
+        pins.append(
+            Pin(
+                component_of(chart),
+                chart,
+                release,
+                pin.version,
+                pin.path,
+                pin.line,
+                pin.environments,
+                patch=True,
+            )
+        )
+    return pins
+
+
+def _pins_of(repo: Repo, relpath: str, chunk: Chunk) -> Iterator[Pin]:
+    data = chunk.data
+    if not isinstance(data, Mapping) or not isinstance(data.get("spec"), Mapping):
+        return
+    spec = data["spec"]
+    kind = str(data.get("kind", ""))
+    api = str(data.get("apiVersion", ""))
+    offset = chunk.start - 1
+    if api.startswith("argoproj.io/") and kind == "Application":
+        environments = _environments_of(repo, relpath, spec.get("destination"))
+        sources = spec.get("sources") or [spec.get("source")]
+        for source in sources if isinstance(sources, list) else []:
+            if isinstance(source, Mapping) and source.get("chart") and source.get("targetRevision"):
+                chart = str(source["chart"])
+                helm = source.get("helm")
+                release = helm.get("releaseName") if isinstance(helm, Mapping) else None
+                line = (yamlio.line_of(source, "targetRevision") or 1) + offset
+                yield Pin(
+                    component_of(chart),
+                    chart,
+                    str(release or chart),
+                    str(source["targetRevision"]),
+                    relpath,
+                    line,
+                    environments,
+                )
+    elif api.startswith("helm.toolkit.fluxcd.io/") and kind == "HelmRelease":
+        chart_spec = (
+            spec.get("chart", {}).get("spec") if isinstance(spec.get("chart"), Mapping) else None
+        )
+        if not isinstance(chart_spec, Mapping) or not chart_spec.get("version"):
+            return
+        source = chart_spec.get("sourceRef")
+        if not isinstance(source, Mapping) or source.get("kind") != "HelmRepository":
+            return
+        chart = str(chart_spec.get("chart"))
+        line = (yamlio.line_of(chart_spec, "version") or 1) + offset
+        release = str(data.get("metadata", {}).get("name", chart))
+        yield Pin(
+            component_of(chart),
+            chart,
+            release,
+            str(chart_spec["version"]),
+            relpath,
+            line,
+            _environments_of(repo, relpath, None),
+        )
+    elif api.startswith("kustomize.toolkit.fluxcd.io/") and kind == "Kustomization":
+        for patch in spec.get("patches") or []:
+            found = _version_patch(patch)
+            if found is not None:
+                release, version, line = found
+                yield Pin(
+                    "",
+                    "",
+                    release,
+                    version,
+                    relpath,
+                    line + offset,
+                    _environments_of(repo, relpath, None),
+                    patch=True,
+                )
+
+
+def _version_patch(patch: Any) -> tuple[str, str, int] | None:
+    """(release, version, line) of a JSON6902 patch that replaces a HelmRelease's version."""
+    if not isinstance(patch, Mapping):
+        return None
+    target = patch.get("target")
+    if not isinstance(target, Mapping) or target.get("kind") != "HelmRelease":
+        return None
+    body = patch.get("patch")
+    if not isinstance(body, str):
+        return None
+    match = re.search(
+        rf"path:\s*{re.escape(VERSION_PATCH_PATH)}\s*\n\s*value:\s*[\"']?([^\"'\s]+)", body
+    )
+    if match is None:
+        return None
+    line = (yamlio.line_of(patch, "patch") or 1) + body[: match.start(1)].count("\n") + 1
+    return str(target.get("name")), match.group(1), line
+
+
+def effective(pins: list[Pin], component: str) -> dict[str, dict[str, Pin]]:
+    """environment -> release -> the pin that decides its version there."""
+    result: dict[str, dict[str, Pin]] = {}
+    for pin in pins:
+        if pin.component != component:
+            continue
+        for environment in pin.environments:
+            chosen = result.setdefault(environment, {})
+            if pin.patch or pin.release not in chosen or not chosen[pin.release].patch:
+                chosen[pin.release] = pin
+    return result
+
+
+def recorded(manifest: Any, component: str) -> tuple[str | None, dict[str, str]]:
+    """The version meshgen.yaml records for every environment, and the explicit ones."""
+    key = MANIFEST_KEYS.get(component, component)
+    versions = manifest.get("versions") if isinstance(manifest, Mapping) else None
+    shared = versions.get(key) if isinstance(versions, Mapping) else None
+    explicit: dict[str, str] = {}
+    entries = manifest.get("environments") if isinstance(manifest, Mapping) else None
+    for entry in entries if isinstance(entries, list) else []:
+        own = entry.get("versions") if isinstance(entry, Mapping) else None
+        if isinstance(own, Mapping) and own.get(key) is not None:
+            explicit[str(entry.get("name"))] = str(own[key])
+    return (str(shared) if shared is not None else None), explicit
+
+
+# -- what validate and diff read -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spot:
+    path: str
+    line: int
+    message: str
+
+
+def left_behind(repo: Repo, manifest: Any) -> Iterator[Spot]:
+    """Pins that differ from what meshgen.yaml records for their environment."""
+    found = find(repo)
+    for component in sorted({p.component for p in found}):
+        shared, explicit = recorded(manifest, component)
+        if shared is None and not explicit:
+            continue
+        for environment, releases in sorted(effective(found, component).items()):
+            expected = explicit.get(environment, shared)
+            for pin in releases.values():
+                if expected is None or pin.version == expected:
+                    continue
+                where = (
+                    f"its own pin environments[{environment}].versions"
+                    if environment in explicit
+                    else "versions"
+                )
+                yield Spot(
+                    pin.path,
+                    pin.line,
+                    f"{environment} runs {component} {pin.version} ({pin.release}) but "
+                    f"{MANIFEST_NAME} records {expected} ({where}): the environment is left "
+                    f"behind; run `meshgen platform upgrade {component} {expected} --env "
+                    f"{environment}`, or record the version it runs on purpose under "
+                    f"environments[{environment}].versions",
+                )
+
+
+def pin_versions(root: Path) -> dict[tuple[str, str], str]:
+    """(environment, component) -> the version(s) its pins name, for `meshgen diff`."""
+    if not (root / MANIFEST_NAME).is_file():
+        return {}
+    try:
+        repo = load_repo(root)
+    except ConfigError:
+        return {}
+    found = find(repo)
+    versions: dict[tuple[str, str], str] = {}
+    for component in sorted({p.component for p in found}):
+        for environment, releases in effective(found, component).items():
+            named = sorted({pin.version for pin in releases.values()})
+            versions[(environment, component)] = "/".join(named)
+    return versions
+
+
+def pin_changes(base: Path, head: Path) -> list[str]:
+    """`staging: istio 1.30.3 -> 1.30.4` for each environment whose platform moves."""
+    before, after = pin_versions(base), pin_versions(head)
+    changes = []
+    for environment, component in sorted({*before, *after}):
+        old = before.get((environment, component))
+        new = after.get((environment, component))
+        if old != new and old is not None and new is not None:
+            changes.append(f"{environment}: {component} {old} -> {new}")
+    return changes
