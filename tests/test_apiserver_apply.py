@@ -129,37 +129,63 @@ def wave(obj: Obj) -> int:
 
 
 def sync_argocd(server: KubeApi, root: Path) -> Sync:
+    """The root Application, then each environment's Application, then what that one
+    syncs (gitops/argocd/environments/<env>/) in sync-wave order."""
     sync = Sync(server, "argocd-controller")
     repo = load_repo(root)
     gitops = root / "gitops" / "argocd"
     sync.step(yaml_files(gitops), namespace="argocd")
     sync.step(yaml_files(gitops / "bootstrap"), namespace="argocd")
-    apps = sorted(yaml_files(gitops / "apps"), key=wave)
-    sync.step(apps, namespace="argocd")
-    for app in apps:
-        if app["kind"] == "ApplicationSet":
-            for element in app["spec"]["generators"][0]["list"]["elements"]:
-                sync.step(list(app_objects(repo, element["environment"])))
+    environments = yaml_files(gitops / "apps")
+    sync.step(environments, namespace="argocd")
+    for environment in environments:
+        if environment["kind"] != "Application":
             continue
-        if app["kind"] != "Application":
-            continue
-        spec = app["spec"]
-        namespace = spec["destination"]["namespace"]
-        for source in spec.get("sources") or [spec["source"]]:
-            if "chart" in source:
-                values: dict[str, Any] = {}
-                for name in source["helm"].get("valueFiles", []):
-                    path = root / name.removeprefix("$values/")
-                    values.update(yaml.safe_load(path.read_text()) or {})
-                release = source["helm"]["releaseName"]
-                rendered = chart_objects(
-                    source["chart"], source["targetRevision"], values, release, namespace
-                )
-                sync.step(rendered, namespace=namespace)
-            elif "path" in source:
-                sync.step(kustomize(server, root / source["path"]), namespace=namespace)
+        apps = sorted(yaml_files(root / environment["spec"]["source"]["path"]), key=wave)
+        sync.step(apps, namespace="argocd")
+        for app in apps:
+            if app["kind"] == "Application":
+                sync_application(sync, server, repo, root, app)
     sync.finish()
     return sync
+
+
+def sync_application(sync: Sync, server: KubeApi, repo: Repo, root: Path, app: Obj) -> None:
+    spec = app["spec"]
+    namespace = spec["destination"]["namespace"]
+    policy = spec.get("syncPolicy") or {}
+    if "CreateNamespace=true" in policy.get("syncOptions", []):
+        # Argo CD creates the namespace with the Application's managed metadata.
+        labels = (policy.get("managedNamespaceMetadata") or {}).get("labels") or {}
+        sync.step(
+            [
+                {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {"name": namespace, "labels": labels},
+                }
+            ]
+        )
+    for source in spec.get("sources") or [spec["source"]]:
+        if "chart" in source:
+            values: dict[str, Any] = {}
+            for name in source["helm"].get("valueFiles", []):
+                path = root / name.removeprefix("$values/")
+                values.update(yaml.safe_load(path.read_text()) or {})
+            release = source["helm"]["releaseName"]
+            rendered = chart_objects(
+                source["chart"], source["targetRevision"], values, release, namespace
+            )
+            sync.step(rendered, namespace=namespace)
+        elif source.get("path", "").startswith("charts/"):
+            # The app's objects name their namespaces (the Gateway's is another one).
+            sync.step(list(app_objects(repo, namespace_environment(repo, namespace))))
+        elif "path" in source:
+            sync.step(kustomize(server, root / source["path"]), namespace=namespace)
+
+
+def namespace_environment(repo: Repo, namespace: str) -> str:
+    return next(env.name for env in repo.environments if env.namespace == namespace)
 
 
 def sync_flux(server: KubeApi, root: Path, environment: str) -> Sync:
