@@ -74,11 +74,11 @@ def test_env_app_canary_and_platform_by_pull_request(
 def test_two_apps_rendering_one_object_is_reported(tmp_path: Path, invoke: Invoke) -> None:
     repo = generate(answers_from_mapping({"name": "acme-mesh", **DOMAIN}), tmp_path / "repo").path
     invoke(["-C", str(repo), "app", "add", "checkout"])
-    invoke(["-C", str(repo), "validate", "--select", "MG507"])
+    invoke(["-C", str(repo), "validate", "--select", "MG514"])
     # Both releases create the namespace, as a chart installed by hand would.
     for app in ("first-app", "checkout"):
         overlay = repo / f"environments/staging/{app}.yaml"
         text = overlay.read_text().replace("namespace:\n  create: false\n", "")
         overlay.write_text(text.replace("\nhost:", "\nnamespace:\n  create: true\nhost:", 1))
-    result = invoke(["-C", str(repo), "validate", "--select", "MG507"], expect=1)
-    assert "MG507 error: Namespace/staging in staging is rendered by first-app" in result.stdout
+    result = invoke(["-C", str(repo), "validate", "--select", "MG514"], expect=1)
+    assert "MG514 error: Namespace/staging in staging is rendered by first-app" in result.stdout

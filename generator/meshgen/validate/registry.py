@@ -44,7 +44,7 @@ from meshgen.validate.rules.mesh import (
     telemetry,
     tls,
 )
-from meshgen.validate.rules.platform import cni, ingress, pins
+from meshgen.validate.rules.platform import cni, ingress, pin_drift
 from meshgen.validate.rules.schemas import objects
 from meshgen.validate.rules.security import credentials, hardening, istio_init, privileges
 
@@ -83,7 +83,7 @@ _MODULES = (
     tls,
     ingress,
     cni,
-    pins,
+    pin_drift,
     deployment,
     paths,
     ownership,

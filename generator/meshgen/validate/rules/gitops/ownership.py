@@ -9,7 +9,7 @@ from meshgen.validate.context import ValidationContext
 from meshgen.validate.findings import Problem, Severity, rule
 
 
-@rule("MG507", "object-rendered-twice", Severity.ERROR)
+@rule("MG514", "object-rendered-twice", Severity.ERROR)
 def object_rendered_twice(ctx: ValidationContext) -> Iterator[Problem]:
     """Two apps render the same object in one environment.
 

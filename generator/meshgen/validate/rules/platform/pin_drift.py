@@ -9,7 +9,7 @@ from meshgen.validate.context import ValidationContext
 from meshgen.validate.findings import Problem, Severity, rule
 
 
-@rule("MG506", "platform-environment-left-behind", Severity.ERROR)
+@rule("MG513", "platform-environment-left-behind", Severity.ERROR)
 def platform_environment_left_behind(ctx: ValidationContext) -> Iterator[Problem]:
     """An environment's platform chart pins disagree with meshgen.yaml.
 
