@@ -17,8 +17,17 @@ from conftest import Invoke
 MG304_CASE = Path(__file__).resolve().parent / "rules" / "MG304"
 
 
+# Added to ../shared after its crds/ trees were converted, so they hold no reference
+# conversion of it (see its README); tests/test_shipped_schemas.py covers its import.
+NOT_CONVERTED_UPSTREAM = ("kubernetes-sigs+gateway-api",)
+
+
 def _crd_files(shared_schemas: Path) -> list[Path]:
-    return sorted((shared_schemas / "crd-yaml").rglob("*.yaml"))
+    return sorted(
+        path
+        for path in (shared_schemas / "crd-yaml").rglob("*.yaml")
+        if path.parent.name not in NOT_CONVERTED_UPSTREAM
+    )
 
 
 def test_import_matches_the_upstream_conversion(
