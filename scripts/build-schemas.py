@@ -28,6 +28,7 @@ import argparse
 import gzip
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -183,6 +184,13 @@ CHART_SOURCES = (
     ),
 )
 CHART_FILES = ("values.yaml", "values.schema.json")
+# How templates read a top-level value: `.Values.x`, `$.Values.x`, `($.Values).x` and
+# `index .Values "x"`.
+TEMPLATE_KEY = re.compile(
+    r"\.Values\)?\.([A-Za-z_][A-Za-z0-9_]*)|index\s+\(?\$?\.Values\)?\s+\"([^\"]+)\""
+)
+# Read by Istio's templates only to lift the defaults or to refuse the key: not settings.
+NOT_SETTINGS = {"_internal_defaults_do_not_set", "_original", "defaults"}
 
 
 def minified(data: Any) -> str:
@@ -301,7 +309,7 @@ def build_charts(shared: Path, output: Path) -> tuple[list[dict[str, Any]], list
             "name": source.name,
             "version": source.version,
             "repository": source.repository,
-            "digest": entry["digest"],
+            "templateKeys": _template_keys(archive, source.name),
         }
         for name in CHART_FILES:
             key = "values" if name == "values.yaml" else "valuesSchema"
@@ -329,6 +337,21 @@ def _chart_files(archive: Path, chart: str) -> Iterable[tuple[str, str]]:
             extracted = tar.extractfile(member)
             if extracted is not None:
                 yield name, extracted.read().decode("utf-8")
+
+
+def _template_keys(archive: Path, chart: str) -> list[str]:
+    """Top-level values the chart's own templates read (its subcharts' excluded)."""
+    keys: set[str] = set()
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar.getmembers():
+            if not member.isfile() or not member.name.startswith(f"{chart}/templates/"):
+                continue
+            extracted = tar.extractfile(member)
+            if extracted is None:
+                continue
+            for match in TEMPLATE_KEY.finditer(extracted.read().decode("utf-8")):
+                keys.add(match.group(1) or match.group(2))
+    return sorted(keys - NOT_SETTINGS)
 
 
 def _upstream(upstream: Upstream) -> str:
