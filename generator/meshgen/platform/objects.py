@@ -1,0 +1,83 @@
+"""The repository's plain objects, indexed, and read defensively.
+
+A hand-edited file may hold anything where a map is expected; the readers here return an
+empty value instead of failing, so the checks report what they can.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from meshgen.render import Manifest
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def at(value: Any, *keys: str) -> Any:
+    for key in keys:
+        value = mapping(value).get(key)
+    return value
+
+
+def of_kind(manifest: Manifest, group: str, kind: str) -> bool:
+    return manifest.kind == kind and manifest.api_version.startswith(f"{group}/")
+
+
+def in_repo(path: str) -> str:
+    """A path inside the repository, normalised (`./a/../b/` -> `b`)."""
+    return posixpath.normpath(path.strip().lstrip("/")) if path.strip() else "."
+
+
+def line_of_text(root: Path, manifest: Manifest, needle: str) -> int:
+    """The first line at or after the object's start that contains `needle`."""
+    try:
+        lines = (root / manifest.source).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return manifest.line
+    for number in range(manifest.line, len(lines) + 1):
+        if needle in lines[number - 1]:
+            return number
+    return manifest.line
+
+
+@dataclass(frozen=True)
+class Objects:
+    """The plain objects of a repository (cluster/, platform/, gitops/), with its root."""
+
+    root: Path
+    all: Sequence[Manifest]
+
+    @cached_property
+    def by_file(self) -> Mapping[str, tuple[Manifest, ...]]:
+        grouped: dict[str, list[Manifest]] = {}
+        for manifest in self.all:
+            grouped.setdefault(manifest.source, []).append(manifest)
+        return {source: tuple(found) for source, found in grouped.items()}
+
+    def of(self, group: str, kind: str) -> Iterator[Manifest]:
+        return (m for m in self.all if of_kind(m, group, kind))
+
+    def named(self, kind: str, name: str, namespace: str = "") -> list[Manifest]:
+        """Objects of `kind` called `name`; an object without a namespace matches any."""
+        return [
+            m
+            for m in self.all
+            if m.kind == kind
+            and m.name == name
+            and (not namespace or not m.namespace or m.namespace == namespace)
+        ]
