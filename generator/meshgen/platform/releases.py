@@ -45,6 +45,8 @@ class ChartRelease:
     version: str
     namespace: str
     values: tuple[ValuesSource, ...]
+    name: str = ""
+    """The Helm release name."""
 
 
 def argocd_specs(objects: Objects) -> Iterator[tuple[Manifest, Mapping[str, Any]]]:
@@ -107,6 +109,8 @@ def argocd_releases(objects: Objects) -> list[ChartRelease]:
                     str(source.get("targetRevision") or ""),
                     namespace,
                     tuple(values),
+                    # Argo CD names the release after the Application unless told otherwise.
+                    text(helm.get("releaseName")) or manifest.name,
                 )
             )
     return releases
@@ -208,14 +212,17 @@ def _flux_release(
         if loaded is not None:
             values.append(loaded)
     values.extend(_inline(manifest, spec.get("values")))
+    target = text(spec.get("targetNamespace"))
     return ChartRelease(
         manifest,
         environment,
         text(chart_spec.get("chart")),
         url,
         str(chart_spec.get("version") or ""),
-        text(spec.get("targetNamespace")) or manifest.namespace,
+        target or manifest.namespace,
         tuple(values),
+        # helm-controller's default release name is `[<targetNamespace>-]<name>`.
+        text(spec.get("releaseName")) or (f"{target}-{manifest.name}" if target else manifest.name),
     )
 
 
