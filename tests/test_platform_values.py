@@ -11,6 +11,7 @@ from meshgen.platform.values import (
     known_top_level_keys,
     schema_problems,
     unknown_key_problems,
+    values_validator,
 )
 
 
@@ -30,7 +31,7 @@ def test_gateway_values_typo_is_named_with_its_line_and_a_suggestion() -> None:
     schema, defaults = chart.values_schema(), chart.defaults()
     assert schema is not None and defaults is not None
     source = _source("service:\n  type: LoadBalancer\nautoscalling:\n  enabled: true\n")
-    problems = list(schema_problems(schema, defaults, [source]))
+    problems = list(schema_problems(values_validator(schema), defaults, [source]))
     assert [(p.line, p.message) for p in problems] == [
         (3, "unknown key 'autoscalling' (did you mean 'autoscaling'?)")
     ]
@@ -44,7 +45,7 @@ def test_gateway_values_schema_accepts_the_documented_keys() -> None:
     source = _source(
         "name: istio-gateway\nautoscaling:\n  minReplicas: 2\nlabels:\n  istio: gateway\n"
     )
-    assert list(schema_problems(schema, defaults, [source])) == []
+    assert list(schema_problems(values_validator(schema), defaults, [source])) == []
 
 
 def test_a_later_values_file_is_blamed_for_the_key_it_sets() -> None:
@@ -53,7 +54,11 @@ def test_a_later_values_file_is_blamed_for_the_key_it_sets() -> None:
     common = _source("replicaCount: 2\n", "platform/istio/gateway.values.yaml")
     production = _source("\nreplicaCount: many\n", "platform/istio/production/gateway.values.yaml")
     problems = list(
-        schema_problems(chart.values_schema() or {}, chart.defaults() or {}, [common, production])
+        schema_problems(
+            values_validator(chart.values_schema() or {}),
+            chart.defaults() or {},
+            [common, production],
+        )
     )
     assert [(p.source.label, p.line) for p in problems] == [
         ("platform/istio/production/gateway.values.yaml", 2)

@@ -47,19 +47,31 @@ class ChartRelease:
     values: tuple[ValuesSource, ...]
     name: str = ""
     """The Helm release name."""
+    repository_object: Manifest | None = None
+    """Flux: the HelmRepository the chart comes from."""
 
 
-def argocd_specs(objects: Objects) -> Iterator[tuple[Manifest, Mapping[str, Any]]]:
-    """Application specs, with each ApplicationSet's list generator expanded."""
+@dataclass(frozen=True)
+class ArgoApplication:
+    """An Application, or one an ApplicationSet's list generator makes."""
+
+    manifest: Manifest
+    name: str
+    spec: Mapping[str, Any]
+
+
+def argocd_applications(objects: Objects) -> Iterator[ArgoApplication]:
     for manifest in objects.all:
         spec = mapping(manifest.data.get("spec"))
         if of_kind(manifest, "argoproj.io", "Application"):
-            yield manifest, spec
+            yield ArgoApplication(manifest, manifest.name, spec)
         elif of_kind(manifest, "argoproj.io", "ApplicationSet"):
-            template = mapping(at(spec, "template", "spec"))
+            template = mapping(at(spec, "template"))
             for generator in items(spec.get("generators")):
                 for element in items(at(generator, "list", "elements")):
-                    yield manifest, _expand(template, mapping(element))
+                    filled = mapping(_expand(template, mapping(element)))
+                    name = text(at(filled, "metadata", "name")) or manifest.name
+                    yield ArgoApplication(manifest, name, mapping(filled.get("spec")))
 
 
 def _expand(node: Any, element: Mapping[str, Any]) -> Any:
@@ -85,7 +97,8 @@ def destination_cluster(spec: Mapping[str, Any]) -> str:
 
 def argocd_releases(objects: Objects) -> list[ChartRelease]:
     releases = []
-    for manifest, spec in argocd_specs(objects):
+    for application in argocd_applications(objects):
+        manifest, spec = application.manifest, application.spec
         sources = application_sources(spec)
         cluster = destination_cluster(spec)
         namespace = text(at(spec, "destination", "namespace"))
@@ -110,7 +123,7 @@ def argocd_releases(objects: Objects) -> list[ChartRelease]:
                     namespace,
                     tuple(values),
                     # Argo CD names the release after the Application unless told otherwise.
-                    text(helm.get("releaseName")) or manifest.name,
+                    text(helm.get("releaseName")) or application.name,
                 )
             )
     return releases
@@ -223,6 +236,7 @@ def _flux_release(
         tuple(values),
         # helm-controller's default release name is `[<targetNamespace>-]<name>`.
         text(spec.get("releaseName")) or (f"{target}-{manifest.name}" if target else manifest.name),
+        repositories[0] if repositories else None,
     )
 
 

@@ -95,15 +95,19 @@ def locate(sources: Sequence[ValuesSource], path: Sequence[Any]) -> tuple[Values
     return first, (yamlio.line_of(first.tree) or 1) + first.line_offset
 
 
-def schema_problems(
-    schema: Mapping[str, Any], defaults: Mapping[str, Any], sources: Sequence[ValuesSource]
-) -> Iterator[ValuesProblem]:
-    """What the chart's values.schema.json refuses in the merged values, as Helm checks it."""
+def values_validator(schema: Mapping[str, Any]) -> Any:
+    """A validator for a chart's values.schema.json (Helm reads any draft it names)."""
     import jsonschema
 
-    merged = coalesce(dict(defaults), merged_user_values(sources))
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-    validator = cls(schema)
+    return cls(schema)
+
+
+def schema_problems(
+    validator: Any, defaults: Mapping[str, Any], sources: Sequence[ValuesSource]
+) -> Iterator[ValuesProblem]:
+    """What the chart's values.schema.json refuses in the merged values, as Helm checks it."""
+    merged = coalesce(dict(defaults), merged_user_values(sources))
     for error in sorted(validator.iter_errors(merged), key=lambda e: list(map(str, e.path))):
         path = list(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
