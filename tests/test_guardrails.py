@@ -190,3 +190,40 @@ def test_rules_are_listed(invoke: Invoke) -> None:
     listed = invoke(["rules"]).stdout
     for rule_id in ("MG700", "MG701", "MG702", "MG703"):
         assert rule_id in listed
+
+
+def test_a_stacked_step_is_measured_from_the_base_as_validate_measures_it(
+    guarded: Path, invoke: Invoke
+) -> None:
+    r = ["--repo", str(guarded)]
+    # 100 -> 50 on a first branch, not merged; then 50 -> 20 stacked on it: each step is
+    # within staging's 50, but the pull request moves v1 80 points from main.
+    invoke(["weights", "set", "staging", "v1=50", "v2=50", *r, "--branch", "step-1"])
+    before = repo_state(guarded)
+    result = invoke(
+        ["weights", "set", "staging", "v1=20", "v2=80", *r, "--branch", "step-2"], expect=1
+    )
+    assert "MG701 staging: v1 moves 80 points (100% -> 20%)" in result.stderr
+    head = git(guarded, "rev-parse", "main").strip()
+    assert f"compared with main at {head[:12]}" in result.stderr
+    assert repo_state(guarded) == before
+    # validate on the first branch, edited by hand the same way, says the same.
+    path = guarded / STAGING
+    path.write_text(path.read_text().replace("v1: 50", "v1: 20").replace("v2: 50", "v2: 80"))
+    report = invoke(["validate", str(guarded)], expect=1).stdout
+    assert "MG701 error: staging: v1 moves 80 points (100% -> 20%)" in report
+    assert f"(compared with main at {head[:12]})" in report
+
+
+def test_without_a_base_the_commands_measure_the_file_on_disk_and_say_so(
+    guarded: Path, invoke: Invoke
+) -> None:
+    git(guarded, "branch", "-m", "main", "trunk")
+    result = invoke(
+        ["weights", "set", "staging", "v1=40", "v2=60", "--repo", str(guarded), "--commit"],
+        expect=1,
+    )
+    assert "v1 moves 60 points (100% -> 40%)" in result.stderr
+    assert "compared with the files on disk (neither origin/main nor main names a commit" in (
+        result.stderr
+    )
