@@ -9,9 +9,11 @@ kustomization itself. Remote resources are not followed.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError
@@ -48,14 +50,27 @@ class Build:
         return None
 
 
-def build(root: Path, folder: str) -> Build:
+# Reads a repository-relative YAML file (None when absent or unreadable).
+Loader = Callable[[str], Any]
+
+
+def build(root: Path, folder: str, load: Loader | None = None) -> Build:
     """Everything `folder` (repository-relative) applies."""
     result = Build()
-    _build(root, in_repo(folder), result, set(), "")
+    _build(root, in_repo(folder), result, set(), "", load or partial(_load, root))
     return result
 
 
-def _build(root: Path, folder: str, result: Build, seen: set[str], namespace: str) -> None:
+def _load(root: Path, relative: str) -> Any:
+    try:
+        return yamlio.load_roundtrip(root / relative)
+    except ConfigError:
+        return None
+
+
+def _build(
+    root: Path, folder: str, result: Build, seen: set[str], namespace: str, load: Loader
+) -> None:
     if folder in seen or not (root / folder).is_dir():
         return
     seen.add(folder)
@@ -68,10 +83,7 @@ def _build(root: Path, folder: str, result: Build, seen: set[str], namespace: st
             if path.suffix in (".yaml", ".yml") and path.is_file():
                 result.files.append(path.relative_to(root).as_posix())
         return
-    try:
-        data = mapping(yamlio.load_roundtrip(root / kustomization))
-    except ConfigError:
-        return
+    data = mapping(load(kustomization))
     # The innermost `namespace:` is applied last by kustomize, so the outermost wins.
     namespace = namespace or text(data.get("namespace"))
     for entry in items(data.get("resources")):
@@ -80,7 +92,7 @@ def _build(root: Path, folder: str, result: Build, seen: set[str], namespace: st
             continue
         target = in_repo(posixpath.join(folder, reference))
         if (root / target).is_dir():
-            _build(root, target, result, seen, namespace)
+            _build(root, target, result, seen, namespace, load)
         elif (root / target).is_file() and target not in result.files:
             result.files.append(target)
     for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,20 @@ class Objects:
 
     root: Path
     all: Sequence[Manifest]
+    _yaml: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def load_yaml(self, relative: str) -> Any:
+        """A repository file's round-trip tree, read once; None when absent or unreadable."""
+        if relative not in self._yaml:
+            from meshgen import yamlio
+            from meshgen.errors import ConfigError
+
+            path = self.root / relative
+            try:
+                self._yaml[relative] = yamlio.load_roundtrip(path) if path.is_file() else None
+            except ConfigError:
+                self._yaml[relative] = None
+        return self._yaml[relative]
 
     @cached_property
     def by_file(self) -> Mapping[str, tuple[Manifest, ...]]:

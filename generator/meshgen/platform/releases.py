@@ -110,7 +110,7 @@ def argocd_releases(objects: Objects) -> list[ChartRelease]:
             values = [
                 loaded
                 for value_file in items(helm.get("valueFiles"))
-                if (loaded := _values_file(objects.root, _argocd_values_path(text(value_file))))
+                if (loaded := _values_file(objects, _argocd_values_path(text(value_file))))
             ]
             values.extend(_inline(manifest, helm.get("values"), helm.get("valuesObject")))
             releases.append(
@@ -135,13 +135,9 @@ def _argocd_values_path(value_file: str) -> str | None:
     return in_repo(value_file.partition("/")[2]) if value_file.startswith("$") else None
 
 
-def _values_file(root: Path, relative: str | None) -> ValuesSource | None:
-    if relative is None or not (root / relative).is_file():
-        return None
-    try:
-        return ValuesSource(relative, yamlio.load_roundtrip(root / relative))
-    except ConfigError:
-        return None
+def _values_file(objects: Objects, relative: str | None) -> ValuesSource | None:
+    tree = objects.load_yaml(relative) if relative is not None else None
+    return ValuesSource(relative, tree) if relative is not None and tree is not None else None
 
 
 def _inline(manifest: Manifest, *values: Any) -> Iterator[ValuesSource]:
@@ -176,7 +172,7 @@ def flux_builds(objects: Objects, environment: str) -> list[kustomize.Build]:
         if folder in seen:
             continue
         seen.add(folder)
-        built = kustomize.build(objects.root, folder)
+        built = kustomize.build(objects.root, folder, objects.load_yaml)
         builds.append(built)
         for source in built.files:
             for manifest in objects.by_file.get(source, ()):
@@ -221,7 +217,7 @@ def _flux_release(
         if text(entry.get("targetPath")):
             continue  # a single value at a path, not a values file
         path = built.generated_file(kind, text(entry.get("name")), key)
-        loaded = _values_file(objects.root, path)
+        loaded = _values_file(objects, path)
         if loaded is not None:
             values.append(loaded)
     values.extend(_inline(manifest, spec.get("values")))
