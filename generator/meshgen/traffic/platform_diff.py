@@ -10,8 +10,9 @@ listed too, so a change is never reported as none.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +58,11 @@ class PlatformDiff:
     rendered: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     changed_files: tuple[str, ...] = ()
-    environments: tuple[str, ...] = field(default=())
 
     @property
-    def changed(self) -> bool:
-        return bool(self.versions or self.values or self.objects or self.rendered) or bool(
-            self.changed_files
-        )
+    def shown(self) -> bool:
+        """Whether there is a platform change to show (files aside)."""
+        return bool(self.versions or self.values or self.objects or self.rendered or self.notes)
 
 
 def release_states(root: Path, load: ObjectLoader) -> dict[str, dict[str, ReleaseState]]:
@@ -153,20 +152,37 @@ def _unified(old: str, new: str, name: str) -> list[str]:
     )
 
 
+def static_objects(root: Path) -> list[Manifest]:
+    """The plain objects under cluster/, platform/ and gitops/ of an exported tree."""
+    from meshgen.validate.context import ValidationContext
+
+    return list(ValidationContext(root, None).static_objects)
+
+
 def changed_files(base_root: Path, head_root: Path) -> list[str]:
-    """Files a cluster receives (see DEPLOYED) that differ between the two trees."""
-    names: set[str] = set()
-    for root in (base_root, head_root):
-        for path in root.rglob("*"):
-            relative = path.relative_to(root).as_posix()
-            if path.is_file() and relative.startswith(DEPLOYED):
-                names.add(relative)
+    """Files a cluster receives (see DEPLOYED) that differ between the two trees.
+
+    A link is compared by where it points, never followed: its target may lie outside.
+    """
+    names = _deployed(base_root) | _deployed(head_root)
     return sorted(name for name in names if _read(base_root / name) != _read(head_root / name))
+
+
+def _deployed(root: Path) -> set[str]:
+    found = set()
+    for folder, _, files in os.walk(root):
+        for name in files:
+            relative = (Path(folder) / name).relative_to(root).as_posix()
+            if relative.startswith(DEPLOYED):
+                found.add(relative)
+    return found
 
 
 def _read(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
+        if path.is_symlink():
+            return b"link to " + str(path.readlink()).encode()
+        return path.read_bytes() if path.is_file() else None
     except OSError:
         return None
 
@@ -218,3 +234,52 @@ def _render(
         kube_version=kube,
     )
     return {t.source: t.text for t in templates if is_manifest_source(t.source) and t.text.strip()}
+
+
+def diff_platform(
+    base_root: Path,
+    head_root: Path,
+    backend: HelmBackend,
+    *,
+    environments: Sequence[str] = (),
+    charts: ChartRepositories | None = None,
+    load: ObjectLoader = static_objects,
+) -> PlatformDiff:
+    """Everything but the app renders that differs between two exported trees.
+
+    `charts`, when given, fetches the upstream charts to render the platform releases that
+    changed; without it (offline) that part is left out.
+    """
+
+    def selected(
+        states: dict[str, dict[str, ReleaseState]],
+    ) -> dict[str, dict[str, ReleaseState]]:
+        if not environments:
+            return states
+        return {env: found for env, found in states.items() if env in environments}
+
+    base, head = (
+        selected(release_states(base_root, load)),
+        selected(release_states(head_root, load)),
+    )
+    rendered: list[str] = []
+    notes: list[str] = []
+    if charts is not None:
+        kube = _kubernetes_version(head_root) or _kubernetes_version(base_root)
+        if kube:
+            rendered, notes = rendered_diff(base, head, backend, charts, kube)
+    return PlatformDiff(
+        versions=tuple(version_changes(base, head)),
+        values=tuple(values_diff(base, head)),
+        objects=tuple(objects_diff(load(base_root), load(head_root))),
+        rendered=tuple(rendered),
+        notes=tuple(notes),
+        changed_files=tuple(changed_files(base_root, head_root)),
+    )
+
+
+def _kubernetes_version(root: Path) -> str | None:
+    try:
+        return load_repo(root).kubernetes_version
+    except ConfigError:
+        return None
