@@ -158,9 +158,7 @@ def weights_of(data: Any) -> dict[str, int]:
     traffic = data.get("traffic") if isinstance(data, Mapping) else None
     if not isinstance(traffic, Mapping):
         return {}
-    return {
-        str(k): v for k, v in traffic.items() if isinstance(v, int) and not isinstance(v, bool)
-    }
+    return {str(k): v for k, v in traffic.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
 def check_change(
