@@ -5,7 +5,7 @@ DEMO_VENV ?= .venv-demo
 DEMO_DIR ?= build/demo/acme-mesh
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest dist clean
 
 # A virtualenv with a regular (non-editable) install, a demo repo generated with the
 # embedded defaults, and that repo validated.
@@ -13,10 +13,12 @@ demo: $(DEMO_VENV)/.installed
 	rm -rf $(DEMO_DIR)
 	mkdir -p $(dir $(DEMO_DIR))
 	$(DEMO_VENV)/bin/meshgen new $(DEMO_DIR) --no-input
-	$(DEMO_VENV)/bin/meshgen validate $(DEMO_DIR)
+	$(DEMO_VENV)/bin/meshgen -C $(DEMO_DIR) validate
 	@echo
 	@echo "Demo repository ready and validated: $(abspath $(DEMO_DIR))"
-	@echo "Try: $(DEMO_VENV)/bin/meshgen render $(DEMO_DIR) --env staging"
+	@echo "Put meshgen on your PATH, then try it:"
+	@echo "  export PATH=\"$(abspath $(DEMO_VENV))/bin:\$$PATH\""
+	@echo "  meshgen -C $(DEMO_DIR) render --env staging"
 
 $(DEMO_VENV)/.installed: pyproject.toml $(shell find generator charts environments cookiecutter-template -type f -not -name '*.pyc')
 	$(PYTHON) -m venv $(DEMO_VENV)
@@ -50,6 +52,11 @@ typecheck: $(VENV)/.installed
 
 pytest: $(VENV)/.installed $(VENV)/bin/helm
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The wheel and sdist of the `meshgen-gitops` distribution, in dist/.
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(VENV)/bin/python -m build --no-isolation --outdir dist .
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -76,7 +76,11 @@ def run_validate(repo: Path, cache: Path | None) -> None:
     else:
         env["MESHGEN_CACHE_DIR"] = str(cache)
     result = subprocess.run(
-        [MESHGEN, "validate", str(repo)], check=False, capture_output=True, text=True, env=env
+        [MESHGEN, "-C", str(repo), "validate"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     # Complete means nothing skipped: a kind without a schema would be a note (MG303).
     if result.returncode != 0 or "MG303" in result.stdout:
@@ -90,7 +94,7 @@ def run_render_only(repo: Path) -> None:
 def render_command(helm: str | None, repo: Path, environment: str, version: str) -> list[str]:
     """How the scripted pipeline renders one environment: `helm template` when installed."""
     if helm is None:
-        return [MESHGEN, "render", str(repo), "--env", environment]
+        return [MESHGEN, "-C", str(repo), "render", "--env", environment]
     return [
         helm,
         "template",

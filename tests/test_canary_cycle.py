@@ -27,7 +27,7 @@ def traffic_of(repo: Path, ref: str = "HEAD") -> str:
 def test_canary_cycle_branch_by_branch(tmp_path: Path, invoke: Invoke, golden: Golden) -> None:
     repo = tmp_path / "acme"
     invoke(["new", str(repo), "--no-input"])
-    r = ["--repo", str(repo)]
+    r = ["-C", str(repo)]
     steps: list[tuple[list[str], str, str]] = [
         (["weights", "set", "staging", "v1=90", "v2=10"], "canary/v2-10",
          "staging: v1 100% -> 90%, v2 0% -> 10%"),
@@ -44,23 +44,33 @@ def test_canary_cycle_branch_by_branch(tmp_path: Path, invoke: Invoke, golden: G
     ]  # fmt: skip
     for args, branch, reported in steps:
         main_before = git(repo, "rev-parse", "main")
-        invoke([*args, *r, "--branch", branch])
+        invoke([*r, *args, "--branch", branch])
         assert git(repo, "symbolic-ref", "--short", "HEAD").strip() == branch
         assert git(repo, "rev-parse", "main") == main_before, "main moved before the merge"
         assert git(repo, "diff", "--name-only", "main", branch).split() == [STAGING]
-        invoke(["validate", str(repo)])
-        diff = invoke(["diff", str(repo), "--base", "main", "--head", branch]).stdout
+        invoke(["-C", str(repo), "validate"])
+        diff = invoke(["-C", str(repo), "diff", "--base", "main", "--head", branch]).stdout
         traffic = diff.split("Rendered manifests:")[0]
         assert f"  {reported}\n" in traffic, diff
         assert "  production: no change\n" in traffic
         if branch == "canary/v2-10":
             markdown = invoke(
-                ["diff", str(repo), "--base", "main", "--head", branch, "--format", "markdown"]
+                [
+                    "-C",
+                    str(repo),
+                    "diff",
+                    "--base",
+                    "main",
+                    "--head",
+                    branch,
+                    "--format",
+                    "markdown",
+                ]
             ).stdout
             golden("traffic/canary-step.md", markdown)
         git(repo, "switch", "-q", "main")
         git(repo, "merge", "-q", "--ff-only", branch)
-        invoke(["validate", str(repo)])
+        invoke(["-C", str(repo), "validate"])
     assert traffic_of(repo, "main") == "  v2: 75\n  v3: 25\n"
     assert git(repo, "status", "--porcelain") == ""
     # Six steps, one commit each, each touching only the staging file.
@@ -71,12 +81,12 @@ def test_canary_cycle_branch_by_branch(tmp_path: Path, invoke: Invoke, golden: G
 def test_diff_never_touches_the_working_tree(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "acme"
     invoke(["new", str(repo), "--no-input"])
-    invoke(["weights", "set", "staging", "v1=80", "v2=20", "--repo", str(repo), "--branch", "c"])
+    invoke(["-C", str(repo), "weights", "set", "staging", "v1=80", "v2=20", "--branch", "c"])
     (repo / "README.md").write_text("uncommitted\n")
     status = git(repo, "status", "--porcelain", "-uall")
     refs = git(repo, "for-each-ref")
     worktrees = git(repo, "worktree", "list")
-    result = invoke(["diff", str(repo), "--base", "main"])
+    result = invoke(["-C", str(repo), "diff", "--base", "main"])
     assert "staging: v1 100% -> 80%, v2 0% -> 20%" in result.stdout
     assert git(repo, "status", "--porcelain", "-uall") == status
     assert git(repo, "for-each-ref") == refs
@@ -86,25 +96,25 @@ def test_diff_never_touches_the_working_tree(tmp_path: Path, invoke: Invoke) -> 
 def test_diff_defaults_to_main_and_filters_environments(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "acme"
     invoke(["new", str(repo), "--no-input"])
-    invoke(["promote", "production", "v2", "--repo", str(repo), "--branch", "p"])
-    text = invoke(["diff", str(repo)]).stdout
+    invoke(["-C", str(repo), "promote", "production", "v2", "--branch", "p"])
+    text = invoke(["-C", str(repo), "diff"]).stdout
     assert text.startswith("meshgen diff main...HEAD ")
     assert "  production: v1 100% -> 0%, v2 0% -> 100%\n" in text
-    only = invoke(["diff", str(repo), "--env", "staging"]).stdout
+    only = invoke(["-C", str(repo), "diff", "--env", "staging"]).stdout
     assert "production" not in only
     assert only.endswith("Rendered manifests:\n  no change\n")
-    result = invoke(["diff", str(repo), "--env", "qa"], expect=2)
+    result = invoke(["-C", str(repo), "diff", "--env", "qa"], expect=2)
     assert "unknown environment 'qa'" in result.stderr
 
 
 def test_diff_refuses_unknown_refs_and_plain_folders(tmp_path: Path, invoke: Invoke) -> None:
     repo = tmp_path / "acme"
     invoke(["new", str(repo), "--no-input"])
-    result = invoke(["diff", str(repo), "--base", "nope"], expect=2)
+    result = invoke(["-C", str(repo), "diff", "--base", "nope"], expect=2)
     assert "'nope' names no commit" in result.stderr
     plain = tmp_path / "plain"
     invoke(["new", str(plain), "--no-input", "--no-git"])
-    result = invoke(["diff", str(plain)], expect=2)
+    result = invoke(["-C", str(plain), "diff"], expect=2)
     assert "is not inside a git repository" in result.stderr
 
 
@@ -118,7 +128,7 @@ def test_diff_reports_image_changes_and_render_failures(tmp_path: Path, invoke: 
     production.write_text("versions: [unclosed\n")
     git(repo, "commit", "-qam", "edit")
     # A side that does not render makes the diff incomplete: exit 1, like a finding.
-    text = invoke(["diff", str(repo), "--base", "main"], expect=1).stdout
+    text = invoke(["-C", str(repo), "diff", "--base", "main"], expect=1).stdout
     assert "  staging: v1 image tag 1.0 -> 1.1\n" in text
     assert "  production: head: environments/production/first-app.yaml:" in text
     rendered = text.split("Rendered manifests:\n")[1]
@@ -126,7 +136,7 @@ def test_diff_reports_image_changes_and_render_failures(tmp_path: Path, invoke: 
     # The environment that failed to render is reported, not shown as deleted objects.
     assert "production/" not in rendered
     assert "  not compared for production: did not render (above)\n" in rendered
-    markdown = invoke(["diff", str(repo), "--base", "main", "--format", "markdown"], expect=1)
+    markdown = invoke(["-C", str(repo), "diff", "--base", "main", "--format", "markdown"], expect=1)
     assert "Not compared for production" in markdown.stdout
     assert "No change." not in markdown.stdout
 
@@ -137,5 +147,5 @@ def test_diff_skips_links_that_leave_the_repository(tmp_path: Path, invoke: Invo
     (repo / "platform" / "hostname").symlink_to("/etc/hostname")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "a local convenience link")
-    result = invoke(["diff", str(repo), "--base", "HEAD~1"])
+    result = invoke(["-C", str(repo), "diff", "--base", "HEAD~1"])
     assert "Rendered manifests:\n  no change\n" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,14 +31,85 @@ def test_unknown_option_is_a_usage_error(invoke: Invoke) -> None:
 
 
 def test_errors_are_one_line_without_traceback(tmp_path: Path, invoke: Invoke) -> None:
-    result = invoke(["validate", str(tmp_path)], expect=2)
+    result = invoke(["-C", str(tmp_path), "validate"], expect=2)
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("meshgen: error: not a meshgen repository")
 
 
 def test_traceback_flag_shows_the_traceback(tmp_path: Path, invoke: Invoke) -> None:
-    result = invoke(["--traceback", "validate", str(tmp_path)], expect=2)
+    result = invoke(["--traceback", "-C", str(tmp_path), "validate"], expect=2)
     assert "Traceback" in result.stderr
+
+
+def test_every_command_works_on_the_current_folder_or_on_dash_c(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke(["new", str(tmp_path / "acme"), "--no-input"])
+    monkeypatch.chdir(tmp_path)
+    from_outside = invoke(["-C", "acme", "weights", "show", "--format", "json"]).stdout
+    monkeypatch.chdir(tmp_path / "acme" / "environments")
+    assert invoke(["weights", "show", "--format", "json"]).stdout == from_outside
+    monkeypatch.chdir(tmp_path)
+    invoke(["-C", "acme", "render", "--env", "staging", "--output", "rendered"])
+    # Relative paths are read in DIR, as with `git -C`; the caller's folder is kept.
+    assert (tmp_path / "acme" / "rendered" / "staging" / "first-app.yaml").is_file()
+    assert Path.cwd() == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["version", "add"], "Did you mean 'versions add'?"),
+        (["wieghts"], "Did you mean 'weights'?"),
+        (["set", "staging", "v1=100"], "Did you mean 'weights set'?"),
+        (["retire"], "Did you mean 'versions retire'?"),
+        (["weights", "shfit"], "Did you mean 'shift'?"),
+        (["rules", "--fromat", "json"], "Did you mean '--format'?"),
+    ],
+)
+def test_unknown_words_get_a_suggestion(invoke: Invoke, args: list[str], words: str) -> None:
+    result = invoke(args, expect=2)
+    assert words in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate", "{repo}"],
+        ["weights", "set", "staging", "v1=100", "--repo", "{repo}"],
+    ],
+)
+def test_the_repository_forms_of_earlier_releases_point_at_dash_c(
+    tmp_path: Path, invoke: Invoke, args: list[str]
+) -> None:
+    result = invoke([arg.replace("{repo}", str(tmp_path)) for arg in args], expect=2)
+    assert "meshgen -C DIR COMMAND" in result.stderr
+
+
+def test_an_extra_word_that_is_no_folder_gets_no_repository_hint(invoke: Invoke) -> None:
+    result = invoke(["rules", "no-such-folder"], expect=2)
+    assert "unexpected extra argument (no-such-folder)" in result.stderr
+    assert "-C DIR" not in result.stderr
+
+
+def test_the_canary_verbs_also_live_under_weights(tmp_path: Path, invoke: Invoke) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    invoke(["-C", str(repo), "weights", "shift", "staging", "--to", "v2", "--step", "10"])
+    invoke(["-C", str(repo), "weights", "promote", "production", "v2"])
+    staging = (repo / "environments/staging/first-app.yaml").read_text()
+    production = (repo / "environments/production/first-app.yaml").read_text()
+    assert "v1: 90" in staging
+    assert "v2: 10" in staging
+    assert "v1: 0" in production
+    assert "v2: 100" in production
+
+
+def test_a_missing_dash_c_folder_is_a_usage_error(tmp_path: Path, invoke: Invoke) -> None:
+    result = invoke(["-C", str(tmp_path / "nope"), "validate"], expect=2)
+    assert "'-C'" in result.stderr
+    assert "does not exist" in result.stderr
 
 
 def test_doctor_reports_the_tools(invoke: Invoke) -> None:
@@ -78,3 +150,28 @@ def test_help_does_not_load_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip().splitlines()[-1] == "HEAVY=", result.stdout
+
+
+def test_shell_completion_as_the_readme_sets_it_up() -> None:
+    command = Path(sys.executable).with_name("meshgen")
+    if not command.is_file():
+        pytest.skip(f"no console script {command} (meshgen not installed in this environment)")
+    env = {**os.environ, "_MESHGEN_COMPLETE": "bash_complete", "COMP_CWORD": "2"}
+    done = subprocess.run(
+        [str(command)],
+        env={**env, "COMP_WORDS": "meshgen weights s"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.split() == ["plain,set", "plain,shift", "plain,show"]
+    script = subprocess.run(
+        [str(command)],
+        env={**os.environ, "_MESHGEN_COMPLETE": "bash_source"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "complete -o nosort -F _meshgen_completion meshgen" in script.stdout

@@ -51,15 +51,15 @@ def _line(repo: Path, relpath: str, text: str) -> int:
 
 
 def test_a_step_within_the_rails_validates(guarded: Path, invoke: Invoke) -> None:
-    invoke(["weights", "set", "staging", "v1=50", "v2=50", "--repo", str(guarded), "--branch", "a"])
-    result = invoke(["validate", str(guarded)])
+    invoke(["-C", str(guarded), "weights", "set", "staging", "v1=50", "v2=50", "--branch", "a"])
+    result = invoke(["-C", str(guarded), "validate"])
     assert "MG70" not in result.stdout
 
 
 def test_a_step_too_large_is_refused_and_changes_nothing(guarded: Path, invoke: Invoke) -> None:
     before = repo_state(guarded)
     result = invoke(
-        ["weights", "set", "staging", "v1=40", "v2=60", "--repo", str(guarded), "--branch", "a"],
+        ["-C", str(guarded), "weights", "set", "staging", "v1=40", "v2=60", "--branch", "a"],
         expect=1,
     )
     line = _line(guarded, STAGING, "  v1: 100")
@@ -70,14 +70,12 @@ def test_a_step_too_large_is_refused_and_changes_nothing(guarded: Path, invoke: 
 
 
 def test_force_records_the_override_and_validate_honours_it(guarded: Path, invoke: Invoke) -> None:
-    result = invoke(
-        ["promote", "staging", "v2", "--repo", str(guarded), "--branch", "fast", "--force"]
-    )
+    result = invoke(["-C", str(guarded), "promote", "staging", "v2", "--branch", "fast", "--force"])
     assert "guard rail overridden with --force: MG701" in result.stderr
     message = git(guarded, "log", "-1", "--format=%B")
     assert "Guard rails overridden with --force:\n- MG701 staging: v1 moves 100 points" in message
     assert message.rstrip().endswith("Meshgen-Override: MG701")
-    report = invoke(["validate", str(guarded)]).stdout
+    report = invoke(["-C", str(guarded), "validate"]).stdout
     line = _line(guarded, STAGING, "  v1: 0")
     assert f"{STAGING}:{line}:1: MG701 warning: staging: v1 moves 100 points" in report
     assert "overridden by a Meshgen-Override commit trailer" in report
@@ -86,32 +84,32 @@ def test_force_records_the_override_and_validate_honours_it(guarded: Path, invok
 def test_validate_finds_a_large_step_made_by_hand(guarded: Path, invoke: Invoke) -> None:
     path = guarded / STAGING
     path.write_text(path.read_text().replace("v1: 100", "v1: 0").replace("v2: 0", "v2: 100"))
-    report = invoke(["validate", str(guarded)], expect=1).stdout
+    report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
     line = _line(guarded, STAGING, "  v1: 0")
     assert f"{STAGING}:{line}:1: MG701 error: staging: v1 moves 100 points" in report
     assert "(compared with main at " in report
     # Committed on a branch, the step is still measured against main.
     git(guarded, "switch", "-q", "-c", "by-hand")
     git(guarded, "commit", "-qam", "all at once")
-    assert "MG701 error" in invoke(["validate", str(guarded)], expect=1).stdout
+    assert "MG701 error" in invoke(["-C", str(guarded), "validate"], expect=1).stdout
 
 
 def test_production_moves_only_versions_at_100_in_staging(guarded: Path, invoke: Invoke) -> None:
-    r = ["--repo", str(guarded)]
+    r = ["-C", str(guarded)]
     before = repo_state(guarded)
-    result = invoke(["weights", "set", "production", "v1=90", "v2=10", *r, "--commit"], expect=1)
+    result = invoke([*r, "weights", "set", "production", "v1=90", "v2=10", "--commit"], expect=1)
     assert "MG702 production: v2 gains traffic (0% -> 10%) but has 0% in staging" in result.stderr
     assert repo_state(guarded) == before
     for step in ("v1=50 v2=50", "v1=0 v2=100"):
-        invoke(["weights", "set", "staging", *step.split(), *r, "--commit"])
-    invoke(["weights", "set", "production", "v1=90", "v2=10", *r, "--branch", "prod-10"])
-    assert "MG70" not in invoke(["validate", str(guarded)]).stdout
+        invoke([*r, "weights", "set", "staging", *step.split(), "--commit"])
+    invoke([*r, "weights", "set", "production", "v1=90", "v2=10", "--branch", "prod-10"])
+    assert "MG70" not in invoke(["-C", str(guarded), "validate"]).stdout
 
 
 def test_validate_finds_production_moving_ahead_of_staging(guarded: Path, invoke: Invoke) -> None:
     path = guarded / PRODUCTION
     path.write_text(path.read_text().replace("v1: 100", "v1: 90").replace("v2: 0", "v2: 10"))
-    report = invoke(["validate", str(guarded)], expect=1).stdout
+    report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
     line = _line(guarded, PRODUCTION, "  v2: 10")
     assert (
         f"{PRODUCTION}:{line}:1: MG702 error: production: v2 gains traffic (0% -> 10%) "
@@ -120,20 +118,20 @@ def test_validate_finds_production_moving_ahead_of_staging(guarded: Path, invoke
 
 
 def test_rollback_in_staging_is_never_blocked_by_order(guarded: Path, invoke: Invoke) -> None:
-    r = ["--repo", str(guarded), "--commit"]
-    invoke(["weights", "set", "staging", "v1=60", "v2=40", *r])
-    invoke(["weights", "set", "staging", "v1=100", "v2=0", *r])
+    r = ["-C", str(guarded)]
+    invoke([*r, "weights", "set", "staging", "v1=60", "v2=40", "--commit"])
+    invoke([*r, "weights", "set", "staging", "v1=100", "v2=0", "--commit"])
 
 
 def test_base_ref_from_the_environment(
     guarded: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    invoke(["weights", "set", "staging", "v1=50", "v2=50", "--repo", str(guarded), "--commit"])
-    invoke(["weights", "set", "staging", "v1=0", "v2=100", "--repo", str(guarded), "--commit"])
-    assert "MG70" not in invoke(["validate", str(guarded)]).stdout
+    invoke(["-C", str(guarded), "weights", "set", "staging", "v1=50", "v2=50", "--commit"])
+    invoke(["-C", str(guarded), "weights", "set", "staging", "v1=0", "v2=100", "--commit"])
+    assert "MG70" not in invoke(["-C", str(guarded), "validate"]).stdout
     monkeypatch.setenv("MESHGEN_BASE_REF", "main~2")
     assert "MG701 error: staging: v1 moves 100 points" in (
-        invoke(["validate", str(guarded)], expect=1).stdout
+        invoke(["-C", str(guarded), "validate"], expect=1).stdout
     )
 
 
@@ -141,7 +139,7 @@ def test_a_base_ref_from_the_environment_that_names_no_commit_stops_validation(
     guarded: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MESHGEN_BASE_REF", "nonexistent")
-    result = invoke(["validate", str(guarded), "--select", "MG7"], expect=2)
+    result = invoke(["-C", str(guarded), "validate", "--select", "MG7"], expect=2)
     assert result.stdout == ""
     assert result.stderr == (
         f"meshgen: error: MESHGEN_BASE_REF='nonexistent' names no commit in {guarded}; "
@@ -152,7 +150,7 @@ def test_a_base_ref_from_the_environment_that_names_no_commit_stops_validation(
 
 def test_not_checked_names_the_refs_tried(guarded: Path, invoke: Invoke) -> None:
     git(guarded, "branch", "-m", "main", "trunk")
-    report = invoke(["validate", str(guarded), "--select", "MG7"]).stdout
+    report = invoke(["-C", str(guarded), "validate", "--select", "MG7"]).stdout
     assert (
         "meshgen.yaml:1:1: MG700 info: guard rails not checked: neither origin/main nor main "
         "names a commit (MESHGEN_BASE_REF is not set)"
@@ -163,7 +161,7 @@ def test_rails_without_git_are_reported_as_not_checked(tmp_path: Path, invoke: I
     repo = tmp_path / "plain"
     invoke(["new", str(repo), "--no-input", "--no-git"])
     (repo / "meshgen.yaml").write_text((repo / "meshgen.yaml").read_text() + RAILS)
-    report = invoke(["validate", str(repo)]).stdout
+    report = invoke(["-C", str(repo), "validate"]).stdout
     assert "meshgen.yaml:1:1: MG700 info: guard rails not checked:" in report
     assert "is not inside a git repository" in report
 
@@ -171,7 +169,7 @@ def test_rails_without_git_are_reported_as_not_checked(tmp_path: Path, invoke: I
 def test_rails_naming_unknown_environments_warn(guarded: Path, invoke: Invoke) -> None:
     manifest = guarded / "meshgen.yaml"
     manifest.write_text(manifest.read_text().replace("[staging, production]", "[staging, prod]"))
-    report = invoke(["validate", str(guarded)]).stdout
+    report = invoke(["-C", str(guarded), "validate"]).stdout
     line = _line(guarded, "meshgen.yaml", "  order: [staging, prod]")
     assert (
         f"meshgen.yaml:{line}:1: MG703 warning: guardrails.order names 'prod', which is not "
@@ -182,7 +180,7 @@ def test_rails_naming_unknown_environments_warn(guarded: Path, invoke: Invoke) -
 def test_rails_are_schema_checked(guarded: Path, invoke: Invoke) -> None:
     manifest = guarded / "meshgen.yaml"
     manifest.write_text(manifest.read_text().replace("production: 20", "production: 0"))
-    report = invoke(["validate", str(guarded)], expect=1).stdout
+    report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
     assert "MG002 error: guardrails.maxStep.production: 0 is less than 1" in report
 
 

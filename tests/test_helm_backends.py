@@ -74,8 +74,10 @@ def test_validate_reports_the_same_with_either_backend(
     )
     helm = shutil.which("helm")
     assert helm is not None
-    sdk = invoke(["validate", str(repo), "--format", "json"], expect=1).stdout
-    binary = invoke(["validate", str(repo), "--format", "json", "--helm-binary", helm], expect=1)
+    sdk = invoke(["-C", str(repo), "validate", "--format", "json"], expect=1).stdout
+    binary = invoke(
+        ["-C", str(repo), "validate", "--format", "json", "--helm-binary", helm], expect=1
+    )
     assert json.loads(binary.stdout)["findings"] == json.loads(sdk)["findings"]
     assert "colour" in sdk
 
@@ -86,7 +88,9 @@ def test_a_binary_that_is_not_helm_is_refused(
     repo = repo_copy("argocd")
     true = shutil.which("true")
     assert true is not None
-    result = invoke(["render", str(repo), "--env", "staging", "--helm-binary", true], expect=2)
+    result = invoke(
+        ["-C", str(repo), "render", "--env", "staging", "--helm-binary", true], expect=2
+    )
     assert "printed no manifests" in result.stderr
     assert result.stdout == ""
     doctor = invoke(["doctor", "--helm-binary", true], expect=2)

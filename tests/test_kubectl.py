@@ -58,7 +58,7 @@ def test_command_names_the_context_and_a_timeout() -> None:
 def test_kubectl_needs_an_explicit_context(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
-    result = invoke(["validate", str(repo_copy("argocd")), "--kubectl"], expect=2)
+    result = invoke(["-C", str(repo_copy("argocd")), "validate", "--kubectl"], expect=2)
     assert "--kubectl needs an explicit --context" in result.stderr
 
 
@@ -68,7 +68,7 @@ def test_refused_connection_is_exit_2_with_a_clear_message(
     repo_copy: Callable[[str], Path], invoke: Invoke, tmp_path: Path, mode: str
 ) -> None:
     kubeconfig = _kubeconfig(tmp_path, "https://127.0.0.1:1")
-    args = ["validate", str(repo_copy("argocd")), "--kubectl", "--dry-run", mode]
+    args = ["-C", str(repo_copy("argocd")), "validate", "--kubectl", "--dry-run", mode]
     args += ["--context", "staging-admin", "--kubeconfig", str(kubeconfig)]
     result = invoke(args, expect=2)
     assert result.stderr.startswith(
@@ -84,7 +84,7 @@ def test_unknown_context_is_exit_2(
     repo_copy: Callable[[str], Path], invoke: Invoke, tmp_path: Path
 ) -> None:
     kubeconfig = _kubeconfig(tmp_path, "https://127.0.0.1:1")
-    args = ["validate", str(repo_copy("argocd")), "--kubectl", "--context", "prod"]
+    args = ["-C", str(repo_copy("argocd")), "validate", "--kubectl", "--context", "prod"]
     result = invoke([*args, "--kubeconfig", str(kubeconfig)], expect=2)
     assert "your kubeconfig has no context 'prod'" in result.stderr
 
@@ -103,7 +103,7 @@ def test_silent_cluster_times_out_instead_of_hanging(
     repo_copy: Callable[[str], Path], invoke: Invoke, tmp_path: Path, silent_server: str
 ) -> None:
     kubeconfig = _kubeconfig(tmp_path, silent_server)
-    args = ["validate", str(repo_copy("argocd")), "--env", "staging", "--kubectl"]
+    args = ["-C", str(repo_copy("argocd")), "validate", "--env", "staging", "--kubectl"]
     args += ["--context", "staging-admin", "--kubeconfig", str(kubeconfig), "--timeout", "1"]
     result = invoke(args, expect=2)
     assert "staging-admin" in result.stderr
@@ -139,7 +139,7 @@ def test_rejection_becomes_a_finding_at_the_template(
     stand_in.write_text(f"#!/bin/sh\ncat >/dev/null\necho '{REJECTION}' >&2\nexit 1\n")
     stand_in.chmod(stand_in.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    args = ["validate", str(repo_copy("argocd")), "--env", "staging", "--select", "MG901"]
+    args = ["-C", str(repo_copy("argocd")), "validate", "--env", "staging", "--select", "MG901"]
     result = invoke([*args, "--kubectl", "--context", "staging-admin"], expect=1)
     assert (
         "charts/first-app/templates/virtualservice.yaml:3:1: MG901 error: [staging/first-app] "

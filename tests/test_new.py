@@ -238,4 +238,97 @@ def test_new_in_the_current_empty_folder_keeps_that_folder(
     invoke(["new", ".", "--no-input"])
     assert here.stat().st_ino == inode
     assert (here / "meshgen.yaml").is_file()
-    invoke(["validate", "."])
+    invoke(["validate"])
+
+
+def test_a_mistyped_engine_is_asked_again(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "asked"
+    # name, engine (mistyped first: asked again), then the defaults
+    answers = "\nfluxcd\nflux\n\n\n\n\n\n\n"
+    result = invoke(["new", str(dest), "--no-git"], input=answers)
+    assert "'fluxcd'" in result.output
+    assert result.output.count("GitOps engine (argocd or flux)") == 2
+    assert "gitops: flux" in (dest / "meshgen.yaml").read_text()
+
+
+def test_a_bad_answer_in_the_config_file_stops_before_any_question(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    config = tmp_path / "answers.yaml"
+    config.write_text("gitops: fluxcd\n")
+    dest = tmp_path / "asked"
+    result = invoke(["new", str(dest), "--config-file", str(config)], input="\n" * 9, expect=2)
+    assert "--gitops: expected one of argocd, flux, got 'fluxcd'" in result.stderr
+    assert "Repository name" not in result.output
+    assert not dest.exists()
+
+
+def test_without_a_terminal_it_says_to_pass_no_input(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "unasked"
+    result = invoke(["new", str(dest)], expect=2)
+    assert "pass --no-input" in result.stderr
+    assert not dest.exists()
+
+
+def test_the_next_step_runs_as_printed_with_meshgen_off_the_path(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = Path(sys.executable).with_name("meshgen")
+    if not command.is_file():
+        pytest.skip(f"no console script {command} (meshgen not installed in this environment)")
+    git_dir = Path(shutil.which("git") or "/usr/bin/git").parent
+    env = {**os.environ, "PATH": f"{git_dir}:/usr/bin:/bin"}
+    assert shutil.which("meshgen", path=env["PATH"]) is None
+    made = subprocess.run(
+        [str(command), "new", "acme", "--no-input"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    next_line = made.stdout.splitlines()[-1]
+    assert next_line.startswith("Next: "), made.stdout
+    done = subprocess.run(
+        ["/bin/sh", "-c", next_line.removeprefix("Next: ")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_progress_line_on_a_terminal_only(tmp_path: Path, invoke: Invoke) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    quiet = invoke(["new", str(tmp_path / "piped"), "--no-input"])
+    assert "writing" not in quiet.stderr
+    command = Path(sys.executable).with_name("meshgen")
+    if not command.is_file():
+        pytest.skip(f"no console script {command} (meshgen not installed in this environment)")
+    terminal, stderr = pty.openpty()
+    done = subprocess.run(
+        [str(command), "new", str(tmp_path / "shown"), "--no-input"],
+        stderr=stderr,
+        capture_output=False,
+        stdout=subprocess.PIPE,
+        check=True,
+        timeout=120,
+    )
+    os.close(stderr)
+    shown = os.read(terminal, 4096).decode()
+    os.close(terminal)
+    assert "meshgen: writing" in shown
+    assert "and making its first commit" in shown
+    assert shown.endswith("\r"), "the line is erased before the summary"
+    assert b"First commit" in done.stdout

@@ -327,7 +327,7 @@ def test_custom_environments_get_their_own_gitops_files_and_validate(
     else:
         clusters = sorted(p.name for p in (dest / "gitops" / "flux" / "clusters").iterdir())
         assert clusters == ["dev", "prod", "qa"]
-    result = invoke(["validate", str(dest)])
+    result = invoke(["-C", str(dest), "validate"])
     assert "0 errors, 0 warnings" in result.stdout.splitlines()[-1]
 
 

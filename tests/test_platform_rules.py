@@ -27,7 +27,7 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def findings(invoke: Invoke, repo: Path, rule: str, *, expect: int = 1) -> list[str]:
-    result = invoke(["validate", str(repo), "--select", "MG5"], expect=expect)
+    result = invoke(["-C", str(repo), "validate", "--select", "MG5"], expect=expect)
     return [line for line in result.stdout.splitlines() if f" {rule} " in line]
 
 
@@ -35,7 +35,7 @@ def findings(invoke: Invoke, repo: Path, rule: str, *, expect: int = 1) -> list[
 def test_generated_repos_pass_every_platform_rule(
     repo_copy: RepoCopy, invoke: Invoke, engine: str
 ) -> None:
-    result = invoke(["validate", str(repo_copy(engine)), "--select", "MG5"])
+    result = invoke(["-C", str(repo_copy(engine)), "validate", "--select", "MG5"])
     assert result.stdout.splitlines()[-1].startswith("0 errors, 0 warnings, 0 notes")
 
 
@@ -142,7 +142,7 @@ def test_mg502_class_annotation_must_be_the_mesh_ingress_class(
     repo = repo_copy("argocd")
     issuers = repo / "platform" / "cert-manager" / "cluster-issuers.yaml"
     replace(issuers, "ingressClassName: istio", "class: istio")
-    invoke(["validate", str(repo), "--select", "MG502"])
+    invoke(["-C", str(repo), "validate", "--select", "MG502"])
     replace(issuers, "class: istio", "class: traefik")
     lines = findings(invoke, repo, "MG502")
     assert all("class 'traefik' is not meshConfig.ingressClass 'istio'" in x for x in lines)
@@ -313,7 +313,7 @@ def test_mg505_accepts_the_documented_pilot_spelling(repo_copy: RepoCopy, invoke
     # The istiod chart merges `pilot:` over the top level, so this spelling wins.
     replace(istiod, "cni:\n", "pilot:\n  cni:\n")
     replace(istiod, "  enabled: true\n", "    enabled: true\n")
-    invoke(["validate", str(repo), "--select", "MG505"])
+    invoke(["-C", str(repo), "validate", "--select", "MG505"])
     istiod.write_text(istiod.read_text() + "cni:\n  enabled: true\n")
     replace(istiod, "    enabled: true\n", "    enabled: false\n")
     (finding,) = findings(invoke, repo, "MG505")
@@ -368,4 +368,4 @@ def test_mg505_flux_order_through_another_release_is_enough(
         )
         + text[base_end:].replace(cni_depends, "", 1)
     )
-    invoke(["validate", str(repo), "--select", "MG505"])
+    invoke(["-C", str(repo), "validate", "--select", "MG505"])

@@ -51,6 +51,8 @@ def test_a_hanging_git_hook_is_stopped_and_nothing_changes(
     started = time.monotonic()
     result = invoke(
         [
+            "-C",
+            str(repo),
             "weights",
             "set",
             "staging",
@@ -58,8 +60,6 @@ def test_a_hanging_git_hook_is_stopped_and_nothing_changes(
             "v2=10",
             "--branch",
             "canary/x",
-            "--repo",
-            str(repo),
         ],
         expect=2,
     )
@@ -76,7 +76,7 @@ def test_a_failing_post_checkout_hook_leaves_no_branch_behind(
     repo, overlay = _repo_with_hook(tmp_path, invoke, "post-checkout", "exit 1")
     before = overlay.read_bytes()
     args = ["weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/pc"]
-    invoke([*args, "--repo", str(repo)], expect=2)
+    invoke(["-C", str(repo), *args], expect=2)
     assert overlay.read_bytes() == before
     assert git.Repo(repo).active_branch.name == "main"
     assert "canary/pc" not in [head.name for head in git.Repo(repo).heads]

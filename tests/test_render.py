@@ -27,7 +27,7 @@ def _weights(service_route: dict[str, Any]) -> dict[str, int]:
 
 def test_staging_renders_the_seed_objects(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    objects = _objects(invoke(["render", str(repo), "--env", "staging"]).stdout)
+    objects = _objects(invoke(["-C", str(repo), "render", "--env", "staging"]).stdout)
 
     (namespace,) = _by_kind(objects, "Namespace")
     assert namespace["metadata"]["name"] == "staging"
@@ -61,8 +61,8 @@ def test_render_is_deterministic_and_starts_with_the_namespace(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
-    first = invoke(["render", str(repo), "--env", "production"]).stdout
-    second = invoke(["render", str(repo), "--env", "production"]).stdout
+    first = invoke(["-C", str(repo), "render", "--env", "production"]).stdout
+    second = invoke(["-C", str(repo), "render", "--env", "production"]).stdout
     assert first == second
     assert first.startswith("---\n# Source: charts/first-app/templates/namespace.yaml\n")
 
@@ -73,7 +73,7 @@ def test_render_follows_the_environment_file(
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
     overlay.write_text(overlay.read_text().replace("v1: 100", "v1: 75").replace("v2: 0", "v2: 25"))
-    objects = _objects(invoke(["render", str(repo), "--env", "staging"]).stdout)
+    objects = _objects(invoke(["-C", str(repo), "render", "--env", "staging"]).stdout)
     (service_route,) = _by_kind(objects, "VirtualService")
     assert _weights(service_route) == {"v1": 75, "v2": 25}
 
@@ -83,20 +83,20 @@ def test_render_to_an_output_folder(
 ) -> None:
     repo = repo_copy("flux")
     out = tmp_path / "rendered"
-    invoke(["render", str(repo), "--env", "staging", "--output", str(out)])
+    invoke(["-C", str(repo), "render", "--env", "staging", "--output", str(out)])
     written = (out / "staging" / "first-app.yaml").read_text()
-    assert written == invoke(["render", str(repo), "--env", "staging"]).stdout
+    assert written == invoke(["-C", str(repo), "render", "--env", "staging"]).stdout
 
 
 def test_render_unknown_environment_is_a_usage_error(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
-    result = invoke(["render", str(repo), "--env", "qa"], expect=2)
+    result = invoke(["-C", str(repo), "render", "--env", "qa"], expect=2)
     assert "unknown environment 'qa'" in result.stderr
     assert "staging, production" in result.stderr
 
 
 def test_render_outside_a_repository(tmp_path: Path, invoke: Invoke) -> None:
-    result = invoke(["render", str(tmp_path), "--env", "staging"], expect=2)
+    result = invoke(["-C", str(tmp_path), "render", "--env", "staging"], expect=2)
     assert "not a meshgen repository" in result.stderr

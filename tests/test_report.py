@@ -38,7 +38,7 @@ def test_text_report_of_plain_files_matches_golden(
 
 def test_json_report_shape(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = _damaged_repo(repo_copy)
-    payload = json.loads(invoke(["validate", str(repo), "--format", "json"], expect=1).stdout)
+    payload = json.loads(invoke(["-C", str(repo), "validate", "--format", "json"], expect=1).stdout)
     assert payload["version"] == 1
     assert payload["tool"]["name"] == "meshgen"
     assert payload["environments"] == ["staging", "production"]
@@ -67,7 +67,9 @@ def test_sarif_report_is_valid_sarif_with_rules_and_regions(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
     repo = _damaged_repo(repo_copy)
-    document = json.loads(invoke(["validate", str(repo), "--format", "sarif"], expect=1).stdout)
+    document = json.loads(
+        invoke(["-C", str(repo), "validate", "--format", "sarif"], expect=1).stdout
+    )
     jsonschema.validate(document, _sarif_schema())
     assert document["version"] == "2.1.0"
     (run,) = document["runs"]

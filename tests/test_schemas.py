@@ -57,7 +57,7 @@ def test_import_from_stdin_into_the_repo_schema_folder(
         / "cert-manager+cert-manager"
         / "cert-manager.io_certificates.yaml"
     )
-    result = invoke(["schemas", "import", "--repo", str(repo), "-"], input=crds.read_text())
+    result = invoke(["-C", str(repo), "schemas", "import", "-"], input=crds.read_text())
     assert "1 schemas imported" in result.stdout
     strict = json.loads(
         (repo / "schemas/crds-strict/cert-manager.io/certificate_v1.json").read_text()
@@ -107,7 +107,7 @@ def test_generated_repo_passes_the_real_crd_schemas(
     repo_with_real_crds: Callable[[str], Path], invoke: Invoke, engine: str
 ) -> None:
     repo = repo_with_real_crds(engine)
-    result = invoke(["validate", str(repo), "--format", "json"])
+    result = invoke(["-C", str(repo), "validate", "--format", "json"])
     findings = json.loads(result.stdout)["findings"]
     assert [f for f in findings if f["severity"] != "info"] == []
     # Only eksctl's ClusterConfig is no CRD of a cluster: everything else was checked.
@@ -123,7 +123,9 @@ def test_unknown_field_in_a_virtualservice_fails_the_real_schema(
     template.write_text(
         template.read_text().replace("  http:\n", "  http:\n    - timeoutz: 5s\n", 1)
     )
-    result = invoke(["validate", str(repo), "--env", "staging", "--select", "MG304"], expect=1)
+    result = invoke(
+        ["-C", str(repo), "validate", "--env", "staging", "--select", "MG304"], expect=1
+    )
     assert (
         "charts/first-app/templates/virtualservice.yaml:3:1: MG304 error: "
         "[staging] VirtualService/staging/first-app: spec.http.0" in result.stdout
@@ -237,7 +239,7 @@ def test_unreachable_schema_url_is_one_warning_for_all_kinds(
 ) -> None:
     repo = repo_copy("argocd")
     location = "http://127.0.0.1:9/{{.Group}}/{{.ResourceKind}}.json"
-    args = ["validate", str(repo), "--select", "MG3", "--schema-location", location]
+    args = ["-C", str(repo), "validate", "--select", "MG3", "--schema-location", location]
     result = invoke([*args, "--schema-cache", str(tmp_path)])
     warnings = [line for line in result.stdout.splitlines() if " MG305 " in line]
     assert len(warnings) == 1, result.stdout
@@ -275,14 +277,25 @@ def test_unusable_schema_folder_is_one_warning_naming_it(
     repo = repo_copy("argocd")
     (tmp_path / "a-file").write_text("{}")
     location = make_location(tmp_path)
-    result = invoke(["validate", str(repo), "--select", "MG305", "--schema-location", location])
+    result = invoke(
+        ["-C", str(repo), "validate", "--select", "MG305", "--schema-location", location]
+    )
     assert result.stdout.splitlines()[:-1] == [
         f"meshgen.yaml:1:1: MG305 warning: schema location {location}: "
         + problem.format(tmp=tmp_path.as_posix())
     ]
     assert "0 errors, 1 warning" in result.stdout
     invoke(
-        ["validate", str(repo), "--select", "MG305", "--schema-location", location, "--strict"],
+        [
+            "-C",
+            str(repo),
+            "validate",
+            "--select",
+            "MG305",
+            "--schema-location",
+            location,
+            "--strict",
+        ],
         expect=1,
     )
 

@@ -134,7 +134,9 @@ def _write_workload(repo: Path, manifest: dict[str, Any]) -> Path:
 
 
 def _findings(invoke: Invoke, repo: Path, select: str) -> list[dict[str, Any]]:
-    result = invoke(["validate", str(repo), "--select", select, "--format", "json"], expect=None)
+    result = invoke(
+        ["-C", str(repo), "validate", "--select", select, "--format", "json"], expect=None
+    )
     findings: list[dict[str, Any]] = json.loads(result.stdout)["findings"]
     return [f for f in findings if f["path"] == "platform/extra/workload.yaml"]
 
@@ -196,7 +198,7 @@ def test_credentials_in_an_environment_file_are_findings(
     overlay = repo / "environments" / "staging" / "first-app.yaml"
     text = overlay.read_text()
     overlay.write_text(text.replace('tag: "1.0"', f'tag: "{value}"', 1))
-    result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
+    result = invoke(["-C", str(repo), "validate", "--select", "MG620"], expect=1)
     line = next(n for n, ln in enumerate(overlay.read_text().splitlines(), 1) if value in ln)
     expected = "MG620 error: versions.v1.image.tag: looks like"
     assert f"environments/staging/first-app.yaml:{line}:1: {expected}" in result.stdout
@@ -209,13 +211,13 @@ def test_secret_named_keys_with_values_are_findings_but_references_are_not(
     repo = repo_copy("argocd")
     issuer = repo / "platform" / "cert-manager" / "cluster-issuers.yaml"
     assert "privateKeySecretRef" in issuer.read_text()
-    invoke(["validate", str(repo), "--select", "MG620"])
+    invoke(["-C", str(repo), "validate", "--select", "MG620"])
     (repo / "platform" / "extra").mkdir()
     (repo / "platform" / "extra" / "db.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: db\n"
         "data:\n  password: hunter2hunter2\n"
     )
-    result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
+    result = invoke(["-C", str(repo), "validate", "--select", "MG620"], expect=1)
     assert (
         "platform/extra/db.yaml:6:1: MG620 error: ConfigMap/db: data.password: looks like a value"
         in result.stdout
@@ -229,7 +231,7 @@ def test_credentials_in_a_platform_values_file_are_findings(
     values = repo / "platform" / "cert-manager" / "values.yaml"
     values.write_text(values.read_text() + "awsKey: AKIAZZZZZZZZZZZZZZZZ\n")
     line = len(values.read_text().splitlines())
-    result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
+    result = invoke(["-C", str(repo), "validate", "--select", "MG620"], expect=1)
     assert (
         f"platform/cert-manager/values.yaml:{line}:1: MG620 error: awsKey: looks like an AWS "
         "access key ID; keep secrets out of git"
@@ -247,7 +249,7 @@ def test_credentials_in_any_document_point_at_their_key(
         "# values for a chart\nexporter:\n  targets:\n    - url: https://scrape.example.com\n"
         "    - url: https://bot:hunter2@scrape.example.com\n"
     )
-    result = invoke(["validate", str(repo), "--select", "MG620"], expect=1)
+    result = invoke(["-C", str(repo), "validate", "--select", "MG620"], expect=1)
     assert (
         "platform/extra/mixed.yaml:10:1: MG620 error: exporter.targets.1.url: looks like "
         "credentials in a URL"
@@ -258,7 +260,7 @@ def test_the_generated_repos_hold_no_credentials(
     pristine_repos: dict[str, Path], invoke: Invoke
 ) -> None:
     for repo in pristine_repos.values():
-        invoke(["validate", str(repo), "--select", "MG620"])
+        invoke(["-C", str(repo), "validate", "--select", "MG620"])
 
 
 # -- MG613 pss-istio-init-rejected -------------------------------------------------------
@@ -273,7 +275,7 @@ def _without_istio_cni(repo: Path) -> None:
 
 
 def _mg613(invoke: Invoke, repo: Path) -> list[str]:
-    result = invoke(["validate", str(repo), "--select", "MG613"], expect=None)
+    result = invoke(["-C", str(repo), "validate", "--select", "MG613"], expect=None)
     return [line for line in result.stdout.splitlines() if " MG613 " in line]
 
 
@@ -283,7 +285,7 @@ def test_restricted_namespaces_pass_when_the_mesh_runs_istio_cni(
     for repo in pristine_repos.values():
         namespace = repo / "charts" / "first-app" / "templates" / "namespace.yaml"
         assert "pod-security.kubernetes.io/enforce" in namespace.read_text()
-        invoke(["validate", str(repo), "--select", "MG613"])
+        invoke(["-C", str(repo), "validate", "--select", "MG613"])
 
 
 def test_restricted_namespace_without_istio_cni_rejects_injected_pods(

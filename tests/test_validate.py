@@ -16,7 +16,7 @@ def test_generated_repo_validates(
     repo_copy: Callable[[str], Path], invoke: Invoke, engine: str
 ) -> None:
     repo = repo_copy(engine)
-    result = invoke(["validate", str(repo)])
+    result = invoke(["-C", str(repo), "validate"])
     assert "0 errors, 0 warnings" in result.stdout.splitlines()[-1]
     assert "environments: staging, production" in result.stdout
 
@@ -40,7 +40,7 @@ def test_weights_not_summing_to_100_name_file_and_line(
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
     _replace(overlay, "v2: 0", "v2: 10")
-    result = invoke(["validate", str(repo)], expect=1)
+    result = invoke(["-C", str(repo), "validate"], expect=1)
     line = _line_of(overlay, "traffic:")
     assert (
         f"environments/staging/first-app.yaml:{line}:1: MG110 error: weights sum to 110"
@@ -52,7 +52,7 @@ def test_weight_on_an_undefined_version(repo_copy: Callable[[str], Path], invoke
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "production" / "first-app.yaml"
     _replace(overlay, "v2: 0", "v3: 0")
-    result = invoke(["validate", str(repo)], expect=1)
+    result = invoke(["-C", str(repo), "validate"], expect=1)
     line = _line_of(overlay, "v3: 0")
     assert (
         f"environments/production/first-app.yaml:{line}:1: MG110 error: weight given for v3"
@@ -66,7 +66,7 @@ def test_schema_violation_names_the_key_and_line(
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
     _replace(overlay, "replicas: 1", "replicas: -1")
-    result = invoke(["validate", str(repo)], expect=1)
+    result = invoke(["-C", str(repo), "validate"], expect=1)
     line = _line_of(overlay, "replicas: -1")
     expected = "MG102 error: versions.v1.replicas: -1 is less than 0"
     assert f"environments/staging/first-app.yaml:{line}:1: {expected}" in result.stdout
@@ -78,7 +78,7 @@ def test_broken_yaml_is_a_finding_not_a_crash(
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
     overlay.write_text("host: [unclosed\nversions: {}\n")
-    result = invoke(["validate", str(repo)], expect=1)
+    result = invoke(["-C", str(repo), "validate"], expect=1)
     assert "environments/staging/first-app.yaml:" in result.stdout
     assert "MG101 error: invalid YAML" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
@@ -87,7 +87,7 @@ def test_broken_yaml_is_a_finding_not_a_crash(
 def test_missing_environment_file(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     (repo / "environments" / "production" / "first-app.yaml").unlink()
-    result = invoke(["validate", str(repo)], expect=1)
+    result = invoke(["-C", str(repo), "validate"], expect=1)
     assert "meshgen.yaml:" in result.stdout
     assert (
         "MG103 error: environment 'production' has no file environments/production/first-app.yaml"
@@ -101,7 +101,7 @@ def test_strict_kubernetes_schema_catches_unknown_fields(
     repo = repo_copy("argocd")
     template = repo / "charts" / "first-app" / "templates" / "service.yaml"
     _replace(template, "spec:\n", "spec:\n  clusterIPz: None\n")
-    result = invoke(["validate", str(repo), "--env", "staging"], expect=1)
+    result = invoke(["-C", str(repo), "validate", "--env", "staging"], expect=1)
     # Findings on rendered objects point at the object's `apiVersion:` line in its
     # template, where the fix goes.
     line = _line_of(template, "apiVersion: v1")
@@ -118,7 +118,9 @@ def test_every_version_of_a_range_points_at_the_same_template_line(
     repo = repo_copy("argocd")
     template = repo / "charts" / "first-app" / "templates" / "deployment.yaml"
     _replace(template, "  replicas:", "  replicaz: 1\n  replicas:")
-    result = invoke(["validate", str(repo), "--env", "staging", "--select", "MG301"], expect=1)
+    result = invoke(
+        ["-C", str(repo), "validate", "--env", "staging", "--select", "MG301"], expect=1
+    )
     line = _line_of(template, "apiVersion: apps/v1")
     for version in ("v1", "v2"):
         assert (
@@ -134,7 +136,7 @@ def test_template_error_is_reported_per_environment(
     repo = repo_copy("argocd")
     template = repo / "charts" / "first-app" / "templates" / "service.yaml"
     template.write_text(template.read_text() + "\n{{ .Values.nope.deeper }}\n")
-    result = invoke(["validate", str(repo)], expect=1)
+    result = invoke(["-C", str(repo), "validate"], expect=1)
     assert "MG201 error: [staging] Helm could not render first-app" in result.stdout
     assert "MG201 error: [production]" in result.stdout
 
@@ -142,7 +144,7 @@ def test_template_error_is_reported_per_environment(
 def test_json_report(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
-    payload = json.loads(invoke(["validate", str(repo), "--format", "json"], expect=1).stdout)
+    payload = json.loads(invoke(["-C", str(repo), "validate", "--format", "json"], expect=1).stdout)
     assert payload["version"] == 1
     # The chart refuses such weights too (so that a GitOps engine never applies them),
     # but the one finding is meshgen's, at the line to fix; Helm's render failure for
@@ -157,24 +159,50 @@ def test_json_report(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
 def test_select_and_ignore(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
-    invoke(["validate", str(repo), "--ignore", "MG110", "--ignore", "MG201"])
-    result = invoke(["validate", str(repo), "--select", "MG1"], expect=1)
+    invoke(["-C", str(repo), "validate", "--ignore", "MG110", "--ignore", "MG201"])
+    result = invoke(["-C", str(repo), "validate", "--select", "MG1"], expect=1)
     assert "MG303" not in result.stdout
 
 
 def test_strict_fails_on_warnings(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     (repo / "environments" / "orphan").mkdir()
-    result = invoke(["validate", str(repo)])
+    result = invoke(["-C", str(repo), "validate"])
     assert "MG104 warning" in result.stdout
-    invoke(["validate", str(repo), "--strict"], expect=1)
+    invoke(["-C", str(repo), "validate", "--strict"], expect=1)
 
 
 def test_validate_one_environment(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     _replace(repo / "environments" / "production" / "first-app.yaml", "v1: 100", "v1: 90")
-    result = invoke(["validate", str(repo), "--env", "staging"])
+    result = invoke(["-C", str(repo), "validate", "--env", "staging"])
     assert "environments: staging)" in result.stdout
+
+
+def test_an_environment_named_twice_is_validated_once(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    result = invoke(["-C", str(repo), "validate", "--env", "staging", "--env", "staging"])
+    assert "MG112" not in result.stdout
+    assert "environments: staging)" in result.stdout
+
+
+@pytest.mark.parametrize("version", ["9.99", "1.28", "1.38", "1.3"])
+def test_kubernetes_versions_outside_the_supported_range_are_refused(
+    repo_copy: Callable[[str], Path], invoke: Invoke, version: str
+) -> None:
+    repo = repo_copy("argocd")
+    result = invoke(["-C", str(repo), "validate", "--kubernetes-version", version], expect=2)
+    assert "--kubernetes-version" in result.stderr
+    assert "1.29" in result.stderr
+
+
+def test_validate_accepts_a_supported_kubernetes_version(
+    repo_copy: Callable[[str], Path], invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    invoke(["-C", str(repo), "validate", "--env", "staging", "--kubernetes-version", "1.29"])
 
 
 def test_rules_lists_every_rule_with_a_fix(invoke: Invoke) -> None:
@@ -189,7 +217,7 @@ def test_rules_lists_every_rule_with_a_fix(invoke: Invoke) -> None:
 def test_broken_static_file_is_reported(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     (repo / "platform" / "istio" / "gateway.values.yaml").write_text("name: [oops\n")
-    result = invoke(["validate", str(repo)], expect=1)
+    result = invoke(["-C", str(repo), "validate"], expect=1)
     assert "platform/istio/gateway.values.yaml:" in result.stdout
     assert "MG003 error: invalid YAML" in result.stdout
 
@@ -198,7 +226,7 @@ def test_broken_static_file_is_reported(repo_copy: Callable[[str], Path], invoke
 def test_mesh_analyzers_find_nothing_in_generated_repos(
     repo_copy: Callable[[str], Path], invoke: Invoke, engine: str
 ) -> None:
-    result = invoke(["validate", str(repo_copy(engine)), "--select", "MG4", "--strict"])
+    result = invoke(["-C", str(repo_copy(engine)), "validate", "--select", "MG4", "--strict"])
     assert result.stdout.startswith("0 errors, 0 warnings, 0 notes")
 
 
@@ -209,7 +237,7 @@ def test_analyzers_read_the_gateway_chart_values(
     _replace(
         repo / "platform" / "istio" / "gateway.values.yaml", "  istio: gateway", "  istio: edge"
     )
-    result = invoke(["validate", str(repo), "--select", "MG4"], expect=1)
+    result = invoke(["-C", str(repo), "validate", "--select", "MG4"], expect=1)
     assert (
         "charts/first-app/templates/gateway.yaml:2:1: MG405 error: [staging] "
         "Gateway/istio-ingress/first-app-staging: selector istio=gateway matches no gateway "
@@ -263,7 +291,7 @@ def test_progress_only_on_a_terminal(repo_copy: Callable[[str], Path], invoke: I
     assert "meshgen: rendering production (2/2)" in shown
     assert shown.endswith("\r")
     assert not Progress(io.StringIO()).enabled
-    assert invoke(["validate", str(repo)]).stderr == ""
+    assert invoke(["-C", str(repo), "validate"]).stderr == ""
 
 
 @pytest.mark.parametrize(
@@ -294,7 +322,7 @@ def test_a_fractional_weight_is_reported_once(
 ) -> None:
     repo = repo_copy("argocd")
     _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 99.5")
-    payload = json.loads(invoke(["validate", str(repo), "--format", "json"], expect=1).stdout)
+    payload = json.loads(invoke(["-C", str(repo), "validate", "--format", "json"], expect=1).stdout)
     errors = [(f["rule"], f["message"]) for f in payload["findings"] if f["severity"] == "error"]
     assert errors == [("MG102", "traffic.v1: '99.5' is not a whole number.")]
 
@@ -306,7 +334,7 @@ def test_values_are_read_as_helm_reads_them(
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
     overlay.write_text(overlay.read_text() + "routing:\n  versionHeader: on\n")
-    result = invoke(["validate", str(repo), "--env", "staging"], expect=1)
+    result = invoke(["-C", str(repo), "validate", "--env", "staging"], expect=1)
     assert "versionHeader" in result.stdout
     overlay.write_text(overlay.read_text().replace("versionHeader: on", "versionHeader: 'on'"))
-    invoke(["validate", str(repo), "--env", "staging"])
+    invoke(["-C", str(repo), "validate", "--env", "staging"])

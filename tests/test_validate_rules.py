@@ -67,7 +67,7 @@ def run_case(
         repo = repo_copy(case.get("engine", "argocd"))
         for edit in case.get("edits", []):
             _apply(repo, edit)
-        args = ["validate", str(repo), "--select", rule_id, *case.get("args", [])]
+        args = ["-C", str(repo), "validate", "--select", rule_id, *case.get("args", [])]
     result = invoke(args, expect=None)
     assert result.exit_code in (0, 1), result.stdout + result.stderr
     lines = [line for line in result.stdout.splitlines() if f": {rule_id} " in line]

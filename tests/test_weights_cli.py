@@ -49,7 +49,7 @@ def acme(tmp_path: Path, invoke: Invoke) -> Path:
 
 
 def test_show_lists_every_environment_and_version(acme: Path, invoke: Invoke) -> None:
-    result = invoke(["weights", "show", str(acme)])
+    result = invoke(["-C", str(acme), "weights", "show"])
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["ENVIRONMENT", "VERSION", "WEIGHT", "IMAGE"]
     assert lines[1].split() == [
@@ -66,7 +66,7 @@ def test_show_lists_every_environment_and_version(acme: Path, invoke: Invoke) ->
 
 
 def test_show_json_is_a_versioned_document(acme: Path, invoke: Invoke) -> None:
-    document = json.loads(invoke(["weights", "show", str(acme), "--format", "json"]).stdout)
+    document = json.loads(invoke(["-C", str(acme), "weights", "show", "--format", "json"]).stdout)
     assert document["schemaVersion"] == 1
     staging = document["environments"][0]
     assert staging["environment"] == "staging"
@@ -80,7 +80,7 @@ def test_show_json_is_a_versioned_document(acme: Path, invoke: Invoke) -> None:
 def test_show_exits_1_when_weights_are_broken(acme: Path, invoke: Invoke) -> None:
     path = acme / STAGING
     path.write_text(path.read_text().replace("v2: 0", "v2: 10"))
-    result = invoke(["weights", "show", str(acme)], expect=1)
+    result = invoke(["-C", str(acme), "weights", "show"], expect=1)
     assert ["staging", "v2", "10%"] in [line.split()[:3] for line in result.stdout.splitlines()]
     assert f"{STAGING.as_posix()}: weights sum to 110, not 100" in result.stderr
 
@@ -89,7 +89,7 @@ def test_set_without_commit_edits_two_lines_and_leaves_git_alone(
     acme: Path, invoke: Invoke
 ) -> None:
     before = repo_state(acme)
-    result = invoke(["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme)])
+    result = invoke(["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10"])
     assert "v1 100% -> 90%, v2 0% -> 10%" in result.stdout
     assert (acme / STAGING).read_text() == before["staging"].replace(
         "  v1: 100\n  v2: 0\n", "  v1: 90\n  v2: 10\n"
@@ -97,13 +97,13 @@ def test_set_without_commit_edits_two_lines_and_leaves_git_alone(
     after = repo_state(acme)
     assert after["refs"] == before["refs"] and after["head"] == before["head"]
     assert after["status"] == f" M {STAGING.as_posix()}\n"
-    invoke(["validate", str(acme)])
+    invoke(["-C", str(acme), "validate"])
 
 
 def test_set_on_a_branch_commits_only_the_environment_file(acme: Path, invoke: Invoke) -> None:
     main_before = git(acme, "rev-parse", "main")
     result = invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme),
+        ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10",
          "--branch", "canary/staging-v2-10"]
     )  # fmt: skip
     assert "you are now on it" in result.stdout
@@ -124,7 +124,7 @@ def test_set_on_a_branch_commits_only_the_environment_file(acme: Path, invoke: I
 
 def test_message_replaces_the_subject(acme: Path, invoke: Invoke) -> None:
     invoke(
-        ["weights", "set", "staging", "v1=50", "v2=50", "--repo", str(acme), "--commit",
+        ["-C", str(acme), "weights", "set", "staging", "v1=50", "v2=50", "--commit",
          "-m", "staging: half and half"]
     )  # fmt: skip
     assert git(acme, "log", "-1", "--format=%s").strip() == "staging: half and half"
@@ -149,7 +149,7 @@ def test_set_refuses_bad_weights_and_changes_nothing(
 ) -> None:
     before = repo_state(acme)
     result = invoke(
-        ["weights", "set", "staging", *args, "--repo", str(acme), "--branch", "canary/x"],
+        ["-C", str(acme), "weights", "set", "staging", *args, "--branch", "canary/x"],
         expect=2,
     )
     assert result.stderr.startswith("meshgen: error: "), result.stderr
@@ -159,14 +159,14 @@ def test_set_refuses_bad_weights_and_changes_nothing(
 
 
 def test_sum_refusal_names_the_file_and_line(acme: Path, invoke: Invoke) -> None:
-    result = invoke(["weights", "set", "staging", "v2=10", "--repo", str(acme)], expect=2)
+    result = invoke(["-C", str(acme), "weights", "set", "staging", "v2=10"], expect=2)
     line = (acme / STAGING).read_text().splitlines().index("traffic:") + 1
     assert f"{acme / STAGING}:{line}: refused, nothing changed: weights sum to 110" in result.stderr
 
 
 def test_unknown_environment_is_refused(acme: Path, invoke: Invoke) -> None:
     before = repo_state(acme)
-    result = invoke(["weights", "set", "qa", "v1=100", "--repo", str(acme)], expect=2)
+    result = invoke(["-C", str(acme), "weights", "set", "qa", "v1=100"], expect=2)
     assert "unknown environment 'qa'; meshgen.yaml declares: staging, production" in result.stderr
     assert repo_state(acme) == before
 
@@ -176,7 +176,7 @@ def test_dirty_tree_is_refused_when_committing(acme: Path, invoke: Invoke) -> No
     readme.write_text(readme.read_text() + "local note\n")
     before = repo_state(acme)
     result = invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "c/1"],
+        ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "c/1"],
         expect=2,
     )
     assert "the working tree has uncommitted changes" in result.stderr
@@ -190,7 +190,7 @@ def test_allow_dirty_still_commits_only_the_environment_file(acme: Path, invoke:
     git(acme, "add", "README.md")
     (acme / "scratch.txt").write_text("untracked\n")
     invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "c/1",
+        ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "c/1",
          "--allow-dirty"]
     )  # fmt: skip
     assert git(acme, "show", "--name-only", "--format=", "HEAD").split() == [STAGING.as_posix()]
@@ -207,7 +207,7 @@ def test_uncommitted_edits_of_the_environment_file_are_never_committed(
     path.write_text(path.read_text().replace("replicas: 1", "replicas: 3", 1))
     before = repo_state(acme)
     result = invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--commit",
+        ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--commit",
          "--allow-dirty"],
         expect=2,
     )  # fmt: skip
@@ -219,7 +219,7 @@ def test_existing_branch_is_refused(acme: Path, invoke: Invoke) -> None:
     git(acme, "branch", "canary/taken")
     before = repo_state(acme)
     result = invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme),
+        ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10",
          "--branch", "canary/taken"],
         expect=2,
     )  # fmt: skip
@@ -230,7 +230,7 @@ def test_existing_branch_is_refused(acme: Path, invoke: Invoke) -> None:
 def test_invalid_branch_name_is_refused(acme: Path, invoke: Invoke) -> None:
     before = repo_state(acme)
     result = invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "a..b"],
+        ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "a..b"],
         expect=2,
     )
     assert "'a..b' is not a valid git branch name" in result.stderr
@@ -241,11 +241,11 @@ def test_detached_head_needs_a_branch(acme: Path, invoke: Invoke) -> None:
     git(acme, "checkout", "-q", "--detach")
     before = repo_state(acme)
     result = invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--commit"], expect=2
+        ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--commit"], expect=2
     )
     assert "HEAD is detached" in result.stderr and "--branch NAME" in result.stderr
     assert repo_state(acme) == before
-    invoke(["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "c/d"])
+    invoke(["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "c/d"])
     assert git(acme, "symbolic-ref", "--short", "HEAD").strip() == "c/d"
 
 
@@ -255,7 +255,7 @@ def test_repository_without_commits_is_refused(tmp_path: Path, invoke: Invoke) -
     git(repo, "init", "-q", "-b", "main")
     original = (repo / STAGING).read_text()
     result = invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(repo), "--branch", "c/1"],
+        ["-C", str(repo), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "c/1"],
         expect=2,
     )
     assert "has no commits yet" in result.stderr
@@ -270,11 +270,11 @@ def test_not_a_git_repository_is_refused_only_when_committing(
     invoke(["new", str(repo), "--no-input", "--no-git"])
     original = (repo / STAGING).read_text()
     result = invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(repo), "--commit"], expect=2
+        ["-C", str(repo), "weights", "set", "staging", "v1=90", "v2=10", "--commit"], expect=2
     )
     assert "is not inside a git repository" in result.stderr
     assert (repo / STAGING).read_text() == original
-    invoke(["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(repo)])
+    invoke(["-C", str(repo), "weights", "set", "staging", "v1=90", "v2=10"])
     assert "  v2: 10\n" in (repo / STAGING).read_text()
 
 
@@ -284,7 +284,7 @@ def test_a_failing_commit_hook_leaves_everything_as_it_was(acme: Path, invoke: I
     hook.chmod(0o755)
     before = repo_state(acme)
     result = invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--repo", str(acme), "--branch", "c/1"],
+        ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "c/1"],
         expect=2,
     )
     assert "git commit failed" in result.stderr and "hook says no" in result.stderr
@@ -294,40 +294,38 @@ def test_a_failing_commit_hook_leaves_everything_as_it_was(acme: Path, invoke: I
 def test_nothing_to_commit_is_refused(acme: Path, invoke: Invoke) -> None:
     before = repo_state(acme)
     result = invoke(
-        ["weights", "set", "staging", "v1=100", "--repo", str(acme), "--branch", "c/1"], expect=2
+        ["-C", str(acme), "weights", "set", "staging", "v1=100", "--branch", "c/1"], expect=2
     )
     assert "nothing to commit" in result.stderr
     assert repo_state(acme) == before
 
 
 def test_shift_and_promote(acme: Path, invoke: Invoke) -> None:
-    invoke(["shift", "staging", "--to", "v2", "--step", "25", "--repo", str(acme)])
+    invoke(["-C", str(acme), "shift", "staging", "--to", "v2", "--step", "25"])
     assert "  v1: 75\n  v2: 25\n" in (acme / STAGING).read_text()
-    invoke(["promote", "staging", "v2", "--repo", str(acme)])
+    invoke(["-C", str(acme), "promote", "staging", "v2"])
     assert "  v1: 0\n  v2: 100\n" in (acme / STAGING).read_text()
-    result = invoke(
-        ["shift", "staging", "--to", "v2", "--step", "5", "--repo", str(acme)], expect=2
-    )
+    result = invoke(["-C", str(acme), "shift", "staging", "--to", "v2", "--step", "5"], expect=2)
     assert "v2 already has 100% in staging; nothing to shift" in result.stderr
 
 
 def test_versions_add_and_retire(acme: Path, invoke: Invoke) -> None:
-    result = invoke(["versions", "retire", "staging", "v1", "--repo", str(acme)], expect=2)
+    result = invoke(["-C", str(acme), "versions", "retire", "staging", "v1"], expect=2)
     assert "v1 still takes 100% of staging's traffic; move it to 0 first" in result.stderr
-    invoke(["versions", "add", "staging", "v3", "--image-tag", "1.3.0", "--repo", str(acme)])
+    invoke(["-C", str(acme), "versions", "add", "staging", "v3", "--image-tag", "1.3.0"])
     text = (acme / STAGING).read_text()
     assert "  v3:\n    image:\n      repository: docker.io/istio/examples-helloworld-v2\n" in text
     assert '      tag: "1.3.0"\n    replicas: 1\n' in text
     assert "  v2: 0\n  v3: 0\n" in text
     result = invoke(
-        ["versions", "add", "staging", "v3", "--image-tag", "1.3.1", "--repo", str(acme)], expect=2
+        ["-C", str(acme), "versions", "add", "staging", "v3", "--image-tag", "1.3.1"], expect=2
     )
     assert "version v3 already exists" in result.stderr
-    invoke(["versions", "retire", "staging", "v2", "--repo", str(acme)])
+    invoke(["-C", str(acme), "versions", "retire", "staging", "v2"])
     traffic = (acme / STAGING).read_text().split("\ntraffic:\n")[1]
     assert traffic == "  v1: 100\n  v3: 0\n"
     assert "  v2:\n" not in (acme / STAGING).read_text()
-    invoke(["validate", str(acme)])
+    invoke(["-C", str(acme), "validate"])
 
 
 @pytest.mark.parametrize(
@@ -363,10 +361,39 @@ def test_a_symlinked_environment_file_is_edited_where_it_lives(
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "share the staging file")
 
-    invoke(
-        ["weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/x", "--repo", str(repo)]
-    )
+    invoke(["-C", str(repo), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/x"])
     assert overlay.is_symlink()
     assert "v1: 90" in shared.read_text()
     assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["shared/staging.yaml"]
     assert git(repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["versions", "retire", "production", "v9"], "did you mean v1 or v2?"),
+        (["weights", "set", "production", "V1=90"], "did you mean v1?"),
+        (["shift", "production", "--to", "v11", "--step", "10"], "did you mean v1?"),
+        (["promote", "production", "prod-2024"], "add it first with `meshgen versions add"),
+    ],
+)
+def test_an_unknown_version_gets_the_close_match(
+    acme: Path, invoke: Invoke, args: list[str], words: str
+) -> None:
+    before = repo_state(acme)
+    result = invoke(["-C", str(acme), *args], expect=2)
+    assert words in result.stderr
+    if args[0] == "versions" or "V1" in args[2]:
+        assert "versions add" not in result.stderr
+    assert repo_state(acme) == before
+
+
+@pytest.mark.parametrize("tag", ["latest", "Latest"])
+def test_versions_add_refuses_a_mutable_tag(acme: Path, invoke: Invoke, tag: str) -> None:
+    before = repo_state(acme)
+    result = invoke(
+        ["-C", str(acme), "versions", "add", "staging", "v3", "--image-tag", tag], expect=2
+    )
+    assert "--image-tag" in result.stderr
+    assert "release tag" in result.stderr
+    assert repo_state(acme) == before

@@ -78,7 +78,8 @@ def find_root(start: Path) -> Path:
             return folder
     raise ConfigError(
         f"not a meshgen repository: no {MANIFEST_NAME} in {start} or above; "
-        "pass the repository path or create one with `meshgen new`"
+        "run meshgen inside a repository (or `meshgen -C DIR ...`), "
+        "or create one with `meshgen new`"
     )
 
 

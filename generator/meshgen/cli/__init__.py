@@ -6,15 +6,19 @@ Command modules import the core lazily, so `meshgen --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from meshgen import __version__
+from meshgen.cli.grammar import SuggestingGroup
 from meshgen.errors import MeshgenError
 
 ENV_TRACEBACK = "MESHGEN_TRACEBACK"
@@ -35,7 +39,13 @@ _COMMANDS = {
 }
 
 
-class MeshgenGroup(click.Group):
+# Forms of earlier releases, answered with the one that replaced them.
+_REPLACED_FORMS = {
+    "--repo": "the repository is chosen before the command: meshgen -C DIR COMMAND ...",
+}
+
+
+class MeshgenGroup(SuggestingGroup):
     """Loads commands on demand and turns MeshgenErrors into one line and an exit code."""
 
     def main(
@@ -52,10 +62,14 @@ class MeshgenGroup(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.ClickException as exc:
-            hint = ""
+            message = exc.format_message()
+            if isinstance(exc, click.NoSuchOption) and exc.option_name in _REPLACED_FORMS:
+                message = f"No such option {exc.option_name!r}: {_REPLACED_FORMS[exc.option_name]}"
+            elif _names_a_folder(exc):
+                message += f"; {_REPLACED_FORMS['--repo']}"
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                hint = f" (see '{exc.ctx.command_path} --help')"
-            click.echo(f"meshgen: error: {exc.format_message()}{hint}", err=True)
+                message += f" (see '{exc.ctx.command_path} --help')"
+            click.echo(f"meshgen: error: {message}", err=True)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             click.echo("meshgen: aborted", err=True)
@@ -78,8 +92,13 @@ class MeshgenGroup(click.Group):
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
+        directory = ctx.params.get("directory")
+        # As `git -C`: every command, and every relative path it is given, starts in DIR.
+        # The previous folder comes back afterwards, for callers that run meshgen in-process.
+        moved = contextlib.chdir(directory) if directory else contextlib.nullcontext()
         try:
-            return super().invoke(ctx)
+            with moved:
+                return super().invoke(ctx)
         except MeshgenError as exc:
             if _show_traceback(ctx):
                 _print_traceback()
@@ -114,6 +133,12 @@ class MeshgenGroup(click.Group):
             ctx.exit(2)
 
 
+def _names_a_folder(exc: click.ClickException) -> bool:
+    """An extra argument that is a folder: the repository, as earlier releases took it."""
+    found = re.match(r"Got unexpected extra arguments? \((.*)\)$", exc.format_message())
+    return found is not None and any(Path(word).is_dir() for word in found[1].split())
+
+
 def _silence_stdout() -> None:
     import os
 
@@ -139,19 +164,31 @@ def _show_traceback(ctx: click.Context) -> bool:
 )
 @click.version_option(__version__, "--version", prog_name="meshgen")
 @click.option(
+    "-C",
+    "directory",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Run as if meshgen was started in DIR, like `git -C` "
+    "[default: the repository around the current folder].",
+)
+@click.option(
     "--traceback",
     is_flag=True,
     help=f"Show the Python traceback of an error (also: {ENV_TRACEBACK}=1).",
 )
-def cli(traceback: bool) -> None:
+def cli(directory: Path | None, traceback: bool) -> None:
     """Bootstrap and operate a GitOps repository for Istio canary releases on EKS.
+
+    Every command works on the repository around the current folder, or around DIR
+    with -C DIR.
 
     \b
     A typical day:
       meshgen new acme-mesh --no-input          write a repo (Argo CD, staging + production)
       cd acme-mesh && meshgen validate          prove it right, offline
-      meshgen render --env staging              see what the cluster will get
-      meshgen doctor                            check helm, git and kubectl
+      meshgen -C acme-mesh render --env staging see what the cluster will get
+      meshgen weights set staging v1=90 v2=10   move traffic (also: shift, promote)
+      meshgen doctor                            check the tools meshgen and the bootstrap use
 
     Exit codes: 0 success, 1 validation findings, 2 the command could not do its job.
     """

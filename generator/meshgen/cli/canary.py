@@ -10,18 +10,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from meshgen.cli.grammar import SuggestingGroup
+
 if TYPE_CHECKING:
     from meshgen.traffic.steps import Edit, Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STEP_OPTIONS = [
-    click.option(
-        "--repo",
-        default=".",
-        type=click.Path(file_okay=False, path_type=Path),
-        help="The generated repository [default: the one around the current folder].",
-    ),
     click.option("--app", metavar="APP", help="App to edit [default: the first in meshgen.yaml]."),
     click.option(
         "--branch",
@@ -65,7 +61,6 @@ def run_step(
     plan: Callable[[Target], Edit],
     *,
     environment: str,
-    repo: Path,
     app: str | None,
     branch: str | None,
     commit: bool | None,
@@ -77,7 +72,7 @@ def run_step(
     from meshgen.traffic import guardrails
     from meshgen.traffic.steps import apply, check_guardrails, locate
 
-    target = locate(repo, environment, app)
+    target = locate(Path(), environment, app)
     edit = check_guardrails(plan(target), force=force)
     should_commit = commit if commit is not None else branch is not None
     if branch is not None and not should_commit:
@@ -149,7 +144,7 @@ def promote(environment: str, version: str, **options: Any) -> None:
     run_step(lambda target: plan_promote(target, version), environment=environment, **options)
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def versions() -> None:
     """Add a release to an environment, or retire one that takes no traffic.
 
@@ -160,10 +155,25 @@ def versions() -> None:
     """
 
 
+def _immutable_tag(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # The same test as `meshgen validate`'s MG113, made before anything is written.
+    if value.lower() == "latest":
+        raise click.BadParameter(
+            f"{value!r} can change under a running version; give a release tag such as 1.3.0"
+        )
+    return value
+
+
 @versions.command("add", epilog=STEP_EPILOG)
 @click.argument("environment", metavar="ENV")
 @click.argument("version", metavar="VERSION")
-@click.option("--image-tag", required=True, metavar="TAG", help="Image tag of the new version.")
+@click.option(
+    "--image-tag",
+    required=True,
+    metavar="TAG",
+    callback=_immutable_tag,
+    help="Image tag of the new version: a release, never `latest`.",
+)
 @click.option(
     "--image-repository",
     metavar="IMAGE",

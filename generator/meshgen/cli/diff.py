@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
-from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
+from meshgen.cli.options import helm_binary_option
 
 
 @click.command()
-@REPO_ARGUMENT
 @click.option(
     "--base",
     metavar="REF",
@@ -35,7 +34,6 @@ from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
 )
 @helm_binary_option
 def diff(
-    repo: Path,
     base: str | None,
     head: str,
     environments: tuple[str, ...],
@@ -61,7 +59,7 @@ def diff(
     from meshgen.traffic.steps import base_ref_from_environment
 
     result = diff_refs(
-        find_root(repo),
+        find_root(Path()),
         select_backend(helm_binary),
         base=base,
         head=head,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
+
+from meshgen.cli.progress import Progress
 
 GITOPS_CHOICE = click.Choice(["argocd", "flux"])
 
@@ -87,14 +92,34 @@ def new(
             )
         values["name"] = derived
     if not no_input:
+        # A wrong given answer is reported before any question, not after all of them.
+        answers_from_mapping(values)
         default_name = derived if DNS_LABEL.match(derived) else Answers().name
         values = _prompt_missing(values, replace(Answers(), name=default_name))
     answers = answers_from_mapping(values)
-    result = generate(answers, dest, git=not no_git)
+    progress = Progress(sys.stderr)
+    progress.show(f"writing {dest}" + ("" if no_git else " and making its first commit"))
+    try:
+        result = generate(answers, dest, git=not no_git)
+    finally:
+        progress.clear()
     click.echo(f"Wrote {len(result.files)} files to {result.path}")
     if result.commit:
         click.echo(f"First commit {result.commit[:12]} on branch main")
-    click.echo(f"Next: cd {dest} && meshgen validate")
+    click.echo(f"Next: cd {shlex.quote(str(dest))} && {_meshgen_command()} validate")
+
+
+def _meshgen_command() -> str:
+    """`meshgen` when that is this program on the PATH, else the path it was started by.
+
+    After `make demo` meshgen lives in .venv-demo/bin, off the PATH: the next step must
+    work as printed.
+    """
+    started = Path(sys.argv[0])
+    on_path = shutil.which("meshgen")
+    if started.name != "meshgen" or (on_path and Path(on_path).resolve() == started.resolve()):
+        return "meshgen"
+    return shlex.quote(str(started.absolute()))
 
 
 def _prompt_missing(values: dict[str, Any], defaults: Any) -> dict[str, Any]:
@@ -108,8 +133,9 @@ def _prompt_missing(values: dict[str, Any], defaults: Any) -> dict[str, Any]:
             if key == "environments":
                 value = tuple(part.strip() for part in value.split(",") if part.strip())
             try:
-                # Every other answer is a valid default, so an error is about this one.
-                answers_from_mapping({key: value, "gitops": values.get("gitops", "argocd")})
+                # Every other answer is a valid default, so an error is about this one. The
+                # answer comes last: it must not be replaced by the engine's default.
+                answers_from_mapping({"gitops": values.get("gitops", "argocd"), key: value})
             except ConfigError as exc:
                 raise click.BadParameter(str(exc).split(": ", 1)[-1]) from None
             return value
@@ -135,5 +161,14 @@ def _prompt_missing(values: dict[str, Any], defaults: Any) -> dict[str, Any]:
             if default is None
             else default
         )
-        values[key] = click.prompt(text, default=shown, value_proc=checked(key))
+        try:
+            values[key] = click.prompt(text, default=shown, value_proc=checked(key))
+        except click.exceptions.Abort:
+            if sys.stdin.isatty():
+                raise
+            # No terminal (CI, a pipe): the questions cannot be answered.
+            raise click.UsageError(
+                f"no terminal to answer {text!r}; pass --no-input to take the answers "
+                "from the options, --config-file and the defaults"
+            ) from None
     return values

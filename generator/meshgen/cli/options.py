@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-REPO_ARGUMENT = click.argument(
-    "repo",
-    required=False,
-    default=".",
-    type=click.Path(file_okay=False, path_type=Path),
-)
 
 
 def helm_binary_option(function: F) -> F:
@@ -26,3 +18,25 @@ def helm_binary_option(function: F) -> F:
         help="Render with this helm executable instead of the embedded Helm SDK "
         "(also: MESHGEN_HELM).",
     )(function)
+
+
+def kubernetes_version_callback(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> str | None:
+    """The range `meshgen new` accepts: what the chart supports and meshgen validates."""
+    if value is None:
+        return None
+    from meshgen.errors import ConfigError
+    from meshgen.scaffold.answers import KUBERNETES_MINOR, MIN_KUBERNETES_MINOR, Answers
+    from meshgen.validate.kube_schemas import available_versions
+
+    try:
+        if not KUBERNETES_MINOR.match(value):
+            raise ConfigError(value)
+        Answers(kubernetes_version=value).validate()
+    except ConfigError:
+        raise click.BadParameter(
+            f"expected a version from 1.{MIN_KUBERNETES_MINOR} to {available_versions()[-1]} "
+            f"(what the chart supports and meshgen validates against), got {value!r}"
+        ) from None
+    return value

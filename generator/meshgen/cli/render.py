@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
-from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
+from meshgen.cli.options import helm_binary_option
 
 
 @click.command()
-@REPO_ARGUMENT
 @click.option("--env", "environment", required=True, metavar="ENV", help="Environment to render.")
 @click.option("--app", metavar="APP", help="App to render [default: the first in meshgen.yaml].")
 @click.option(
@@ -21,9 +20,7 @@ from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
     help="Write DIR/<env>/<app>.yaml instead of standard output.",
 )
 @helm_binary_option
-def render(
-    repo: Path, environment: str, app: str | None, output: str, helm_binary: str | None
-) -> None:
+def render(environment: str, app: str | None, output: str, helm_binary: str | None) -> None:
     """Render an app's chart with one environment's values, as multi-document YAML.
 
     The output is what the GitOps engine applies for that environment, in Helm's install
@@ -32,14 +29,14 @@ def render(
     \b
     Examples:
       meshgen render --env staging
-      meshgen render ../acme-mesh --env production --output rendered/
+      meshgen -C ../acme-mesh render --env production --output rendered/
     """
     from meshgen import yamlio
     from meshgen.helm import select_backend
     from meshgen.render import render_app
     from meshgen.repo import load_repo
 
-    model = load_repo(repo)
+    model = load_repo(Path())
     chosen_app = model.app(app)
     rendering = render_app(
         model, model.environment(environment), chosen_app, select_backend(helm_binary)

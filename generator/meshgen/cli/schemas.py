@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
+from meshgen.cli.grammar import SuggestingGroup
 
-@click.group()
+
+@click.group(cls=SuggestingGroup)
 def schemas() -> None:
     """Manage the CRD schemas `meshgen validate` checks custom resources against.
 
@@ -21,19 +23,12 @@ def schemas() -> None:
 @schemas.command("import")
 @click.argument("sources", nargs=-1, required=True, metavar="FILE|-...")
 @click.option(
-    "--repo",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".",
-    show_default=True,
-    help="The repository whose schemas/ folder receives the schemas.",
-)
-@click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     metavar="DIR",
     help="Write here instead of the repository's schemas/ folder.",
 )
-def import_(sources: tuple[str, ...], repo: Path, output: Path | None) -> None:
+def import_(sources: tuple[str, ...], output: Path | None) -> None:
     """Turn CRD YAML into JSON schemas (plain and strict), in kubeconform's layout.
 
     FILE is the output of `helm show crds CHART` or `kubectl get crd NAME -o yaml`, or -
@@ -51,7 +46,7 @@ def import_(sources: tuple[str, ...], repo: Path, output: Path | None) -> None:
     from meshgen.repo import find_root
     from meshgen.validate import crd_import
 
-    destination = output if output is not None else find_root(repo) / crd_import.SCHEMA_DIR
+    destination = output if output is not None else find_root(Path()) / crd_import.SCHEMA_DIR
     converted = []
     for source in sources:
         if source == "-":

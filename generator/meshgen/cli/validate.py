@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import click
 
-from meshgen.cli.options import REPO_ARGUMENT, helm_binary_option
+from meshgen.cli.options import helm_binary_option, kubernetes_version_callback
+from meshgen.cli.progress import Progress
 
 if TYPE_CHECKING:
     from meshgen.kubectl import DryRunOptions
@@ -18,7 +19,6 @@ FORMATS = ("text", "json", "sarif")
 
 
 @click.command()
-@REPO_ARGUMENT
 @click.option(
     "--env",
     "environments",
@@ -69,6 +69,7 @@ FORMATS = ("text", "json", "sarif")
 @click.option(
     "--kubernetes-version",
     metavar="X.Y",
+    callback=kubernetes_version_callback,
     help="Kubernetes version of the schemas (default: meshgen.yaml's cluster version; "
     "with --files, the newest bundled).",
 )
@@ -102,7 +103,6 @@ FORMATS = ("text", "json", "sarif")
 )
 @helm_binary_option
 def validate(
-    repo: Path,
     environments: tuple[str, ...],
     files: tuple[str, ...],
     output_format: str,
@@ -141,7 +141,7 @@ def validate(
     \b
     Examples:
       meshgen validate
-      meshgen validate ../acme-mesh --env staging --format sarif > meshgen.sarif
+      meshgen -C ../acme-mesh validate --env staging --format sarif > meshgen.sarif
       meshgen validate --files rendered.yaml --select MG4
       helm template app ./chart | meshgen validate --files -
       meshgen validate --kubectl --context staging-admin --dry-run server
@@ -150,6 +150,8 @@ def validate(
     from meshgen.repo import find_root
     from meshgen.validate.engine import select_rules, validate_files, validate_repo
 
+    # An environment named twice is one environment (not two with the same host).
+    environments = tuple(dict.fromkeys(environments))
     if use_kubectl and not kube_context:
         raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
     if files and environments:
@@ -179,7 +181,7 @@ def validate(
         progress = Progress(sys.stderr)
         try:
             report = validate_repo(
-                find_root(repo),
+                find_root(Path()),
                 select_backend(helm_binary),
                 environments=environments,
                 select=select,
@@ -205,33 +207,6 @@ def _render(report: Report, output_format: str) -> str:
     if output_format == "sarif":
         return render_sarif(report)
     return render_text(report)
-
-
-class Progress:
-    """`rendering staging (3/40)` on one self-erasing line, only when stderr is a terminal.
-
-    Reports go to stdout; keeping progress on stderr and off when it is not a TTY keeps
-    CI logs and redirected reports clean.
-    """
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
-        self._width = 0
-
-    def __call__(self, environment: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        line = f"meshgen: rendering {environment} ({done}/{total})"
-        self.stream.write("\r" + line.ljust(self._width))
-        self.stream.flush()
-        self._width = max(self._width, len(line))
-
-    def clear(self) -> None:
-        if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
 
 
 @click.command()

@@ -8,23 +8,30 @@ from typing import Any
 
 import click
 
-from meshgen.cli.canary import STEP_EPILOG, run_step, step_options
-from meshgen.cli.options import REPO_ARGUMENT
+from meshgen.cli.canary import STEP_EPILOG, promote, run_step, shift, step_options
+from meshgen.cli.grammar import SuggestingGroup
 
 
-@click.group()
+@click.group(cls=SuggestingGroup)
 def weights() -> None:
-    """Show or set the canary traffic weights of the environments.
+    """Show, set, shift or promote the canary traffic weights of the environments.
+
+    `weights shift` and `weights promote` are `meshgen shift` and `meshgen promote`.
 
     \b
     Examples:
       meshgen weights show
       meshgen weights set staging v1=90 v2=10 --branch canary/staging-v2-10
+      meshgen weights shift staging --to v2 --step 10
     """
 
 
+# The canary verbs, also where people look for them.
+weights.add_command(shift)
+weights.add_command(promote)
+
+
 @weights.command("show")
-@REPO_ARGUMENT
 @click.option(
     "--format",
     "output_format",
@@ -33,7 +40,7 @@ def weights() -> None:
     show_default=True,
     help="Output format.",
 )
-def show(repo: Path, output_format: str) -> None:
+def show(output_format: str) -> None:
     """Every environment x version with its weight and image tag, from the files on disk.
 
     Exit code 1 when some environment's weights break the rules (see `meshgen validate`).
@@ -41,11 +48,11 @@ def show(repo: Path, output_format: str) -> None:
     \b
     Examples:
       meshgen weights show
-      meshgen weights show ../acme-mesh --format json
+      meshgen -C ../acme-mesh weights show --format json
     """
     from meshgen.traffic.table import weight_table
 
-    table = weight_table(repo)
+    table = weight_table(Path())
     if output_format == "json":
         document = {"schemaVersion": 1, "environments": [entry.to_json() for entry in table]}
         click.echo(json.dumps(document, indent=2))

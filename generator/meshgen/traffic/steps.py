@@ -7,6 +7,7 @@ own branch. A refused step changes neither the file nor the repository.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import shlex
@@ -23,6 +24,7 @@ from meshgen.traffic.envfile import EnvFile
 from meshgen.traffic.weights import TOTAL, weight_problems
 
 ENV_BASE_REF = "MESHGEN_BASE_REF"
+_VERSION_NAME = re.compile(r"^[a-z][-a-z0-9]*$")
 _ASSIGNMENT = re.compile(r"^([^=\s]+)=(.*)$")
 # The grammar of docker/distribution references: what a registry accepts.
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -138,14 +140,38 @@ def _int_weights(raw: Mapping[str, object]) -> dict[str, int]:
     return {k: v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
-def _unknown_version(target: Target, env: EnvFile, version: str) -> ConfigError:
+def _unknown_version(
+    target: Target, env: EnvFile, version: str, *, retiring: bool = False
+) -> ConfigError:
     known = ", ".join(env.version_names) or "none"
+    # A typo ("V1", "v11") is as likely as a release not yet added; a name that cannot
+    # be a version, or one being retired, is never worth adding.
+    close = _closest(version, env.version_names)
+    guess = f"did you mean {' or '.join(close)}?" if close else ""
+    if retiring or not _VERSION_NAME.match(version):
+        advice = guess or ("nothing to retire" if retiring else "names are lowercase, as v2")
+    else:
+        add = f"`meshgen versions add {target.environment} {version} --image-tag TAG`"
+        advice = (
+            f"{guess} If it is new, add it first with {add}"
+            if guess
+            else f"add it first with {add}"
+        )
     return ConfigError(
-        f"{target.label} has no version {version} (versions: {known}); add it first with "
-        f"`meshgen versions add {target.environment} {version} --image-tag TAG`",
+        f"{target.label} has no version {version} (versions: {known}); {advice}",
         path=env.path,
         line=yamlio.line_of(env.tree, "versions"),
     )
+
+
+def _closest(word: str, candidates: Sequence[str]) -> list[str]:
+    """The candidates most like `word` (ignoring case), all of them when equally close."""
+    ratios = {
+        name: difflib.SequenceMatcher(None, word.lower(), name.lower()).ratio()
+        for name in candidates
+    }
+    best = max(ratios.values(), default=0.0)
+    return [name for name, ratio in ratios.items() if ratio == best] if best >= 0.5 else []
 
 
 def _check_weights(
@@ -303,7 +329,7 @@ def plan_add(
 def plan_retire(target: Target, version: str) -> Edit:
     env = EnvFile.read(target.path)
     if version not in env.version_names:
-        raise _unknown_version(target, env, version)
+        raise _unknown_version(target, env, version, retiring=True)
     weight = env.raw_traffic.get(version, 0)
     if weight != 0:
         others = [v for v in env.version_names if v != version]
