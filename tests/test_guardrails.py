@@ -193,13 +193,13 @@ def test_rules_are_listed(invoke: Invoke) -> None:
 def test_a_stacked_step_is_measured_from_the_base_as_validate_measures_it(
     guarded: Path, invoke: Invoke
 ) -> None:
-    r = ["--repo", str(guarded)]
+    c = ["-C", str(guarded)]
     # 100 -> 50 on a first branch, not merged; then 50 -> 20 stacked on it: each step is
     # within staging's 50, but the pull request moves v1 80 points from main.
-    invoke(["weights", "set", "staging", "v1=50", "v2=50", *r, "--branch", "step-1"])
+    invoke([*c, "weights", "set", "staging", "v1=50", "v2=50", "--branch", "step-1"])
     before = repo_state(guarded)
     result = invoke(
-        ["weights", "set", "staging", "v1=20", "v2=80", *r, "--branch", "step-2"], expect=1
+        [*c, "weights", "set", "staging", "v1=20", "v2=80", "--branch", "step-2"], expect=1
     )
     assert "MG701 staging: v1 moves 80 points (100% -> 20%)" in result.stderr
     head = git(guarded, "rev-parse", "main").strip()
@@ -208,7 +208,7 @@ def test_a_stacked_step_is_measured_from_the_base_as_validate_measures_it(
     # validate on the first branch, edited by hand the same way, says the same.
     path = guarded / STAGING
     path.write_text(path.read_text().replace("v1: 50", "v1: 20").replace("v2: 50", "v2: 80"))
-    report = invoke(["validate", str(guarded)], expect=1).stdout
+    report = invoke([*c, "validate"], expect=1).stdout
     assert "MG701 error: staging: v1 moves 80 points (100% -> 20%)" in report
     assert f"(compared with main at {head[:12]})" in report
 
@@ -218,7 +218,7 @@ def test_without_a_base_the_commands_measure_the_file_on_disk_and_say_so(
 ) -> None:
     git(guarded, "branch", "-m", "main", "trunk")
     result = invoke(
-        ["weights", "set", "staging", "v1=40", "v2=60", "--repo", str(guarded), "--commit"],
+        ["-C", str(guarded), "weights", "set", "staging", "v1=40", "v2=60", "--commit"],
         expect=1,
     )
     assert "v1 moves 60 points (100% -> 40%)" in result.stderr
