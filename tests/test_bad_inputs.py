@@ -21,7 +21,6 @@ that are easiest written out (binary or non-UTF-8 content among them).
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import pytest
 import yaml
 
 from conftest import Invoke
+from helpers import apply_case_edits, copy_case_files
 from meshgen import vcs, yamlio
 
 CASES_DIR = Path(__file__).resolve().parent / "bad_inputs"
@@ -68,17 +68,10 @@ def test_bad_input(
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     root = repo_copy(case["repo"]) if case.get("repo") else scratch
-    if (case_dir / "files").is_dir():
-        shutil.copytree(case_dir / "files", root, dirs_exist_ok=True)
+    copy_case_files(case_dir, root)
     if case.get("git"):
         vcs.init_and_commit(root, "Initial commit")
-    for edit in case.get("replace", []):
-        target = root / edit["file"]
-        text = target.read_text()
-        assert edit["old"] in text, f"{case_dir.name}: {edit['old']!r} not in {edit['file']}"
-        target.write_text(text.replace(edit["old"], edit["new"], 1))
-    for relative in case.get("delete", []):
-        (root / relative).unlink()
+    apply_case_edits(case, root)
     for generated in case.get("generate", []):
         (root / generated["file"]).write_bytes(_generated_content(generated["kind"]))
     before = _snapshot(root)

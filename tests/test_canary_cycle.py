@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import Golden, Invoke
+from helpers import git
 
 STAGING = "environments/staging/first-app.yaml"
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=60
-    )
-    return done.stdout
 
 
 def traffic_of(repo: Path, ref: str = "HEAD") -> str:

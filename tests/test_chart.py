@@ -31,8 +31,8 @@ from meshgen.helm.sdk import EmbeddedHelm
 from meshgen.render import Manifest, Rendering, render_app, to_plain
 from meshgen.repo import App, Environment, Repo
 from meshgen.traffic.weights import weight_problems
-from meshgen.validate import yamale_check
-from meshgen.validate.kube_schemas import KubeSchemas, is_core_api
+from meshgen.validate.schemas import meshgen_files
+from meshgen.validate.schemas.kube import KubeSchemas, is_core_api
 
 KUBERNETES_VERSION = "1.34"
 DEFAULT_ENVIRONMENTS = ("staging", "production")
@@ -617,7 +617,7 @@ def _environment_schema() -> Any:
 
 def meshgen_objections(values: Mapping[str, Any]) -> list[str]:
     """What `meshgen validate` says about an environment file, before any rendering."""
-    found = [f"{e.key_path}: {e.message}" for e in yamale_check.check_overlay(values)]
+    found = [f"{e.key_path}: {e.message}" for e in meshgen_files.check_environment_file(values)]
     versions, traffic = values.get("versions"), values.get("traffic")
     if isinstance(versions, Mapping) and isinstance(traffic, Mapping):
         found += [p.message for p in weight_problems(versions.keys(), traffic)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -116,7 +118,11 @@ def test_doctor_reports_the_tools(invoke: Invoke) -> None:
     output = invoke(["doctor"]).stdout
     assert "embedded Helm SDK v" in output
     assert "git version" in output
-    assert "kubectl" in output
+    (kubectl,) = [line for line in output.splitlines() if line.startswith("kubectl ")]
+    if shutil.which("kubectl"):
+        assert re.match(r"kubectl +ok +client v\d+\.\d+", kubectl), kubectl
+    else:
+        assert re.match(r"kubectl +-- +.*needed only for --kubectl", kubectl), kubectl
 
 
 def test_doctor_fails_when_the_chosen_helm_binary_is_missing(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import Invoke
+from helpers import git, repo_state
 
 STAGING = "environments/staging/first-app.yaml"
 PRODUCTION = "environments/production/first-app.yaml"
@@ -17,23 +17,6 @@ RAILS = """guardrails:
     production: 20
   order: [staging, production]
 """
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=60
-    )
-    return done.stdout
-
-
-def repo_state(repo: Path) -> tuple[str, ...]:
-    return (
-        git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-        git(repo, "symbolic-ref", "-q", "HEAD"),
-        git(repo, "status", "--porcelain=v1", "-uall"),
-        (repo / STAGING).read_text(),
-        (repo / PRODUCTION).read_text(),
-    )
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from meshgen.validate.kube_schemas import KubeSchemas, _schema_root
+from meshgen.validate.schemas.kube import KubeSchemas, _schema_root
 
 VERSION = "1.34"
 

@@ -9,25 +9,15 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
+from helpers import line_of, replace
 
 RepoCopy = Callable[[str], Path]
 
 
-def replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new))
-
-
-def line_of(path: Path, needle: str) -> int:
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if needle in line and not line.lstrip().startswith("#"):
-            return number
-    raise AssertionError(f"{needle!r} not in {path}")
-
-
 def findings(invoke: Invoke, repo: Path, rule: str, *, expect: int = 1) -> list[str]:
-    result = invoke(["-C", str(repo), "validate", "--select", "MG5"], expect=expect)
+    result = invoke(
+        ["-C", str(repo), "validate", "--select", "MG5", "--select", "MG412"], expect=expect
+    )
     return [line for line in result.stdout.splitlines() if f" {rule} " in line]
 
 
@@ -45,7 +35,9 @@ def test_generated_repos_pass_every_platform_rule(
 def test_mg501_ingress_service_not_the_gateway_service(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     istiod = repo / "platform" / "istio" / "istiod.values.yaml"
-    replace(istiod, "ingressService: istio-gateway", "ingressService: istio-ingressgateway")
+    replace(
+        istiod, "ingressService: istio-gateway", "ingressService: istio-ingressgateway", every=True
+    )
     lines = findings(invoke, repo, "MG501")
     line = line_of(istiod, "ingressService:")
     expected = (
@@ -61,13 +53,15 @@ def test_mg501_ingress_service_not_the_gateway_service(repo_copy: RepoCopy, invo
 def test_mg501_gateway_released_under_another_name(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     apps = repo / "gitops" / "argocd" / "apps" / "platform-production.yaml"
-    replace(apps, "releaseName: istio-gateway", "releaseName: ingress")
+    replace(apps, "releaseName: istio-gateway", "releaseName: ingress", every=True)
     # The release name makes the Service name; gateway.values.yaml pins the pod label.
     (finding,) = findings(invoke, repo, "MG501")
     assert "Application production-istio-gateway" in finding
     assert finding.endswith("creates the Service 'ingress'")
     # Without the pinned label, the release name makes the `istio` pod label too.
-    replace(repo / "platform/istio/gateway.values.yaml", "labels:\n  istio: gateway\n", "")
+    replace(
+        repo / "platform/istio/gateway.values.yaml", "labels:\n  istio: gateway\n", "", every=True
+    )
     lines = findings(invoke, repo, "MG501")
     assert any("carry `istio: ingress`" in line for line in lines), lines
 
@@ -78,7 +72,7 @@ def test_mg501_flux_default_release_name_breaks_the_match(
     repo = repo_copy("flux")
     releases = repo / "gitops" / "flux" / "platform" / "releases.yaml"
     # Without releaseName, helm-controller names it `<targetNamespace>-<name>`.
-    replace(releases, "  releaseName: istio-gateway\n", "")
+    replace(releases, "  releaseName: istio-gateway\n", "", every=True)
     lines = findings(invoke, repo, "MG501")
     assert any("creates the Service 'istio-ingress-istio-gateway'" in line for line in lines)
 
@@ -86,66 +80,90 @@ def test_mg501_flux_default_release_name_breaks_the_match(
 def test_mg501_istiod_looks_in_the_wrong_namespace(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("flux")
     istiod = repo / "platform" / "istio" / "istiod.values.yaml"
-    replace(istiod, "  K8S_INGRESS_NS: istio-ingress\n", "  K8S_INGRESS_NS: istio-system\n")
+    replace(
+        istiod, "  K8S_INGRESS_NS: istio-ingress\n", "  K8S_INGRESS_NS: istio-system\n", every=True
+    )
     (finding,) = findings(invoke, repo, "MG501")
     assert finding.startswith(f"platform/istio/istiod.values.yaml:{line_of(istiod, 'K8S_')}:1:")
     assert "namespace 'istio-system'" in finding
     assert "installs the gateway in 'istio-ingress'" in finding
 
 
-# -- MG502 acme-solver-class-not-served ------------------------------------------------
+# -- MG412 acme-class-not-served (MG502 retired into it) ----------------------------
 
 
-def test_mg502_solver_class_without_an_istio_ingress_class(
+def test_mg412_solver_class_without_an_istio_ingress_class(
     repo_copy: RepoCopy, invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
     issuers = repo / "platform" / "cert-manager" / "cluster-issuers.yaml"
     text = issuers.read_text()
     issuers.write_text(text.replace("ingressClassName: istio", "ingressClassName: nginx", 1))
-    (finding,) = findings(invoke, repo, "MG502")
+    (finding,) = findings(invoke, repo, "MG412")
     line = line_of(issuers, "ingressClassName: nginx")
     assert finding == (
-        f"platform/cert-manager/cluster-issuers.yaml:{line}:1: MG502 error: ClusterIssuer "
+        f"platform/cert-manager/cluster-issuers.yaml:{line}:1: MG412 error: ClusterIssuer/"
         "letsencrypt-staging: HTTP-01 challenges would go unanswered: no IngressClass "
-        "'nginx' is defined under platform/"
+        "'nginx' is defined"
     )
 
 
-def test_mg502_ingress_class_of_another_controller(repo_copy: RepoCopy, invoke: Invoke) -> None:
+def test_mg412_ingress_class_of_another_controller(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("flux")
     replace(
         repo / "platform" / "cert-manager" / "ingress-class.yaml",
         "controller: istio.io/ingress-controller",
         "controller: k8s.io/ingress-nginx",
+        every=True,
     )
-    lines = findings(invoke, repo, "MG502")
+    lines = findings(invoke, repo, "MG412")
     assert len(lines) == 2
     assert all("has controller 'k8s.io/ingress-nginx'" in line for line in lines)
 
 
-def test_mg502_ingress_controller_off(repo_copy: RepoCopy, invoke: Invoke) -> None:
+def test_mg412_ingress_controller_off(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     replace(
         repo / "platform" / "istio" / "istiod.values.yaml",
         "ingressControllerMode: STRICT",
         "ingressControllerMode: OFF",
+        every=True,
     )
-    lines = findings(invoke, repo, "MG502")
+    lines = findings(invoke, repo, "MG412")
     assert len(lines) == 2
     assert all("ingressControllerMode is OFF" in line for line in lines)
 
 
-def test_mg502_class_annotation_must_be_the_mesh_ingress_class(
+def test_mg412_class_annotation_must_be_the_mesh_ingress_class(
     repo_copy: RepoCopy, invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
     issuers = repo / "platform" / "cert-manager" / "cluster-issuers.yaml"
-    replace(issuers, "ingressClassName: istio", "class: istio")
-    invoke(["-C", str(repo), "validate", "--select", "MG502"])
-    replace(issuers, "class: istio", "class: traefik")
-    lines = findings(invoke, repo, "MG502")
+    replace(issuers, "ingressClassName: istio", "class: istio", every=True)
+    invoke(["-C", str(repo), "validate", "--select", "MG412"])
+    replace(issuers, "class: istio", "class: traefik", every=True)
+    lines = findings(invoke, repo, "MG412")
+    assert len(lines) == 2, lines
     assert all("class 'traefik' is not meshConfig.ingressClass 'istio'" in x for x in lines)
+
+
+def test_mg412_one_finding_per_solver_with_a_changed_class(
+    repo_copy: RepoCopy, invoke: Invoke
+) -> None:
+    repo = repo_copy("argocd")
+    replace(
+        repo / "platform" / "cert-manager" / "cluster-issuers.yaml",
+        "ingressClassName: istio",
+        "ingressClassName: nginx",
+        every=True,
+    )
+    result = invoke(["-C", str(repo), "validate", "--select", "MG4", "--select", "MG5"], expect=1)
+    lines = [line for line in result.stdout.splitlines() if "'nginx'" in line]
+    assert len(lines) == 2, result.stdout
+    assert [line.split(": ")[1].split(" ")[0] for line in lines] == ["MG412", "MG412"]
+    assert {"ClusterIssuer/letsencrypt-staging:", "ClusterIssuer/letsencrypt-production:"} == {
+        line.split(" ")[3] for line in lines
+    }
 
 
 # -- MG503 environment-not-deployed ----------------------------------------------------
@@ -161,6 +179,7 @@ def test_mg503_environment_missing_from_the_applicationset(
         "            namespace: production\n"
         "            cluster: acme-mesh-production\n",
         "",
+        every=True,
     )
     (finding,) = findings(invoke, repo, "MG503")
     line = line_of(repo / "meshgen.yaml", "- name: production")
@@ -177,6 +196,7 @@ def test_mg503_application_to_the_wrong_cluster(repo_copy: RepoCopy, invoke: Inv
         repo / "gitops" / "argocd" / "apps" / "first-app.yaml",
         "cluster: acme-mesh-staging",
         "cluster: acme-mesh-production",
+        every=True,
     )
     (finding,) = findings(invoke, repo, "MG503")
     assert "environment 'staging'" in finding
@@ -207,7 +227,12 @@ def test_mg503_environment_added_to_the_manifest_only(repo_copy: RepoCopy, invok
 def test_mg504_argocd_values_file_missing(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     apps = repo / "gitops" / "argocd" / "apps" / "platform-staging.yaml"
-    replace(apps, "$values/platform/istio/istiod.values.yaml", "$values/platform/istiod.yaml")
+    replace(
+        apps,
+        "$values/platform/istio/istiod.values.yaml",
+        "$values/platform/istiod.yaml",
+        every=True,
+    )
     (finding,) = findings(invoke, repo, "MG504")
     line = line_of(apps, "$values/platform/istiod.yaml")
     assert finding == (
@@ -230,7 +255,7 @@ def test_mg504_applicationset_overlay_missing(repo_copy: RepoCopy, invoke: Invok
 def test_mg504_flux_kustomization_path_missing(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("flux")
     steps = repo / "gitops" / "flux" / "clusters" / "production" / "platform.yaml"
-    replace(steps, "path: ./platform/cert-manager", "path: ./platform/certmanager")
+    replace(steps, "path: ./platform/cert-manager", "path: ./platform/certmanager", every=True)
     (finding,) = findings(invoke, repo, "MG504")
     assert finding == (
         f"gitops/flux/clusters/production/platform.yaml:{line_of(steps, 'certmanager')}:1: "
@@ -267,7 +292,12 @@ def test_mg505_cni_release_while_istiod_still_injects_istio_init(
     repo_copy: RepoCopy, invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
-    replace(repo / "platform/istio/istiod.values.yaml", "  enabled: true\n", "  enabled: false\n")
+    replace(
+        repo / "platform/istio/istiod.values.yaml",
+        "  enabled: true\n",
+        "  enabled: false\n",
+        every=True,
+    )
     lines = findings(invoke, repo, "MG505")
     staging = repo / "gitops" / "argocd" / "apps" / "platform-staging.yaml"
     assert (
@@ -311,11 +341,11 @@ def test_mg505_accepts_the_documented_pilot_spelling(repo_copy: RepoCopy, invoke
     repo = repo_copy("flux")
     istiod = repo / "platform" / "istio" / "istiod.values.yaml"
     # The istiod chart merges `pilot:` over the top level, so this spelling wins.
-    replace(istiod, "cni:\n", "pilot:\n  cni:\n")
-    replace(istiod, "  enabled: true\n", "    enabled: true\n")
+    replace(istiod, "cni:\n", "pilot:\n  cni:\n", every=True)
+    replace(istiod, "  enabled: true\n", "    enabled: true\n", every=True)
     invoke(["-C", str(repo), "validate", "--select", "MG505"])
     istiod.write_text(istiod.read_text() + "cni:\n  enabled: true\n")
-    replace(istiod, "    enabled: true\n", "    enabled: false\n")
+    replace(istiod, "    enabled: true\n", "    enabled: false\n", every=True)
     (finding,) = findings(invoke, repo, "MG505")
     assert "HelmRelease istio-cni installs the Istio CNI node agent" in finding
 
@@ -346,7 +376,7 @@ def test_mg505_istiod_must_wait_for_the_cni_agent(
     repo_copy: RepoCopy, invoke: Invoke, engine: str, path: str, old: str, new: str, release: str
 ) -> None:
     repo = repo_copy(engine)
-    replace(repo / path, old, new)
+    replace(repo / path, old, new, every=True)
     (finding,) = findings(invoke, repo, "MG505")
     line = line_of(repo / path, "chart: istiod")
     assert finding.startswith(f"{path}:{line}:1: MG505 error: {release}: istiod could inject")
@@ -358,7 +388,12 @@ def test_mg505_flux_order_through_another_release_is_enough(
     repo = repo_copy("flux")
     releases = repo / "gitops" / "flux" / "platform" / "releases.yaml"
     # istiod -> istio-base -> istio-cni still starts istiod after the agent.
-    replace(releases, "    - name: istio-base\n    - name: istio-cni\n", "    - name: istio-base\n")
+    replace(
+        releases,
+        "    - name: istio-base\n    - name: istio-cni\n",
+        "    - name: istio-base\n",
+        every=True,
+    )
     text = releases.read_text()
     base_end = text.index("  valuesFrom:\n    - kind: ConfigMap\n      name: istio-base-values")
     cni_depends = "  dependsOn:\n    - name: istio-base\n"

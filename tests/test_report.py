@@ -39,7 +39,8 @@ def test_text_report_of_plain_files_matches_golden(
 def test_json_report_shape(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = _damaged_repo(repo_copy)
     payload = json.loads(invoke(["-C", str(repo), "validate", "--format", "json"], expect=1).stdout)
-    assert payload["version"] == 1
+    assert payload["schemaVersion"] == 2
+    assert "version" not in payload
     assert payload["tool"]["name"] == "meshgen"
     assert payload["environments"] == ["staging", "production"]
     counts = dict.fromkeys(("error", "warning", "info"), 0)

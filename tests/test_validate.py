@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
+from helpers import line_of, replace
 
 
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
@@ -21,27 +22,14 @@ def test_generated_repo_validates(
     assert "environments: staging, production" in result.stdout
 
 
-def _replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-
-
-def _line_of(path: Path, needle: str) -> int:
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if needle in line and not line.lstrip().startswith("#"):
-            return number
-    raise AssertionError(f"{needle!r} not in {path}")
-
-
 def test_weights_not_summing_to_100_name_file_and_line(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
-    _replace(overlay, "v2: 0", "v2: 10")
+    replace(overlay, "v2: 0", "v2: 10")
     result = invoke(["-C", str(repo), "validate"], expect=1)
-    line = _line_of(overlay, "traffic:")
+    line = line_of(overlay, "traffic:")
     assert (
         f"environments/staging/first-app.yaml:{line}:1: MG110 error: weights sum to 110"
         in result.stdout
@@ -51,9 +39,9 @@ def test_weights_not_summing_to_100_name_file_and_line(
 def test_weight_on_an_undefined_version(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "production" / "first-app.yaml"
-    _replace(overlay, "v2: 0", "v3: 0")
+    replace(overlay, "v2: 0", "v3: 0")
     result = invoke(["-C", str(repo), "validate"], expect=1)
-    line = _line_of(overlay, "v3: 0")
+    line = line_of(overlay, "v3: 0")
     assert (
         f"environments/production/first-app.yaml:{line}:1: MG110 error: weight given for v3"
         in result.stdout
@@ -65,9 +53,9 @@ def test_schema_violation_names_the_key_and_line(
 ) -> None:
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
-    _replace(overlay, "replicas: 1", "replicas: -1")
+    replace(overlay, "replicas: 1", "replicas: -1")
     result = invoke(["-C", str(repo), "validate"], expect=1)
-    line = _line_of(overlay, "replicas: -1")
+    line = line_of(overlay, "replicas: -1")
     expected = "MG102 error: versions.v1.replicas: -1 is less than 0"
     assert f"environments/staging/first-app.yaml:{line}:1: {expected}" in result.stdout
 
@@ -100,11 +88,11 @@ def test_strict_kubernetes_schema_catches_unknown_fields(
 ) -> None:
     repo = repo_copy("argocd")
     template = repo / "charts" / "first-app" / "templates" / "service.yaml"
-    _replace(template, "spec:\n", "spec:\n  clusterIPz: None\n")
+    replace(template, "spec:\n", "spec:\n  clusterIPz: None\n")
     result = invoke(["-C", str(repo), "validate", "--env", "staging"], expect=1)
     # Findings on rendered objects point at the object's `apiVersion:` line in its
     # template, where the fix goes.
-    line = _line_of(template, "apiVersion: v1")
+    line = line_of(template, "apiVersion: v1")
     assert (
         f"charts/first-app/templates/service.yaml:{line}:1: MG301 error: "
         "[staging] Service/staging/first-app" in result.stdout
@@ -117,11 +105,11 @@ def test_every_version_of_a_range_points_at_the_same_template_line(
 ) -> None:
     repo = repo_copy("argocd")
     template = repo / "charts" / "first-app" / "templates" / "deployment.yaml"
-    _replace(template, "  replicas:", "  replicaz: 1\n  replicas:")
+    replace(template, "  replicas:", "  replicaz: 1\n  replicas:")
     result = invoke(
         ["-C", str(repo), "validate", "--env", "staging", "--select", "MG301"], expect=1
     )
-    line = _line_of(template, "apiVersion: apps/v1")
+    line = line_of(template, "apiVersion: apps/v1")
     for version in ("v1", "v2"):
         assert (
             f"charts/first-app/templates/deployment.yaml:{line}:1: MG301 error: "
@@ -143,9 +131,9 @@ def test_template_error_is_reported_per_environment(
 
 def test_json_report(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
+    replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
     payload = json.loads(invoke(["-C", str(repo), "validate", "--format", "json"], expect=1).stdout)
-    assert payload["version"] == 1
+    assert payload["schemaVersion"] == 2
     # The chart refuses such weights too (so that a GitOps engine never applies them),
     # but the one finding is meshgen's, at the line to fix; Helm's render failure for
     # the same cause would only repeat it.
@@ -158,7 +146,7 @@ def test_json_report(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
 
 def test_select_and_ignore(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
+    replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 90")
     invoke(["-C", str(repo), "validate", "--ignore", "MG110", "--ignore", "MG201"])
     result = invoke(["-C", str(repo), "validate", "--select", "MG1"], expect=1)
     assert "MG303" not in result.stdout
@@ -174,7 +162,7 @@ def test_strict_fails_on_warnings(repo_copy: Callable[[str], Path], invoke: Invo
 
 def test_validate_one_environment(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
     repo = repo_copy("argocd")
-    _replace(repo / "environments" / "production" / "first-app.yaml", "v1: 100", "v1: 90")
+    replace(repo / "environments" / "production" / "first-app.yaml", "v1: 100", "v1: 90")
     result = invoke(["-C", str(repo), "validate", "--env", "staging"])
     assert "environments: staging)" in result.stdout
 
@@ -206,12 +194,33 @@ def test_validate_accepts_a_supported_kubernetes_version(
 
 
 def test_rules_lists_every_rule_with_a_fix(invoke: Invoke) -> None:
-    from meshgen.validate.model import all_rules
+    from meshgen.validate.registry import all_rules
 
     output = invoke(["rules"]).stdout
     for rule in all_rules():
         assert f"{rule.id}  {rule.name}" in output
         assert rule.fix, f"{rule.id} has no fix in its docstring"
+
+
+def test_rules_speak_of_environment_files_and_name_the_retired_id(invoke: Invoke) -> None:
+    output = invoke(["rules"]).stdout
+    listed = [line.split("  ")[1] for line in output.splitlines() if line.startswith("MG")]
+    assert not [name for name in listed if "overlay" in name or "manifest" in name]
+    assert "MG101  environment-file-unreadable  [error]" in output
+    assert "MG502  retired: its checks are MG412's; the ID is never reused" in output
+
+
+@pytest.mark.parametrize("former", ["MG502", "acme-solver-class-not-served", "overlay-schema"])
+def test_a_retired_id_or_former_name_still_selects_its_checks(
+    repo_copy: Callable[[str], Path], invoke: Invoke, former: str
+) -> None:
+    """A pre-commit hook written with `--ignore MG502` keeps working after the merge."""
+    repo = repo_copy("argocd")
+    result = invoke(["-C", str(repo), "validate", "--select", former, "--format", "json"])
+    import json
+
+    ran = {rule["id"] for rule in json.loads(result.stdout)["rules"]}
+    assert ran == {"MG412"} if former != "overlay-schema" else ran == {"MG102"}
 
 
 def test_broken_static_file_is_reported(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
@@ -234,7 +243,7 @@ def test_analyzers_read_the_gateway_chart_values(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
-    _replace(
+    replace(
         repo / "platform" / "istio" / "gateway.values.yaml", "  istio: gateway", "  istio: edge"
     )
     result = invoke(["-C", str(repo), "validate", "--select", "MG4"], expect=1)
@@ -243,11 +252,11 @@ def test_analyzers_read_the_gateway_chart_values(
         "Gateway/istio-ingress/first-app-staging: selector istio=gateway matches no gateway "
         "workload (installed gateways: istio=edge)" in result.stdout
     )
-    assert (
-        "platform/cert-manager/cluster-issuers.yaml:5:1: MG412 error: ClusterIssuer/"
-        "letsencrypt-staging: HTTP-01 challenges go to the gateway labelled istio=gateway"
-        in result.stdout
-    )
+    # The meshConfig that names the missing gateway is reported once, where it is set
+    # (MG501), not again at every ACME issuer (MG412).
+    assert "MG412" not in result.stdout
+    result = invoke(["-C", str(repo), "validate", "--select", "MG501"], expect=1)
+    assert "meshConfig.ingressSelector is 'gateway'" in result.stdout
 
 
 def test_plain_manifests_from_stdin(invoke: Invoke) -> None:
@@ -276,6 +285,7 @@ def test_progress_only_on_a_terminal(repo_copy: Callable[[str], Path], invoke: I
     from meshgen.cli.validate import Progress
     from meshgen.helm import select_backend
     from meshgen.validate.engine import validate_repo
+    from meshgen.validate.options import ValidateOptions
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -284,7 +294,7 @@ def test_progress_only_on_a_terminal(repo_copy: Callable[[str], Path], invoke: I
     repo = repo_copy("argocd")
     terminal = Terminal()
     progress = Progress(terminal)
-    validate_repo(repo, select_backend(None), progress=progress)
+    validate_repo(repo, select_backend(None), ValidateOptions(progress=progress))
     progress.clear()
     shown = terminal.getvalue()
     assert "meshgen: rendering staging (1/2)" in shown
@@ -307,7 +317,7 @@ def test_progress_only_on_a_terminal(repo_copy: Callable[[str], Path], invoke: I
     ],
 )
 def test_built_in_api_groups_are_told_from_custom_ones(api_version: str, core: bool) -> None:
-    from meshgen.validate.kube_schemas import is_core_api
+    from meshgen.validate.schemas.kube import is_core_api
 
     assert is_core_api(api_version) is core
 
@@ -321,7 +331,7 @@ def test_a_fractional_weight_is_reported_once(
     repo_copy: Callable[[str], Path], invoke: Invoke
 ) -> None:
     repo = repo_copy("argocd")
-    _replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 99.5")
+    replace(repo / "environments" / "staging" / "first-app.yaml", "v1: 100", "v1: 99.5")
     payload = json.loads(invoke(["-C", str(repo), "validate", "--format", "json"], expect=1).stdout)
     errors = [(f["rule"], f["message"]) for f in payload["findings"] if f["severity"] == "error"]
     assert errors == [("MG102", "traffic.v1: '99.5' is not a whole number.")]

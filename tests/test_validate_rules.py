@@ -4,12 +4,14 @@ tests/rules/<RULE>/<pass|fail>/case.yaml says how to run the case:
 
 - `mode: files`: the folder's YAML files are given to `meshgen validate --files`
   (run from the folder, so paths in findings are the file names), plus `args`;
-- `mode: repo`: a freshly generated repository (`engine`) with `edits` applied
-  (`replace`/`with`, `write`, or `delete` on a repo-relative `file`).
+- `mode: repo`: a freshly generated repository (`engine`), prepared as the bad-input
+  cases are (tests/helpers.py): the folder's `files/` copied over it, then `replace:
+  [{file, old, new}]` (first occurrence) and `delete: [file]`.
 
-Only the rule under test runs (`--select`). A `pass` case must yield no finding of
-that rule; a `fail` case must yield exactly one finding per `expect` entry, each
-entry a substring of its line (`path:line:col: RULE severity: message`).
+Only the rule under test runs (`--select`). A `pass*` case expects nothing and must
+yield no finding of that rule; a `fail*` case must yield exactly one finding per
+`expect` entry, each entry a substring of its line (`path:line:col: RULE severity:
+message`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pytest
 import yaml
 
 from conftest import Invoke
+from helpers import apply_case_edits, copy_case_files
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CASES = sorted(path.parent for path in RULES_DIR.glob("*/*/case.yaml"))
@@ -36,19 +39,6 @@ def _case_id(folder: Path) -> str:
     return f"{folder.parent.name}-{folder.name}"
 
 
-def _apply(repo: Path, edit: dict[str, Any]) -> None:
-    path = repo / edit["file"]
-    if edit.get("delete"):
-        path.unlink()
-    elif "write" in edit:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(edit["write"])
-    else:
-        text = path.read_text()
-        assert edit["replace"] in text, f"{edit['replace']!r} not in {path}"
-        path.write_text(text.replace(edit["replace"], edit["with"], 1))
-
-
 def run_case(
     folder: Path,
     invoke: Invoke,
@@ -56,6 +46,9 @@ def run_case(
     monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[dict[str, Any], list[str]]:
     case = yaml.safe_load((folder / "case.yaml").read_text())
+    # A misspelt key would be ignored, and the case would pass for the wrong reason.
+    unknown = set(case) - {"mode", "engine", "args", "replace", "delete", "expect"}
+    assert not unknown, f"{_case_id(folder)}: unknown keys {sorted(unknown)}"
     rule_id = folder.parent.name
     if case["mode"] == "files":
         monkeypatch.chdir(folder)
@@ -65,8 +58,8 @@ def run_case(
             args += ["--files", name]
     else:
         repo = repo_copy(case.get("engine", "argocd"))
-        for edit in case.get("edits", []):
-            _apply(repo, edit)
+        copy_case_files(folder, repo)
+        apply_case_edits(case, repo)
         args = ["-C", str(repo), "validate", "--select", rule_id, *case.get("args", [])]
     result = invoke(args, expect=None)
     assert result.exit_code in (0, 1), result.stdout + result.stderr
@@ -82,17 +75,20 @@ def test_rule_case(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     case, lines = run_case(folder, invoke, repo_copy, monkeypatch)
-    if folder.name == "pass":
+    if folder.name.startswith("pass"):
+        assert not case.get("expect"), f"{_case_id(folder)}: a passing case expects nothing"
         assert lines == [], f"{_case_id(folder)} should pass:\n" + "\n".join(lines)
         return
+    assert folder.name.startswith("fail"), f"{_case_id(folder)}: name it pass* or fail*"
     expected = case["expect"]
+    assert expected, f"{_case_id(folder)}: a failing case lists its findings"
     assert len(lines) == len(expected), "\n".join(lines)
     for want, line in zip(sorted(expected), sorted(lines), strict=True):
         assert want in line, f"{want!r} not in {line!r}"
 
 
 def test_every_rule_has_a_passing_and_a_failing_case() -> None:
-    from meshgen.validate.model import all_rules
+    from meshgen.validate.registry import all_rules
 
     missing = [
         f"{rule.id}/{kind}"
@@ -105,7 +101,7 @@ def test_every_rule_has_a_passing_and_a_failing_case() -> None:
 
 
 def test_case_folders_name_registered_rules() -> None:
-    from meshgen.validate.model import all_rules
+    from meshgen.validate.registry import all_rules
 
     known = {rule.id for rule in all_rules()}
     assert {folder.parent.name for folder in CASES} <= known

@@ -6,39 +6,14 @@ Every refusal asserts that neither the environment file nor the repository chang
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import Invoke
+from helpers import git, repo_state
 
 STAGING = Path("environments/staging/first-app.yaml")
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=60
-    )
-    return done.stdout
-
-
-def repo_state(repo: Path) -> dict[str, str]:
-    """Everything a refused command must leave alone: refs, HEAD, index, working tree."""
-    head = subprocess.run(
-        ["git", "-C", str(repo), "symbolic-ref", "-q", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout or git(repo, "rev-parse", "HEAD")
-    return {
-        "refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-        "head": head,
-        "status": git(repo, "status", "--porcelain=v1", "-uall"),
-        "index": git(repo, "diff", "--cached", "--name-status"),
-        "staging": (repo / STAGING).read_text(),
-        "production": (repo / "environments/production/first-app.yaml").read_text(),
-    }
 
 
 @pytest.fixture
@@ -91,7 +66,7 @@ def test_set_without_commit_edits_two_lines_and_leaves_git_alone(
     before = repo_state(acme)
     result = invoke(["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10"])
     assert "v1 100% -> 90%, v2 0% -> 10%" in result.stdout
-    assert (acme / STAGING).read_text() == before["staging"].replace(
+    assert (acme / STAGING).read_text() == before[STAGING.as_posix()].replace(
         "  v1: 100\n  v2: 0\n", "  v1: 90\n  v2: 10\n"
     )
     after = repo_state(acme)

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# The layout of generated repositories; bumped when `meshgen new` output changes shape,
-# so that `meshgen validate` can tell which layout a repo was written with.
+# The layout of generated repositories, recorded in their meshgen.yaml (`template:`);
+# bumped when `meshgen new` output changes shape.
 TEMPLATE_VERSION = 1

@@ -28,7 +28,7 @@ def kubernetes_version_callback(
         return None
     from meshgen.errors import ConfigError
     from meshgen.scaffold.answers import KUBERNETES_MINOR, MIN_KUBERNETES_MINOR, Answers
-    from meshgen.validate.kube_schemas import available_versions
+    from meshgen.validate.schemas.kube import available_versions
 
     try:
         if not KUBERNETES_MINOR.match(value):

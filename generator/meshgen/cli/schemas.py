@@ -44,7 +44,7 @@ def import_(sources: tuple[str, ...], output: Path | None) -> None:
     """
     from meshgen import yamlio
     from meshgen.repo import find_root
-    from meshgen.validate import crd_import
+    from meshgen.validate.schemas import crd_import
 
     destination = output if output is not None else find_root(Path()) / crd_import.SCHEMA_DIR
     converted = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ from meshgen.cli.progress import Progress
 
 if TYPE_CHECKING:
     from meshgen.kubectl import DryRunOptions
-    from meshgen.validate.engine import Report
+    from meshgen.validate.findings import Report
 
 FORMATS = ("text", "json", "sarif")
 
@@ -148,7 +149,10 @@ def validate(
     """
     from meshgen.helm import select_backend
     from meshgen.repo import find_root
-    from meshgen.validate.engine import select_rules, validate_files, validate_repo
+    from meshgen.traffic.guardrails import ENV_BASE_REF
+    from meshgen.validate.engine import validate_files, validate_repo
+    from meshgen.validate.options import ValidateOptions
+    from meshgen.validate.schemas.crd import default_cache_dir
 
     # An environment named twice is one environment (not two with the same host).
     environments = tuple(dict.fromkeys(environments))
@@ -166,47 +170,35 @@ def validate(
             timeout=timeout,
             kubeconfig=str(kubeconfig) if kubeconfig else None,
         )
-    locations = list(schema_locations) or None
-    if files:
-        report = validate_files(
-            files,
-            cwd=Path.cwd(),
-            rules=select_rules(select, ignore),
-            schema_locations=locations,
-            schema_cache=schema_cache,
-            kubernetes_version=kubernetes_version,
-            dry_run=dry_run,
-        )
-    else:
-        progress = Progress(sys.stderr)
-        try:
-            report = validate_repo(
-                find_root(Path()),
-                select_backend(helm_binary),
-                environments=environments,
-                select=select,
-                ignore=ignore,
-                schema_locations=locations,
-                schema_cache=schema_cache,
-                kubernetes_version=kubernetes_version,
-                dry_run=dry_run,
-                progress=progress if progress.enabled else None,
-            )
-        finally:
-            progress.clear()
+    progress = Progress(sys.stderr)
+    options = ValidateOptions(
+        environments=tuple(environments),
+        files=tuple(files),
+        select=tuple(select),
+        ignore=tuple(ignore),
+        schema_locations=tuple(schema_locations) or None,
+        schema_cache=schema_cache or default_cache_dir(os.environ),
+        kubernetes_version=kubernetes_version,
+        dry_run=dry_run,
+        base_ref=os.environ.get(ENV_BASE_REF) or None,
+        progress=progress if progress.enabled and not files else None,
+    )
+    try:
+        if files:
+            report = validate_files(Path.cwd(), options)
+        else:
+            report = validate_repo(find_root(Path()), select_backend(helm_binary), options)
+    finally:
+        progress.clear()
     click.echo(_render(report, output_format), nl=False)
     if report.failed(strict=strict):
         click.get_current_context().exit(1)
 
 
 def _render(report: Report, output_format: str) -> str:
-    from meshgen.report import render_json, render_sarif, render_text
+    from meshgen.report import render
 
-    if output_format == "json":
-        return render_json(report)
-    if output_format == "sarif":
-        return render_sarif(report)
-    return render_text(report)
+    return render(report, output_format)
 
 
 @click.command()
@@ -227,7 +219,7 @@ def rules(output_format: str) -> None:
     """
     import json
 
-    from meshgen.validate.model import all_rules
+    from meshgen.validate.registry import RETIRED_RULES, all_rules
 
     if output_format == "json":
         payload = [
@@ -249,3 +241,5 @@ def rules(output_format: str) -> None:
         click.echo(f"    {rule.summary}")
         if rule.fix:
             click.echo(f"    Fix: {rule.fix}")
+    for retired, successor in sorted(RETIRED_RULES.items()):
+        click.echo(f"{retired}  retired: its checks are {successor}'s; the ID is never reused")

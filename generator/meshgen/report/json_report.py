@@ -1,10 +1,11 @@
 """Machine-readable findings, in a versioned shape.
 
 Adding a key keeps the version; removing or changing the meaning of one bumps
-JSON_FORMAT_VERSION. Version 1:
+JSON_FORMAT_VERSION. Every JSON output of meshgen names its shape's version
+`schemaVersion`. Version 2 (version 1 called that key `version`):
 
 {
-  "version": 1,
+  "schemaVersion": 2,
   "tool": {"name": "meshgen", "version": "0.1.0"},
   "root": "/path/to/repo",
   "files": [],                          # the inputs of `--files`; empty for a repository
@@ -28,15 +29,14 @@ from __future__ import annotations
 import json
 
 from meshgen import __version__
-from meshgen.validate.engine import Report
-from meshgen.validate.model import Severity
+from meshgen.validate.findings import Report, Severity
 
-JSON_FORMAT_VERSION = 1
+JSON_FORMAT_VERSION = 2
 
 
 def render_json(report: Report) -> str:
     payload = {
-        "version": JSON_FORMAT_VERSION,
+        "schemaVersion": JSON_FORMAT_VERSION,
         "tool": {"name": "meshgen", "version": __version__},
         "root": str(report.root),
         "files": list(report.files),

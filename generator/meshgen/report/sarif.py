@@ -12,9 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from meshgen import __version__
-from meshgen.validate.context import STDIN_NAME
-from meshgen.validate.engine import Report
-from meshgen.validate.model import Rule, Severity
+from meshgen.validate.findings import STDIN_NAME, Report, Rule, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

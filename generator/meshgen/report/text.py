@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from meshgen.validate.engine import Report
-from meshgen.validate.model import Severity
+from meshgen.validate.findings import Report, Severity
 
 
 def render_text(report: Report) -> str:

@@ -141,7 +141,7 @@ def _check_repo_url(repo_url: str, gitops: str) -> None:
 
 def _check_kubernetes_version(version: str) -> None:
     """Between the chart's minimum and the newest Kubernetes meshgen can validate against."""
-    from meshgen.validate.kube_schemas import available_versions
+    from meshgen.validate.schemas.kube import available_versions
 
     newest = available_versions()[-1]
     minor = int(version.split(".")[1])

@@ -22,6 +22,7 @@ from meshgen.render import render_app, to_plain
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
 from meshgen.traffic import guardrails
 from meshgen.traffic.steps import weight_changes
+from meshgen.traffic.weights import whole_weights
 
 # GitHub refuses comments above 65536 characters; keep room for the traffic table.
 MARKDOWN_DIFF_BUDGET = 50_000
@@ -207,17 +208,12 @@ def _state(repo: Repo, environment_name: str, app_name: str, backend: HelmBacken
     except ConfigError as exc:
         return AppState({}, {}, {}, _relative(str(exc), repo.root))
     versions = values.get("versions") if isinstance(values, Mapping) else None
-    traffic = values.get("traffic") if isinstance(values, Mapping) else None
     tags = {
         str(name): str((entry.get("image") or {}).get("tag", ""))
         for name, entry in (versions.items() if isinstance(versions, Mapping) else ())
         if isinstance(entry, Mapping)
     }
-    weights = {
-        str(name): weight
-        for name, weight in (traffic.items() if isinstance(traffic, Mapping) else ())
-        if isinstance(weight, int) and not isinstance(weight, bool)
-    }
+    weights = whole_weights(values)
     try:
         rendering = render_app(
             repo, repo.environment(environment_name), repo.app(app_name), backend, values

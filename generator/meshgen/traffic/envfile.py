@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 from meshgen import yamlio
 from meshgen.errors import ConfigError
 from meshgen.render import to_plain
+from meshgen.traffic.weights import is_whole_number
 
 VERSIONS_KEY = "versions"
 TRAFFIC_KEY = "traffic"
@@ -106,9 +107,7 @@ class EnvFile:
             name=name,
             repository=str(image.get("repository", "")),
             tag=str(image.get("tag", "")),
-            replicas=replicas
-            if isinstance(replicas, int) and not isinstance(replicas, bool)
-            else None,
+            replicas=replicas if is_whole_number(replicas) else None,
         )
 
     @property
@@ -122,7 +121,7 @@ class EnvFile:
         weights: dict[str, int] = {}
         for name in self.version_names:
             value = raw.get(name, 0)
-            if isinstance(value, bool) or not isinstance(value, int):
+            if not is_whole_number(value):
                 raise ConfigError(
                     f"weight of {name} is {value!r}, not a whole number; fix it first",
                     path=self.path,

@@ -28,7 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from meshgen.errors import UserError
+from meshgen.traffic.weights import is_whole_number
 
+# Names the ref a change merges into, when neither origin/<baseBranch> nor <baseBranch> does.
+ENV_BASE_REF = "MESHGEN_BASE_REF"
 MAX_STEP_RULE = "MG701"
 ORDER_RULE = "MG702"
 OVERRIDE_TRAILER = "Meshgen-Override"
@@ -63,7 +66,7 @@ def from_manifest(data: Any) -> Guardrails:
     max_step = {
         str(env): int(step)
         for env, step in (raw_steps.items() if isinstance(raw_steps, Mapping) else ())
-        if isinstance(step, int) and not isinstance(step, bool)
+        if is_whole_number(step)
     }
     raw_order = section.get("order")
     order = tuple(str(env) for env in raw_order) if isinstance(raw_order, list) else ()

@@ -19,19 +19,17 @@ from typing import Any
 import yaml
 
 from meshgen.render import Manifest
+from meshgen.validate.context import ValidationContext
+from meshgen.validate.facts.access import as_map, spec, str_map
+from meshgen.validate.facts.meshconfig import DEFAULT_MESH_CONFIG
+from meshgen.validate.facts.workloads import Workload
+from meshgen.validate.findings import Problem
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod")
 CLUSTER_DOMAIN = "svc.cluster.local"
 INJECTION_LABEL = "istio-injection"
 REVISION_LABEL = "istio.io/rev"
 
-# Istio's meshConfig defaults for Kubernetes Ingress support.
-DEFAULT_MESH_CONFIG = {
-    "ingressClass": "istio",
-    "ingressControllerMode": "STRICT",
-    "ingressSelector": "ingressgateway",
-    "ingressService": "istio-ingressgateway",
-}
 
 # The Istio `gateway` chart's Service ports when its values set none.
 _GATEWAY_CHART_PORTS = ((15021, 15021), (80, 80), (443, 443))
@@ -41,36 +39,8 @@ def is_istio(manifest: Manifest, kind: str) -> bool:
     return manifest.kind == kind and manifest.api_version.startswith("networking.istio.io/")
 
 
-def spec(manifest: Manifest) -> Mapping[str, Any]:
-    value = manifest.data.get("spec")
-    return value if isinstance(value, Mapping) else {}
-
-
-def labels_of(data: Any) -> dict[str, str]:
-    metadata = data.get("metadata") if isinstance(data, Mapping) else None
-    labels = metadata.get("labels") if isinstance(metadata, Mapping) else None
-    if not isinstance(labels, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in labels.items()}
-
-
 def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
-
-
-def str_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in value.items()}
-
-
-@dataclass(frozen=True)
-class Workload:
-    """A pod template: the labels its pods get, in a namespace."""
-
-    namespace: str
-    pod_labels: Mapping[str, str]
-    origin: Manifest
 
 
 @dataclass(frozen=True)
@@ -125,17 +95,21 @@ class World:
     # -- Kubernetes ----------------------------------------------------------------
 
     def workloads(self) -> list[Workload]:
+        """The objects whose pods a Service or gateway selector can select (not Jobs)."""
         found = []
         for kind in WORKLOAD_KINDS:
             for manifest in self.kind(kind):
-                if kind == "Pod":
-                    pod_labels = labels_of(manifest.data)
-                else:
-                    template = spec(manifest).get("template")
-                    if kind == "Job" or not isinstance(template, Mapping):
-                        continue
-                    pod_labels = labels_of(template)
-                found.append(Workload(self.namespace_of(manifest), pod_labels, manifest))
+                template = manifest.data if kind == "Pod" else spec(manifest).get("template")
+                if kind == "Job" or not isinstance(template, Mapping):
+                    continue
+                found.append(
+                    Workload(
+                        self.environment,
+                        manifest,
+                        as_map(template.get("spec")),
+                        self.namespace_of(manifest),
+                    )
+                )
         return found
 
     def service(self, name: str, namespace: str) -> Manifest | None:
@@ -187,7 +161,7 @@ class World:
             for name, values, origin in self._chart_values("gateway")
         ]
         for workload in self.workloads():
-            if workload.origin.kind == "Pod" and not workload.pod_labels:
+            if workload.manifest.kind == "Pod" and not workload.pod_labels:
                 continue
             services = [
                 s
@@ -201,11 +175,11 @@ class World:
                 ports = frozenset(p for s in services for p in _service_target_ports(s))
             installs.append(
                 GatewayInstall(
-                    workload.origin.name,
+                    workload.manifest.name,
                     workload.pod_labels,
                     services[0].name if services else None,
                     ports,
-                    workload.origin.ref,
+                    workload.manifest.ref,
                 )
             )
         return installs
@@ -258,7 +232,7 @@ class World:
             for source in sources:
                 if not isinstance(source, Mapping) or source.get("chart") != chart:
                     continue
-                helm = _mapping(source.get("helm"))
+                helm = as_map(source.get("helm"))
                 values: Any = helm.get("valuesObject")
                 if values is None and isinstance(helm.get("values"), str):
                     try:
@@ -269,10 +243,6 @@ class World:
                     continue
                 release = str(helm.get("releaseName") or manifest.name)
                 yield release, values if isinstance(values, Mapping) else {}, manifest.ref
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _values_file_chart(path: Path) -> str | None:
@@ -299,7 +269,7 @@ def _install_from_values(release: str, values: Mapping[str, Any], origin: str) -
         "app": extra.get("app", name),
         "istio": extra.get("istio", name.removeprefix("istio-")),
     }
-    service = _mapping(values.get("service"))
+    service = as_map(values.get("service"))
     ports_value = service.get("ports")
     if isinstance(ports_value, list):
         pairs = []
@@ -343,3 +313,37 @@ def route_destinations(manifest: Manifest) -> Iterator[tuple[str, list[Mapping[s
             route = route_rule.get("route")
             if isinstance(route, list):
                 yield protocol, [r for r in route if isinstance(r, Mapping)]
+
+
+def problem_at(ctx: ValidationContext, world: World, manifest: Manifest, message: str) -> Problem:
+    return Problem(
+        f"{world.label(manifest)}{manifest.ref}: {message}",
+        ctx.location(manifest.source, manifest.line),
+    )
+
+
+def worlds(ctx: ValidationContext) -> list[World]:
+    """One World per environment (its renders plus the static objects), or, without
+    renders, a single World of the static objects (the plain-object mode)."""
+    return ctx.memo(_worlds)
+
+
+def _worlds(ctx: ValidationContext) -> list[World]:
+    static = ctx.static_objects
+    values = ctx.values_documents
+    namespaces = {e.name: e.namespace for e in ctx.environments}
+    rendered: dict[str, list[Manifest]] = {}
+    for rendering in ctx.renderings:
+        rendered.setdefault(rendering.environment, []).extend(rendering.manifests)
+    if not rendered:
+        return [World("", static, values)]
+    return [
+        World(
+            env,
+            [*objects, *static],
+            values,
+            default_namespace=namespaces.get(env, env),
+            shared=frozenset(id(obj) for obj in static),
+        )
+        for env, objects in rendered.items()
+    ]

@@ -31,16 +31,16 @@ def _manifest_schema() -> Schema:
 
 
 @cache
-def _overlay_schema() -> Schema:
+def _environment_file_schema() -> Schema:
     return yamale.make_schema(str(resources.environments_dir() / "schema.yaml"), parser="ruamel")
 
 
-def check_manifest(tree: Any) -> list[SchemaError]:
+def check_config(tree: Any) -> list[SchemaError]:
     return _check(_manifest_schema(), tree)
 
 
-def check_overlay(tree: Any) -> list[SchemaError]:
-    return _check(_overlay_schema(), tree)
+def check_environment_file(tree: Any) -> list[SchemaError]:
+    return _check(_environment_file_schema(), tree)
 
 
 def _check(schema: Schema, tree: Any) -> list[SchemaError]:

@@ -1,4 +1,8 @@
-"""Findings, rules and the rule registry."""
+"""What validation produces: severities, locations, findings, and the rules behind them.
+
+Data only. A rule module decorates its check with `@rule`, which records the rule on
+the function; `registry` collects them. Nothing here imports the rest of meshgen, so
+every layer above can import it without a circle."""
 
 from __future__ import annotations
 
@@ -6,10 +10,11 @@ import enum
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any
 
-if TYPE_CHECKING:
-    from meshgen.validate.context import ValidationContext
+# How `--files -` names standard input in findings.
+STDIN_NAME = "<stdin>"
 
 
 class Severity(enum.Enum):
@@ -43,6 +48,10 @@ class Problem:
     severity: Severity | None = None
 
 
+Check = Callable[[Any], Iterator[Problem]]
+"""A rule's check: takes the validation context, yields problems."""
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -50,7 +59,7 @@ class Rule:
     severity: Severity
     summary: str
     fix: str
-    check: Callable[[ValidationContext], Iterator[Problem]] = field(compare=False, repr=False)
+    check: Check = field(compare=False, repr=False)
     istio_code: str | None = None
 
 
@@ -66,25 +75,19 @@ class Finding:
         return (loc.path, loc.line, loc.column, self.rule.id, self.message)
 
 
-_REGISTRY: dict[str, Rule] = {}
+# The attribute under which `@rule` leaves the rule on its check function.
+RULE_ATTRIBUTE = "meshgen_rule"
 
 
 def rule(
     rule_id: str, name: str, severity: Severity, *, istio_code: str | None = None
-) -> Callable[
-    [Callable[[ValidationContext], Iterator[Problem]]],
-    Callable[[ValidationContext], Iterator[Problem]],
-]:
-    """Register a check under a stable ID. Its docstring: first line what, rest how to fix."""
+) -> Callable[[Check], Check]:
+    """Declare a check as a rule with a stable ID. Docstring: first line what, rest how to fix."""
 
-    def register(
-        check: Callable[[ValidationContext], Iterator[Problem]],
-    ) -> Callable[[ValidationContext], Iterator[Problem]]:
-        if rule_id in _REGISTRY:
-            raise ValueError(f"rule ID {rule_id} registered twice")
+    def declare(check: Check) -> Check:
         doc = inspect.cleandoc(check.__doc__ or "")
         summary, _, fix = doc.partition("\n\n")
-        _REGISTRY[rule_id] = Rule(
+        declared = Rule(
             id=rule_id,
             name=name,
             severity=severity,
@@ -93,14 +96,29 @@ def rule(
             check=check,
             istio_code=istio_code,
         )
+        setattr(check, RULE_ATTRIBUTE, declared)
         return check
 
-    return register
+    return declare
 
 
-def all_rules() -> list[Rule]:
-    """Every registered rule, by ID."""
-    # Importing the rule modules registers them.
-    import meshgen.validate.rules  # noqa: F401
+@dataclass(frozen=True)
+class Report:
+    """The outcome of one validation run."""
 
-    return [_REGISTRY[key] for key in sorted(_REGISTRY)]
+    root: Path
+    findings: tuple[Finding, ...]
+    environments: tuple[str, ...]
+    objects_checked: int
+    rules_run: tuple[Rule, ...] = field(repr=False)
+    files: tuple[str, ...] = ()
+    """The inputs of a plain-object run (`--files`); empty for a repository."""
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for finding in self.findings if finding.severity is severity)
+
+    def failed(self, *, strict: bool = False) -> bool:
+        """Errors fail a run; with `strict`, warnings do too."""
+        if self.count(Severity.ERROR):
+            return True
+        return strict and self.count(Severity.WARNING) > 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.kube_schemas import is_core_api
-from meshgen.validate.model import Problem, Severity, rule
+from meshgen.validate.findings import Location, Problem, Severity, rule
+from meshgen.validate.schemas.kube import is_core_api
 
 
 @rule("MG301", "kube-schema", Severity.ERROR)
@@ -113,7 +113,11 @@ def schema_location_error(ctx: ValidationContext) -> Iterator[Problem]:
     for problem in ctx.crd_schemas.problems:
         yield Problem(
             f"schema location {problem.location}: {problem.message}",
-            ctx.location(ctx.manifest.path if not ctx.files_mode else problem.location),
+            # The location comes from --schema-location (or is the repository's schema
+            # folder), not from meshgen.yaml: point at it.
+            Location(problem.location)
+            if "://" in problem.location
+            else ctx.location(problem.location),
         )
 
 

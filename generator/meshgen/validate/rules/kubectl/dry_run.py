@@ -1,11 +1,11 @@
-"""Layer 6: what the API server itself says about each environment's manifests."""
+"""What the API server itself says about each environment's objects (`--kubectl`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.model import Problem, Severity, rule
+from meshgen.validate.findings import Problem, Severity, rule
 
 
 @rule("MG901", "dry-run-rejected", Severity.ERROR)
@@ -22,7 +22,7 @@ def dry_run_rejected(ctx: ValidationContext) -> Iterator[Problem]:
             if manifest is None and result.manifests:
                 manifest = result.manifests[0]
             if manifest is None:
-                location = ctx.location(ctx.manifest.path)
+                location = ctx.location(ctx.config.path)
             else:
                 location = ctx.location(manifest.source, manifest.line)
             yield Problem(f"{label}{rejection.message}", location)

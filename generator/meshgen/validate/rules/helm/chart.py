@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
-from meshgen.traffic.weights import weight_problems
+from meshgen.traffic.weights import has_weight_problems
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.model import Location, Problem, Severity, rule
+from meshgen.validate.findings import Location, Problem, Severity, rule
 
 # Helm names the failing template as `<chart name>/templates/<file>:<line>:<column>`.
 _TEMPLATE_POSITION = re.compile(r"(?<![\w/])[\w.-]+/(templates/[\w./-]+?):(\d+)(?::(\d+))?")
@@ -22,7 +22,7 @@ def render_failed(ctx: ValidationContext) -> Iterator[Problem]:
     """
     for ref, error in ctx.render_failures:
         # The chart refuses broken weights too; MG110 already names the line to fix.
-        if _has_weight_problems(ref.file.data):
+        if has_weight_problems(ref.file.data):
             continue
         location = ctx.location(ref.file.path, 1)
         message = error
@@ -62,12 +62,3 @@ def helm_lint(ctx: ValidationContext) -> Iterator[Problem]:
                 ctx.location(path, 1),
                 Severity.ERROR if message.severity == "error" else Severity.WARNING,
             )
-
-
-def _has_weight_problems(data: object) -> bool:
-    if not isinstance(data, Mapping):
-        return False
-    versions, traffic = data.get("versions"), data.get("traffic")
-    if not isinstance(versions, Mapping) or not isinstance(traffic, Mapping):
-        return False
-    return bool(weight_problems(versions.keys(), traffic))

@@ -19,14 +19,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
-from meshgen.validate.crd_import import PLAIN_SUBDIR, SCHEMA_DIR, STRICT_SUBDIR
+from meshgen.validate.schemas.crd_import import PLAIN_SUBDIR, SCHEMA_DIR, STRICT_SUBDIR
 
 ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
 DEFAULT_LOCATION = "default"
@@ -36,12 +36,15 @@ _PLACEHOLDER = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
 _LAYOUT = "{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
 
 
-def default_cache_dir() -> Path:
-    """Where downloaded schemas are kept: $MESHGEN_CACHE_DIR, else the XDG cache folder."""
-    explicit = os.environ.get(ENV_CACHE_DIR)
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    """Where downloaded schemas are kept: $MESHGEN_CACHE_DIR, else the XDG cache folder.
+
+    The command line passes its environment: below it, meshgen reads no variables.
+    """
+    explicit = environ.get(ENV_CACHE_DIR)
     if explicit:
         return Path(explicit) / "schemas"
-    xdg = os.environ.get("XDG_CACHE_HOME")
+    xdg = environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / "meshgen" / "schemas"
 
@@ -119,7 +122,7 @@ class CrdSchemas:
 
     def __init__(self, locations: Sequence[str], *, cache_dir: Path | None = None) -> None:
         self.locations = tuple(locations)
-        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir({})
         self._found: dict[tuple[str, str], FoundSchema | None] = {}
         self._problems: list[LocationProblem] = []
         self._unusable: set[str] | None = None

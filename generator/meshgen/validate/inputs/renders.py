@@ -1,0 +1,90 @@
+"""Helm's renders and lint of every sound environment file, started early in threads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from meshgen.errors import ConfigError, TemplateError, ToolError
+from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
+from meshgen.render import Rendering, assemble, render_templates, to_plain
+from meshgen.repo import Repo
+from meshgen.validate.inputs.repo_files import EnvironmentFile
+from meshgen.validate.options import ProgressCallback
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """One environment file's render, or why Helm could not render it."""
+
+    ref: EnvironmentFile
+    rendering: Rendering | None
+    error: str | None
+
+
+class Renders:
+    """Renders (and one lint per chart) handed to Helm in worker threads.
+
+    Helm's Go code releases the GIL, so the renders run while the caller goes on
+    (importing and preparing the checks, then parsing each rendered environment).
+    """
+
+    def __init__(self, repo: Repo, backend: HelmBackend, sound: Sequence[EnvironmentFile]):
+        self._repo = repo
+        self._backend = backend
+        # A loaded chart is safe to share between threads.
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="meshgen-helm")
+        self._pending: list[tuple[EnvironmentFile, Future[list[RenderedTemplate]]]] = [
+            (
+                ref,
+                self._pool.submit(
+                    render_templates,
+                    repo,
+                    ref.environment,
+                    ref.app,
+                    backend,
+                    to_plain(ref.file.data),
+                ),
+            )
+            for ref in sound
+        ]
+        first_per_chart: dict[str, EnvironmentFile] = {}
+        for ref in sound:
+            first_per_chart.setdefault(ref.app.chart, ref)
+        self._lints = {id(ref): self._submit_lint(ref) for ref in first_per_chart.values()}
+
+    def _submit_lint(self, ref: EnvironmentFile) -> Future[list[LintMessage]]:
+        return self._pool.submit(
+            self._backend.lint,
+            self._repo.chart_path(ref.app),
+            to_plain(ref.file.data),
+            namespace=ref.environment.namespace,
+            kube_version=self._repo.kubernetes_version,
+        )
+
+    def results(self, progress: ProgressCallback | None) -> list[RenderResult]:
+        """Every render, in order, assembled into objects as it completes."""
+        results = []
+        total = len(self._pending)
+        for done, (ref, future) in enumerate(self._pending, start=1):
+            if progress is not None:
+                progress(ref.environment.name, done, total)
+            try:
+                rendering = assemble(self._repo, ref.environment, ref.app, future.result())
+            except (TemplateError, ConfigError, ToolError) as exc:
+                results.append(RenderResult(ref, None, str(exc)))
+            else:
+                results.append(RenderResult(ref, rendering, None))
+        return results
+
+    def lint(self, ref: EnvironmentFile) -> list[LintMessage]:
+        """`helm lint` of `ref`'s chart: the one started early, or a new one."""
+        prefetched = self._lints.get(id(ref))
+        if prefetched is None:
+            prefetched = self._submit_lint(ref)
+        return prefetched.result()
+
+    def close(self) -> None:
+        """Stop the workers; what was not started is dropped."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,76 @@
+"""meshgen's own files as validation reads them: the config and the environment files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meshgen import yamlio
+from meshgen.errors import ConfigError
+from meshgen.repo import App, Environment, Repo, repo_from_manifest
+from meshgen.validate.schemas import meshgen_files
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A YAML file a person maintains: its round-trip tree, or why it could not be read."""
+
+    path: Path
+    data: Any
+    error: ConfigError | None = None
+
+
+@dataclass(frozen=True)
+class EnvironmentFile:
+    """The environment file of one app in one environment (the chart's values file)."""
+
+    environment: Environment
+    app: App
+    file: LoadedFile
+
+
+def load(path: Path) -> LoadedFile:
+    try:
+        return LoadedFile(path, yamlio.load_roundtrip(path))
+    except ConfigError as exc:
+        return LoadedFile(path, None, exc)
+
+
+def repo_model(root: Path, config: LoadedFile) -> Repo | None:
+    """The repo model, when the config is readable and well-formed."""
+    if config.error is not None or not isinstance(config.data, Mapping):
+        return None
+    try:
+        return repo_from_manifest(root, config.data)
+    except ConfigError:
+        return None
+
+
+def environment_files(repo: Repo, environments: Sequence[Environment]) -> list[EnvironmentFile]:
+    return [
+        EnvironmentFile(environment, app, load(repo.overlay_path(environment.name, app.name)))
+        for environment in environments
+        for app in repo.apps
+    ]
+
+
+def schema_errors(files: Sequence[EnvironmentFile]) -> dict[Path, list[meshgen_files.SchemaError]]:
+    return {
+        ref.file.path: meshgen_files.check_environment_file(ref.file.data)
+        for ref in files
+        if ref.file.error is None
+    }
+
+
+def value_position(mapping: Any, key: str) -> tuple[int, int] | None:
+    """1-based (line, column) of the value of `key` in a round-trip mapping, if recorded."""
+    lc = getattr(mapping, "lc", None)
+    if lc is None or not isinstance(mapping, Mapping) or key not in mapping:
+        return None
+    try:
+        line, column = lc.value(key)
+    except (KeyError, TypeError):
+        return None
+    return int(line) + 1, int(column) + 1

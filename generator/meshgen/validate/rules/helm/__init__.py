@@ -1,0 +1,1 @@
+"""Helm lint and render of every environment (MG2xx)."""

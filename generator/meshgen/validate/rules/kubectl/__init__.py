@@ -1,0 +1,1 @@
+"""`kubectl apply --dry-run` against a cluster, when asked (MG9xx)."""

@@ -1,0 +1,1 @@
+"""Every object against the Kubernetes and CRD schemas (MG3xx)."""
