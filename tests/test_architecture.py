@@ -27,9 +27,10 @@ SIDEWAYS_IMPORTS_BEING_REMOVED = frozenset(
 # The units of the package, lowest first: a unit imports only units of lower layers.
 PACKAGE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
-    frozenset({"tools", "resources", "yamlio"}),
+    frozenset({"tools", "resources", "yamlio", "upstream"}),
     frozenset({"repo", "credentials", "helm", "vcs", "git"}),
     frozenset({"render"}),
+    frozenset({"platform"}),
     frozenset({"kubectl", "traffic", "doctor"}),
     frozenset({"scaffold", "validate"}),
     frozenset({"report"}),

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from meshgen.platform.argocd import Destination, destination_permitted, source_permitted
+from meshgen.platform.argocd import (
+    Destination,
+    Destinations,
+    destination_permitted,
+    source_permitted,
+)
 
 REPO = "https://github.com/acme/acme-mesh.git"
 
@@ -76,3 +81,24 @@ def test_destinations_match_as_in_argo_cd(
     allowed: list[Destination], wanted: Destination, permitted: bool
 ) -> None:
     assert destination_permitted(allowed, wanted) is permitted
+
+
+@pytest.mark.parametrize(
+    "allowed",
+    [
+        [_dest("acme-staging", namespace="staging"), _dest("acme-*", namespace="istio-*")],
+        [_dest(server="https://a", namespace="x"), _dest("*", namespace="!kube-system")],
+        [_dest("acme-staging", namespace="staging"), _dest(server="https://b", namespace="*")],
+    ],
+)
+def test_the_indexed_destinations_decide_as_the_plain_match(allowed: list[Destination]) -> None:
+    indexed = Destinations(allowed)
+    for wanted in (
+        _dest("acme-staging", namespace="staging"),
+        _dest("acme-staging", namespace="istio-system"),
+        _dest("acme-production", namespace="staging"),
+        _dest(server="https://a", namespace="x"),
+        _dest(server="https://b", namespace="kube-system"),
+        _dest("other", namespace="kube-system"),
+    ):
+        assert indexed.permit(wanted) is destination_permitted(allowed, wanted), wanted

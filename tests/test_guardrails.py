@@ -149,15 +149,18 @@ def test_rails_without_git_are_reported_as_not_checked(tmp_path: Path, invoke: I
     assert "is not inside a git repository" in report
 
 
-def test_rails_naming_unknown_environments_warn(guarded: Path, invoke: Invoke) -> None:
+def test_rails_naming_unknown_environments_fail_closed(guarded: Path, invoke: Invoke) -> None:
     manifest = guarded / "meshgen.yaml"
-    manifest.write_text(manifest.read_text().replace("[staging, production]", "[staging, prod]"))
-    report = invoke(["-C", str(guarded), "validate"]).stdout
+    text = manifest.read_text().replace("[staging, production]", "[staging, prod]")
+    manifest.write_text(text.replace("    production: 20\n", "    prod: 20\n"))
+    report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
     line = _line(guarded, "meshgen.yaml", "  order: [staging, prod]")
     assert (
-        f"meshgen.yaml:{line}:1: MG703 warning: guardrails.order names 'prod', which is not "
+        f"meshgen.yaml:{line}:1: MG703 error: guardrails.order names 'prod', which is not "
         "under `environments:`"
     ) in report
+    step = _line(guarded, "meshgen.yaml", "    prod: 20")
+    assert f"meshgen.yaml:{step}:1: MG703 error: guardrails.maxStep names 'prod'" in report
 
 
 def test_rails_are_schema_checked(guarded: Path, invoke: Invoke) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_SCHEMAS
+from conftest import SHARED_SCHEMAS, Invoke
+from helpers import git
 from meshgen.helm import select_backend
 from meshgen.platform.charts import ChartRepositories
 from meshgen.traffic.platform_diff import diff_platform
@@ -164,3 +165,37 @@ def test_an_unreachable_chart_repository_is_a_note_not_a_failure(
     assert result.notes[0].startswith(
         "production/istiod: not rendered: http://127.0.0.1:9/index.yaml"
     )
+
+
+def test_meshgen_diff_shows_an_istio_upgrade_in_production(tmp_path: Path, invoke: Invoke) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    git(repo, "switch", "-q", "-c", "upgrade")
+    _istiod_release_edit(repo, "1.31.0")
+    git(repo, "commit", "-qam", "istiod 1.31.0 in production")
+    text = invoke(["-C", str(repo), "diff", "--base", "main", "--offline"]).stdout
+    assert "Platform:\n  istiod 1.30.3 → 1.31.0 (production)\n" in text
+    assert "GitOps and platform objects:\n" in text
+    markdown = invoke(
+        ["-C", str(repo), "diff", "--base", "main", "--offline", "--format", "markdown"]
+    )
+    assert "- istiod 1.30.3 → 1.31.0 (production)\n" in markdown.stdout
+    assert "No change." not in markdown.stdout
+
+
+def test_meshgen_diff_never_says_no_change_when_a_deployed_file_changed(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    git(repo, "switch", "-q", "-c", "note")
+    kustomization = repo / "platform/cert-manager/kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + "# reviewed\n")
+    git(repo, "commit", "-qam", "a note")
+    text = invoke(["-C", str(repo), "diff", "--base", "main", "--offline"]).stdout
+    assert "Changed files:\n  platform/cert-manager/kustomization.yaml\n" in text
+    markdown = invoke(
+        ["-C", str(repo), "diff", "--base", "main", "--offline", "--format", "markdown"]
+    )
+    assert "No change." not in markdown.stdout
+    assert "- `platform/cert-manager/kustomization.yaml`" in markdown.stdout

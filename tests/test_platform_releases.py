@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from meshgen.platform.objects import Objects
+from meshgen.platform.objects import Objects, load_static_objects
 from meshgen.platform.releases import releases_by_environment
 from meshgen.repo import load_repo
-from meshgen.validate.context import ValidationContext
 
 
 def _releases(root: Path) -> dict[str, dict[str, tuple[str, str, list[str]]]]:
     repo = load_repo(root)
-    objects = Objects(root, ValidationContext(root, None).static_objects)
+    objects = Objects(root, load_static_objects(root))
     clusters = {env.name: env.cluster for env in repo.environments}
     return {
         env: {r.chart: (r.version, r.repository, [v.label for v in r.values]) for r in found}

@@ -22,6 +22,7 @@ from typing import Any
 from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
 
 ENV_NO_CACHE = "MESHGEN_NO_CACHE"
+ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
 _FORMAT = 1
 
 
@@ -167,10 +168,20 @@ def backend_identity(backend: HelmBackend) -> str | None:
     return None
 
 
+def cache_root(environ: Mapping[str, str]) -> Path | None:
+    """meshgen's cache folder: $MESHGEN_CACHE_DIR, else the XDG cache folder; None when
+    $MESHGEN_NO_CACHE is set. The command line passes its environment."""
+    if environ.get(ENV_NO_CACHE):
+        return None
+    explicit = environ.get(ENV_CACHE_DIR)
+    if explicit:
+        return Path(explicit)
+    xdg = environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "meshgen"
+
+
 def cached(backend: HelmBackend, cache_dir: Path) -> HelmBackend:
-    """`backend` with a cross-run cache in `cache_dir`, unless $MESHGEN_NO_CACHE is set."""
-    if os.environ.get(ENV_NO_CACHE):
-        return backend
+    """`backend` with a cross-run cache of renders and lints in `cache_dir`."""
     identity = backend_identity(backend)
     if identity is None:
         return backend

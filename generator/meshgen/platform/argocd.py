@@ -124,3 +124,30 @@ def destination_permitted(destinations: Sequence[Destination], wanted: Destinati
         ):
             return False
     return any_matched
+
+
+_GLOB = frozenset("*?[{\\!")
+
+
+class Destinations:
+    """An AppProject's destinations, indexed: a literal entry is a set lookup, so checking
+    every Application stays linear in their number."""
+
+    def __init__(self, entries: Sequence[Destination]) -> None:
+        self.entries = tuple(entries)
+        literal = [e for e in self.entries if not _GLOB & set(e.name + e.server + e.namespace)]
+        self._globs = tuple(e for e in self.entries if e not in literal)
+        self._denies = any(
+            part.startswith("!") for e in self.entries for part in (e.name, e.server, e.namespace)
+        )
+        self._by_name = {(e.name, e.namespace) for e in literal if e.name}
+        self._by_server = {(e.server, e.namespace) for e in literal if e.server}
+
+    def permit(self, wanted: Destination) -> bool:
+        if self._denies:
+            return destination_permitted(self.entries, wanted)
+        if (wanted.name, wanted.namespace) in self._by_name and wanted.name:
+            return True
+        if (wanted.server, wanted.namespace) in self._by_server and wanted.server:
+            return True
+        return destination_permitted(self._globs, wanted)

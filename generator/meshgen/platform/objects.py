@@ -43,6 +43,35 @@ def in_repo(path: str) -> str:
     return posixpath.normpath(path.strip().lstrip("/")) if path.strip() else "."
 
 
+STATIC_DIRS = ("cluster", "platform", "gitops")
+
+
+def load_static_objects(root: Path) -> list[Manifest]:
+    """The objects of the YAML files under cluster/, platform/ and gitops/ of `root`.
+
+    For a tree exported from git (`meshgen diff`): links are skipped, never followed, and
+    a file that cannot be read or parsed holds no objects (validate reports it).
+    """
+    from meshgen import yamlio
+    from meshgen.errors import ConfigError
+
+    found: list[Manifest] = []
+    for folder in STATIC_DIRS:
+        for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else ():
+            if path.suffix not in (".yaml", ".yml") or path.is_symlink() or not path.is_file():
+                continue
+            source = path.relative_to(root).as_posix()
+            try:
+                documents = list(yamlio.split_documents(yamlio.read_text(path), source))
+            except ConfigError:
+                continue
+            for document in documents:
+                data = document.data
+                if isinstance(data, Mapping) and "apiVersion" in data and "kind" in data:
+                    found.append(Manifest(source, document.line, "", data))
+    return found
+
+
 def line_of_text(root: Path, manifest: Manifest, needle: str) -> int:
     """The first line at or after the object's start that contains `needle`."""
     try:
@@ -86,12 +115,17 @@ class Objects:
     def of(self, group: str, kind: str) -> Iterator[Manifest]:
         return (m for m in self.all if of_kind(m, group, kind))
 
+    @cached_property
+    def _by_kind_and_name(self) -> Mapping[tuple[str, str], tuple[Manifest, ...]]:
+        grouped: dict[tuple[str, str], list[Manifest]] = {}
+        for manifest in self.all:
+            grouped.setdefault((manifest.kind, manifest.name), []).append(manifest)
+        return {key: tuple(found) for key, found in grouped.items()}
+
     def named(self, kind: str, name: str, namespace: str = "") -> list[Manifest]:
         """Objects of `kind` called `name`; an object without a namespace matches any."""
         return [
             m
-            for m in self.all
-            if m.kind == kind
-            and m.name == name
-            and (not namespace or not m.namespace or m.namespace == namespace)
+            for m in self._by_kind_and_name.get((kind, name), ())
+            if not namespace or not m.namespace or m.namespace == namespace
         ]

@@ -133,7 +133,7 @@ def find_baseline(root: Path, rails: Guardrails, env_ref: str | None) -> Baselin
         found = vcs.find_base(root, rails.base_branch, env_ref)
         if found is None:
             tried = " nor ".join(vcs.base_candidates(rails.base_branch))
-            return f"neither {tried} names a commit (MESHGEN_BASE_REF is not set)"
+            return f"neither {tried} names a commit ({ENV_BASE_REF} is not set)"
         ref, tip = found
         base = vcs.merge_base(root, tip, "HEAD") or tip
         overrides = overridden_rules(vcs.commit_messages(root, base, "HEAD"))
@@ -147,21 +147,15 @@ def weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
     from meshgen import vcs, yamlio
     from meshgen.errors import ConfigError
     from meshgen.render import to_plain
+    from meshgen.traffic.weights import whole_weights
 
     text = vcs.read_file_at(root, commit, path)
     if text is None:
         return None
     try:
-        return weights_of(to_plain(yamlio.loads_roundtrip(text, path)))
+        return whole_weights(to_plain(yamlio.loads_roundtrip(text, path)))
     except ConfigError:
         return {}
-
-
-def weights_of(data: Any) -> dict[str, int]:
-    traffic = data.get("traffic") if isinstance(data, Mapping) else None
-    if not isinstance(traffic, Mapping):
-        return {}
-    return {str(k): v for k, v in traffic.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
 def check_change(

@@ -21,7 +21,7 @@ from meshgen import yamlio
 from meshgen.errors import ConfigError, MeshgenError
 from meshgen.helm.base import HelmBackend, is_manifest_source
 from meshgen.platform.charts import ChartRepositories
-from meshgen.platform.objects import Objects
+from meshgen.platform.objects import Objects, load_static_objects
 from meshgen.platform.releases import ChartRelease, releases_by_environment
 from meshgen.platform.values import merged_user_values
 from meshgen.render import Manifest, to_plain
@@ -153,13 +153,6 @@ def _unified(old: str, new: str, name: str) -> list[str]:
     )
 
 
-def static_objects(root: Path) -> list[Manifest]:
-    """The plain objects under cluster/, platform/ and gitops/ of an exported tree."""
-    from meshgen.validate.context import ValidationContext
-
-    return list(ValidationContext(root, None).static_objects)
-
-
 def changed_files(base_root: Path, head_root: Path) -> list[str]:
     """Files a cluster receives (see DEPLOYED) that differ between the two trees.
 
@@ -244,7 +237,7 @@ def diff_platform(
     *,
     environments: Sequence[str] = (),
     charts: ChartRepositories | None = None,
-    load: ObjectLoader = static_objects,
+    load: ObjectLoader = load_static_objects,
 ) -> PlatformDiff:
     """Everything but the app renders that differs between two exported trees.
 
@@ -259,10 +252,14 @@ def diff_platform(
             return states
         return {env: found for env, found in states.items() if env in environments}
 
-    base, head = (
-        selected(release_states(base_root, load)),
-        selected(release_states(head_root, load)),
-    )
+    all_base, all_head = release_states(base_root, load), release_states(head_root, load)
+    base, head = selected(all_base), selected(all_head)
+    # Files of environments not asked for (environments/<env>/, a folder per environment)
+    # are theirs, not this diff's.
+    others = (set(all_base) | set(all_head)) - set(environments) if environments else set()
+    files = [
+        name for name in changed_files(base_root, head_root) if others.isdisjoint(name.split("/"))
+    ]
     rendered: list[str] = []
     notes: list[str] = []
     if charts is not None:
@@ -275,7 +272,7 @@ def diff_platform(
         objects=tuple(objects_diff(load(base_root), load(head_root))),
         rendered=tuple(rendered),
         notes=tuple(notes),
-        changed_files=tuple(changed_files(base_root, head_root)),
+        changed_files=tuple(files),
     )
 
 
@@ -303,7 +300,7 @@ def text_sections(platform: PlatformDiff, *, others_changed: bool) -> list[str]:
         ("Rendered platform:", platform.rendered),
     ):
         if body:
-            lines += ["", title, *(line.rstrip("\n") for line in _ensure_newlines(list(body)))]
+            lines += ["", title, *(line.rstrip("\n") for line in ensure_newlines(list(body)))]
     if platform.changed_files and not others_changed and not platform.shown:
         lines += ["", "Changed files:", *(f"  {name}" for name in platform.changed_files)]
     return lines
@@ -324,12 +321,12 @@ def markdown_sections(platform: PlatformDiff, *, others_changed: bool, budget: i
     ):
         if not body:
             continue
-        text = "".join(_ensure_newlines(list(body)))
+        text = "".join(ensure_newlines(list(body)))
         if len(text) > budget:
             out += [f"**{title}**: diff too long to post; run `meshgen diff` to see it", ""]
             continue
         budget -= len(text)
-        fence = "`" * max(3, _longest_backtick_run(text) + 1)
+        fence = "`" * max(3, longest_backtick_run(text) + 1)
         out += [
             f"<details><summary>{title}</summary>",
             "",
@@ -345,11 +342,11 @@ def markdown_sections(platform: PlatformDiff, *, others_changed: bool, budget: i
     return out
 
 
-def _ensure_newlines(lines: list[str]) -> list[str]:
+def ensure_newlines(lines: list[str]) -> list[str]:
     return [
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
     ]
 
 
-def _longest_backtick_run(text: str) -> int:
+def longest_backtick_run(text: str) -> int:
     return max((len(run) for run in re.findall(r"`+", text)), default=0)

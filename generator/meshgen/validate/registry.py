@@ -13,12 +13,19 @@ from functools import cache
 from meshgen.errors import ConfigError
 from meshgen.validate.findings import RULE_ATTRIBUTE, Rule
 from meshgen.validate.rules.files import environment_files, repository, values, weights
-from meshgen.validate.rules.gitops import deployment, paths
+from meshgen.validate.rules.gitops import (
+    argocd_project,
+    deployment,
+    environments,
+    flux_references,
+    paths,
+)
 from meshgen.validate.rules.guardrails import canary
 from meshgen.validate.rules.helm import chart
 from meshgen.validate.rules.kubectl import dry_run
 from meshgen.validate.rules.mesh import gateways, injection, routing, tls
-from meshgen.validate.rules.platform import cni, ingress
+from meshgen.validate.rules.platform import chart_values, cni, ingress, pins
+from meshgen.validate.rules.platform import environments as platform_environments
 from meshgen.validate.rules.schemas import objects
 from meshgen.validate.rules.security import credentials, hardening, istio_init, privileges
 
@@ -37,6 +44,12 @@ _MODULES = (
     cni,
     deployment,
     paths,
+    platform_environments,
+    environments,
+    argocd_project,
+    flux_references,
+    pins,
+    chart_values,
     privileges,
     hardening,
     istio_init,
