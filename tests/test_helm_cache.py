@@ -99,3 +99,22 @@ def test_a_failed_render_is_not_remembered(chart: Path, tmp_path: Path) -> None:
         with pytest.raises(TemplateError):
             _render(backend, chart, fail=True)
     assert backend.inner.calls == 2  # type: ignore[attr-defined]
+
+
+def test_a_remembered_render_brings_its_parsed_documents_exactly(
+    chart: Path, tmp_path: Path
+) -> None:
+    (chart / "templates" / "cm.yaml").write_text("a: {v}\n---\nb: [1, 2.5, true, null]\n")
+    first = _render(CachedHelm(CountingHelm(), tmp_path / "cache", "helm 1"), chart, v="x")
+    second = _render(CachedHelm(CountingHelm(), tmp_path / "cache", "helm 1"), chart, v="x")
+    assert (
+        first[0].parsed == second[0].parsed == ((1, {"a": "x"}), (3, {"b": [1, 2.5, True, None]}))
+    )
+
+
+def test_documents_json_cannot_hold_are_parsed_again_each_time(chart: Path, tmp_path: Path) -> None:
+    # An unquoted date and a number key would come back from JSON as strings.
+    (chart / "templates" / "cm.yaml").write_text("day: 2024-01-0{v}\n1: one\n")
+    _render(CachedHelm(CountingHelm(), tmp_path / "cache", "helm 1"), chart, v=1)
+    again = _render(CachedHelm(CountingHelm(), tmp_path / "cache", "helm 1"), chart, v=1)
+    assert again[0].parsed is None

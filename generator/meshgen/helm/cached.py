@@ -23,7 +23,7 @@ from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
 
 ENV_NO_CACHE = "MESHGEN_NO_CACHE"
 ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
-_FORMAT = 1
+_FORMAT = 2
 
 
 class CachedHelm:
@@ -52,14 +52,32 @@ class CachedHelm:
         cached = self._load(key)
         if isinstance(cached, list):
             try:
-                return [RenderedTemplate(str(i["source"]), str(i["text"])) for i in cached]
-            except (KeyError, TypeError):
+                return [
+                    RenderedTemplate(
+                        str(i["source"]),
+                        str(i["text"]),
+                        None if i["parsed"] is None else tuple((n, d) for n, d in i["parsed"]),
+                    )
+                    for i in cached
+                ]
+            except (KeyError, TypeError, ValueError):
                 pass
         result = self.inner.render(
             chart, values, release=release, namespace=namespace, kube_version=kube_version
         )
-        self._store(key, [{"source": t.source, "text": t.text} for t in result])
-        return result
+        parsed = [_parsed(t.text) for t in result]
+        self._store(
+            key,
+            [
+                {"source": t.source, "text": t.text, "parsed": p}
+                for t, p in zip(result, parsed, strict=True)
+            ],
+        )
+        # Parsed once here, not again by the caller.
+        return [
+            RenderedTemplate(t.source, t.text, None if p is None else tuple((n, d) for n, d in p))
+            for t, p in zip(result, parsed, strict=True)
+        ]
 
     def lint(
         self,
@@ -139,6 +157,28 @@ class CachedHelm:
             Path(name).replace(path)
         except OSError:
             pass  # a read-only or full cache only costs the work next time
+
+
+def _parsed(text: str) -> list[list[Any]] | None:
+    """The text's documents as [line, data], when JSON holds them exactly; else None (the
+    text is parsed on every use, and a parse error is reported then)."""
+    from meshgen import yamlio
+    from meshgen.errors import ConfigError
+
+    try:
+        documents = [[d.line, d.data] for d in yamlio.split_documents(text, "template")]
+    except ConfigError:
+        return None
+    return documents if all(_json_exact(data) for _, data in documents) else None
+
+
+def _json_exact(value: Any) -> bool:
+    """Whether JSON gives `value` back unchanged (no dates, no non-text keys)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_json_exact(item) for item in value)
+    return value is None or isinstance(value, str | bool | int | float)
 
 
 def _checksum(payload: Any) -> str:

@@ -21,9 +21,8 @@ from meshgen.platform.charts import ChartRepositories
 from meshgen.render import render_app, to_plain
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
 from meshgen.traffic import guardrails
-from meshgen.traffic.platform_diff import (
-    PlatformDiff,
-    diff_platform,
+from meshgen.traffic.platform_diff import PlatformDiff, diff_platform
+from meshgen.traffic.platform_report import (
     ensure_newlines,
     longest_backtick_run,
     markdown_sections,
