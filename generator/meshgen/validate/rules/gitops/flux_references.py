@@ -79,8 +79,9 @@ def _generated(ctx: ValidationContext, objects: Objects) -> list[kustomize.Gener
 
 @rule("MG510", "flux-reference-missing", Severity.ERROR)
 def flux_reference_missing(ctx: ValidationContext) -> Iterator[Problem]:
-    """A Flux HelmRelease or Kustomization names a source, dependency or values object the
-    repository does not define.
+    """A Flux HelmRelease or Kustomization names a source, dependency or values it lacks.
+
+    It names an object (source, dependency, values ConfigMap) the repository does not define.
 
     Flux would wait for it forever (dependsOn) or fail to reconcile (sourceRef, chartRef,
     valuesFrom). Fix the name (and namespace, which defaults to the referrer's), or add
