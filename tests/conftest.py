@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from kube_server import kube_api  # noqa: F401 - the session's test API server, as a fixture
 from meshgen.cli import cli
 
 SHARED_SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"
@@ -39,6 +41,21 @@ def isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
 
 
 Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def no_hang() -> Iterator[None]:
+    """Fail a test that hangs (a FIFO or a device read without a bound) within 180 s,
+    instead of stalling the suite."""
+
+    def fail(signum: int, frame: object) -> None:
+        raise AssertionError("hung: a read without a bound?")
+
+    previous = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(180)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "generator" / "meshgen"
 MAX_MODULE_LINES = 400
 
 # Modules still over the limit while they are being split; empty it as they shrink.
-OVERSIZED_MODULES_BEING_SPLIT = frozenset({"meshgen/vcs.py", "meshgen/traffic/steps.py"})
+OVERSIZED_MODULES_BEING_SPLIT: frozenset[str] = frozenset()
 
 # Imports against the layer order that the owning unit still has to remove.
 SIDEWAYS_IMPORTS_BEING_REMOVED = frozenset(
@@ -27,8 +27,10 @@ SIDEWAYS_IMPORTS_BEING_REMOVED = frozenset(
 # The units of the package, lowest first: a unit imports only units of lower layers.
 PACKAGE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
+    frozenset({"safefs"}),
+    frozenset({"credentials"}),
     frozenset({"tools", "resources", "yamlio", "upstream"}),
-    frozenset({"repo", "credentials", "helm", "vcs", "git"}),
+    frozenset({"repo", "helm", "vcs", "git"}),
     frozenset({"render"}),
     frozenset({"platform"}),
     frozenset({"kubectl", "traffic", "doctor"}),

@@ -45,3 +45,62 @@ def test_a_failing_template_step_leaves_nothing(
     result = invoke(["new", str(tmp_path / "out"), "--no-input"], expect=2)
     assert result.stderr == "meshgen: error: No space left on device (injected)\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_while_a_commit_hook_runs_rolls_the_step_back(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a pre-commit hook the file is written and staged before the hook runs; a
+    # SIGTERM then (CI cancelling the job) must put both back, as Ctrl-C does.
+    import os
+    import subprocess
+
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text('#!/bin/sh\nkill -TERM "$MESHGEN_UNDER_TEST"\nsleep 30\n')
+    hook.chmod(0o755)
+    monkeypatch.setenv("MESHGEN_UNDER_TEST", str(os.getpid()))
+    staging = repo / "environments" / "staging" / "first-app.yaml"
+    before = staging.read_bytes()
+
+    args = ["weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/t"]
+    result = invoke(["-C", str(repo), *args], expect=130)
+    assert "interrupted" in result.stderr
+    assert staging.read_bytes() == before
+    status = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain=v1", "-uall", "--branch"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert status.splitlines() == ["## main"]
+
+
+def test_an_interrupted_git_call_leaves_no_watchdog_to_wait_for(tmp_path: Path) -> None:
+    # GitPython's timeout timer outlived an interrupted command, and the interpreter then
+    # waited for it (60 s) before exiting after Ctrl-C.
+    import signal
+    import subprocess
+    import threading
+
+    from meshgen.git.plumbing import repo_class
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    repo = repo_class()(tmp_path)
+
+    def interrupt(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            repo.git.execute(["git", "-c", "alias.wait=!sleep 3", "wait"])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    timers = [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+    for timer in timers:
+        timer.join(timeout=1)
+    assert [t for t in timers if t.is_alive()] == []

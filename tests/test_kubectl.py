@@ -1,11 +1,8 @@
 """`meshgen validate --kubectl`: layer 6, `kubectl apply --dry-run` against an explicit context.
 
-No API server exists on the machines that run this suite. With the real kubectl these
-tests show the argument list, a refused connection, a missing context and a server
-that never answers (all exit 2, never a hang). What they cannot show is a real API
-server's verdict (admission webhooks, installed CRDs, server-side defaults): the
-mapping of a rejection to file and line is shown with a stand-in kubectl that prints
-kubectl's message format.
+These tests show the argument list, a refused connection, a missing context and a
+server that never answers (all exit 2, never a hang), and how kubectl's messages map to
+objects. A real API server's verdicts are in test_apiserver.py.
 """
 
 from __future__ import annotations
@@ -19,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
-from meshgen.kubectl import DryRunOptions, build_command, parse_rejections
+from meshgen.kubectl import (
+    DryRunOptions,
+    build_command,
+    field_manager_for,
+    is_test_hook,
+    parse_rejections,
+)
 from meshgen.render import Manifest
 
 needs_kubectl = pytest.mark.skipif(
@@ -53,6 +56,55 @@ def test_command_names_the_context_and_a_timeout() -> None:
         "--output=name",
         "--filename=-",
     ]
+
+
+def test_server_dry_run_is_a_server_side_apply_per_release() -> None:
+    options = DryRunOptions(context="c", field_manager=field_manager_for("staging/first-app"))
+    argv = build_command(options)
+    assert argv[argv.index("apply") :] == [
+        "apply",
+        "--dry-run=server",
+        "--server-side",
+        "--field-manager=meshgen.staging.first-app",
+        "--output=name",
+        "--filename=-",
+    ]
+    assert field_manager_for("") == "meshgen"
+
+
+@pytest.mark.parametrize(
+    ("hook", "left_out"),
+    [("test", True), ("pre-install,test-success", True), ("post-install", False), (None, False)],
+)
+def test_helm_test_hooks_are_left_out(hook: str | None, left_out: bool) -> None:
+    annotations = {"helm.sh/hook": hook} if hook else {}
+    data = {"kind": "Pod", "metadata": {"name": "p", "annotations": annotations}}
+    assert is_test_hook(Manifest("t.yaml", 1, "", data)) is left_out
+
+
+def test_kind_without_crd_is_tied_to_its_object() -> None:
+    message = (
+        'error: resource mapping not found for name: "first-app" namespace: "staging" from '
+        '"STDIN": no matches for kind "ServiceMonitor" in version "monitoring.coreos.com/v1"'
+    )
+    service = Manifest("s.yaml", 1, "", {"kind": "Service", "metadata": {"name": "first-app"}})
+    monitor = Manifest(
+        "m.yaml", 1, "", {"kind": "ServiceMonitor", "metadata": {"name": "first-app"}}
+    )
+    (rejection,) = parse_rejections(
+        message + "\nensure CRDs are installed first\n", [service, monitor]
+    )
+    assert rejection.manifest is monitor
+
+
+def test_apply_conflict_goes_to_the_object_the_server_did_not_accept() -> None:
+    conflict = 'Apply failed with 1 conflict: conflict with "meshgen.staging.b": .data.owner'
+    first = Manifest("a.yaml", 1, "", {"kind": "ConfigMap", "metadata": {"name": "a"}})
+    second = Manifest("a.yaml", 9, "", {"kind": "ConfigMap", "metadata": {"name": "b"}})
+    stderr = conflict + "\nPlease review the fields above--they currently have other managers.\n"
+    (rejection,) = parse_rejections(stderr, [first, second], accepted=["configmap/a"])
+    assert rejection.manifest is second
+    assert rejection.message == conflict
 
 
 def test_kubectl_needs_an_explicit_context(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import git
@@ -212,7 +215,7 @@ def test_failure_mid_generation_leaves_nothing_behind(
     def broken_commit(*_args: object, **_kwargs: object) -> str:
         raise GitError("injected failure during the first commit")
 
-    monkeypatch.setattr(create.vcs, "init_and_commit", broken_commit)
+    monkeypatch.setattr(create.vcs, "first_commit", broken_commit)
     dest = tmp_path / "out"
     result = invoke(["new", str(dest), "--no-input"], expect=2)
     assert "injected failure" in result.stderr
@@ -332,3 +335,51 @@ def test_a_progress_line_on_a_terminal_only(tmp_path: Path, invoke: Invoke) -> N
     assert "and making its first commit" in shown
     assert shown.endswith("\r"), "the line is erased before the summary"
     assert b"First commit" in done.stdout
+
+
+def test_new_leaves_nothing_in_the_temporary_folder(tmp_path: Path) -> None:
+    """cookiecutter leaves every rendered hook script behind in TMPDIR unless told not to."""
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    subprocess.run(
+        [sys.executable, "-m", "meshgen", "new", str(tmp_path / "acme"), "--no-input"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert (tmp_path / "acme" / "meshgen.yaml").is_file()
+    assert list(private_tmp.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["acme", "tmp"]
+
+
+def test_new_says_when_the_first_commit_is_authored_by_meshgen(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("NAME", "EMAIL"):
+        monkeypatch.delenv(f"GIT_AUTHOR_{variable}")
+        monkeypatch.delenv(f"GIT_COMMITTER_{variable}")
+    dest = tmp_path / "acme"
+    result = invoke(["new", str(dest), "--no-input"])
+    assert "first commit is authored meshgen <meshgen@localhost>" in result.stderr
+    author = git.Repo(dest).head.commit.author
+    assert (author.name, author.email) == ("meshgen", "meshgen@localhost")
+
+
+def test_new_with_a_git_identity_says_nothing_about_authors(tmp_path: Path, invoke: Invoke) -> None:
+    result = invoke(["new", str(tmp_path / "acme"), "--no-input"])
+    assert "authored" not in result.stderr
+
+
+def test_new_inside_another_repository_says_it_is_nested(tmp_path: Path, invoke: Invoke) -> None:
+    outer = tmp_path / "monorepo"
+    git.Repo.init(outer)
+    result = invoke(["new", str(outer / "platform" / "acme"), "--no-input"], expect=2)
+    assert "does not exist" in result.stderr
+    (outer / "platform").mkdir()
+    result = invoke(["new", str(outer / "platform" / "acme"), "--no-input"])
+    assert f"inside the git repository at {outer}" in result.stderr
+    assert "--no-git" in result.stderr
+    alone = invoke(["new", str(tmp_path / "alone"), "--no-input"])
+    assert "nested" not in alone.stderr

@@ -10,8 +10,8 @@ import git
 import pytest
 
 from conftest import Invoke
-from meshgen import vcs
 from meshgen.errors import ToolError
+from meshgen.git import plumbing
 from meshgen.tools import run
 
 PACKAGE = Path(__file__).resolve().parents[1] / "generator" / "meshgen"
@@ -46,7 +46,7 @@ def test_a_hanging_git_hook_is_stopped_and_nothing_changes(
 ) -> None:
     repo, overlay = _repo_with_hook(tmp_path, invoke, "pre-commit", "sleep 30")
     before = overlay.read_bytes()
-    monkeypatch.setattr(vcs, "GIT_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(plumbing, "GIT_TIMEOUT_SECONDS", 1)
 
     started = time.monotonic()
     result = invoke(
@@ -64,22 +64,25 @@ def test_a_hanging_git_hook_is_stopped_and_nothing_changes(
         expect=2,
     )
     assert time.monotonic() - started < 25, "the hook was not stopped"
-    assert "git commit failed" in result.stderr
+    assert "pre-commit hook gave no answer" in result.stderr
     assert overlay.read_bytes() == before
     assert git.Repo(repo).active_branch.name == "main"
     assert "canary/x" not in [head.name for head in git.Repo(repo).heads]
 
 
-def test_a_failing_post_checkout_hook_leaves_no_branch_behind(
-    tmp_path: Path, invoke: Invoke
-) -> None:
+def test_a_post_checkout_hook_cannot_leave_a_half_made_step(tmp_path: Path, invoke: Invoke) -> None:
+    # The switch to the new branch is part of the commit, not a checkout of the user's:
+    # a failing post-checkout hook must not strand the step between branch and commit.
     repo, overlay = _repo_with_hook(tmp_path, invoke, "post-checkout", "exit 1")
-    before = overlay.read_bytes()
     args = ["weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/pc"]
-    invoke(["-C", str(repo), *args], expect=2)
-    assert overlay.read_bytes() == before
-    assert git.Repo(repo).active_branch.name == "main"
-    assert "canary/pc" not in [head.name for head in git.Repo(repo).heads]
+    invoke(["-C", str(repo), *args])
+    checkout = git.Repo(repo)
+    assert checkout.active_branch.name == "canary/pc"
+    assert not checkout.is_dirty(untracked_files=True)
+    assert [c.hexsha for c in checkout.iter_commits("main..canary/pc")] == [
+        checkout.head.commit.hexsha
+    ]
+    assert "v2: 10" in overlay.read_text()
 
 
 def _repo_with_hook(tmp_path: Path, invoke: Invoke, hook: str, script: str) -> tuple[Path, Path]:

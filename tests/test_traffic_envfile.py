@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from meshgen import resources, yamlio
 from meshgen.errors import ConfigError
 from meshgen.traffic.envfile import EnvFile
-from meshgen.traffic.steps import shifted
+from meshgen.traffic.steps.weights import shifted
 
 PATH = Path("environments/staging/first-app.yaml")
 

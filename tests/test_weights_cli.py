@@ -262,7 +262,7 @@ def test_a_failing_commit_hook_leaves_everything_as_it_was(acme: Path, invoke: I
         ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "c/1"],
         expect=2,
     )
-    assert "git commit failed" in result.stderr and "hook says no" in result.stderr
+    assert "pre-commit hook failed" in result.stderr and "hook says no" in result.stderr
     assert repo_state(acme) == before
 
 
@@ -323,24 +323,44 @@ def test_every_command_help_has_an_example(invoke: Invoke, command: list[str]) -
     assert f"meshgen {' '.join(command)}" in text
 
 
-def test_a_symlinked_environment_file_is_edited_where_it_lives(
-    tmp_path: Path, invoke: Invoke
+@pytest.mark.parametrize("target", ["inside", "outside"])
+def test_a_symlinked_environment_file_is_refused_not_written_through(
+    tmp_path: Path, invoke: Invoke, target: str
 ) -> None:
     repo = tmp_path / "linked"
     invoke(["new", str(repo), "--no-input"])
     overlay = repo / "environments" / "staging" / "first-app.yaml"
-    shared = repo / "shared" / "staging.yaml"
+    shared = (repo if target == "inside" else tmp_path) / "shared" / "staging.yaml"
     shared.parent.mkdir()
     overlay.rename(shared)
-    overlay.symlink_to(Path("..") / ".." / "shared" / "staging.yaml")
+    overlay.symlink_to(shared)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "share the staging file")
+    before = shared.read_bytes()
 
-    invoke(["-C", str(repo), "weights", "set", "staging", "v1=90", "v2=10", "--branch", "canary/x"])
+    result = invoke(
+        [
+            "-C",
+            str(repo),
+            "weights",
+            "set",
+            "staging",
+            "v1=90",
+            "v2=10",
+            "--branch",
+            "canary/x",
+        ],
+        expect=2,
+    )
+    assert "first-app.yaml" in result.stderr
+    assert "symbolic link" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert b"v1: 100" in before
+    assert "v1: 100" not in result.stderr
     assert overlay.is_symlink()
-    assert "v1: 90" in shared.read_text()
-    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["shared/staging.yaml"]
+    assert shared.read_bytes() == before
     assert git(repo, "status", "--porcelain") == ""
+    assert "canary/x" not in git(repo, "branch", "--list")
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +148,69 @@ def test_windows_line_endings_split_into_documents() -> None:
     text = "a: 1\r\n---\r\nb: 2\r\n--- # next\r\nc: 3\r\n"
     documents = [(d.line, d.data) for d in yamlio.split_documents(text, "crlf.yaml")]
     assert documents == [(1, {"a": 1}), (3, {"b": 2}), (5, {"c": 3})]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "#\n" * (2 * 1024 * 1024 - 8),
+        "# a comment padded to look like a long explanation of nothing\n" * 65_000,
+        "#" * (4 * 1024 * 1024 - 8),
+    ],
+    ids=["short-lines", "long-lines", "one-line"],
+)
+def test_a_file_of_nothing_but_comments_is_empty_at_once(text: str) -> None:
+    assert len(text) < yamlio.MAX_FILE_BYTES
+    start = time.perf_counter()
+    assert yamlio.loads_roundtrip(text, Path("x.yaml")) is None
+    # ruamel alone takes minutes on the short-lines file.
+    assert time.perf_counter() - start < 5
+
+
+def test_padding_past_the_line_limit_is_refused_not_parsed_for_minutes() -> None:
+    text = "#\n" * yamlio.MAX_ROUNDTRIP_LINES + "a: 1\n"
+    with pytest.raises(ConfigError, match="lines, more than the") as caught:
+        yamlio.loads_roundtrip(text, Path("x.yaml"))
+    assert str(caught.value).startswith("x.yaml: ")
+    assert yamlio.loads_roundtrip("# keep\na: 1 # and me\n", Path("x.yaml")) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "reads_as"),
+    [
+        ("on", "the boolean true"),
+        ("no", "the boolean false"),
+        ("y", "the boolean true"),
+        ("null", "null (nothing)"),
+        ("104", "a number"),
+        ("1e3", "a number"),
+        ("0x1f", "a number"),
+        ("0o17", "a number"),
+        ("12345", "a number"),
+        ("staging", None),
+        ("prod-1", None),
+        ("e2e", None),
+    ],
+)
+def test_plain_scalar_type_says_what_yaml_makes_of_a_name(text: str, reads_as: str | None) -> None:
+    assert yamlio.plain_scalar_type(text) == reads_as
+
+
+def test_ruamel_warnings_never_reach_stderr(tmp_path: Path) -> None:
+    """ruamel warns over a dozen lines on a float without a dot (YAML 1.1) or a reused
+    anchor; a command's error output stays one line. Run apart: pytest shows warnings."""
+    path = tmp_path / "values.yaml"
+    path.write_text("ratio: 1e3\nfirst: &a 1\nsecond: &a 2\n")
+    script = (
+        "import sys; from pathlib import Path; from meshgen import yamlio; "
+        "print(yamlio.load_roundtrip(Path(sys.argv[1])))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stderr == ""
+    assert "'ratio': 1000.0" in result.stdout

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from meshgen import yamlio
+from meshgen import safefs, yamlio
 from meshgen.errors import ConfigError
 from meshgen.helm.base import HelmBackend, RenderedTemplate
 from meshgen.repo import App, Environment, Repo
@@ -205,8 +205,8 @@ def _indexed_template(
 ) -> tuple[Sequence[str], Mapping[str, list[int]]]:
     # Keyed by modification time and size too, so an edited template is read again.
     try:
-        lines = tuple(Path(path).read_text(encoding="utf-8").splitlines())
-    except (OSError, UnicodeDecodeError):
+        lines = tuple(safefs.read_text(Path(path)).splitlines())
+    except ConfigError:
         return (), {}
     kind_lines: dict[str, list[int]] = {}
     for number, line in enumerate(lines):
@@ -256,18 +256,22 @@ def _parse(
         else yamlio.split_documents(text, source)
     )
     manifests = []
+    # Split the text into lines once: slicing it again per object made rendering
+    # quadratic in the number of objects.
+    lines = text.splitlines(keepends=True)
     for document in documents:
         if not isinstance(document.data, Mapping):
             raise ConfigError("rendered a document that is not a mapping", path=Path(source))
-        chunk = _document_text(text, document.line)
+        chunk = _document_text(lines, document.line)
         manifests.append(Manifest(source, document.line, chunk, document.data))
     return manifests
 
 
-def _document_text(text: str, line: int) -> str:
-    lines = text.splitlines(keepends=True)[line - 1 :]
+def _document_text(lines: Sequence[str], line: int) -> str:
+    """The text of the document starting at 1-based `line`, up to the next separator."""
     out = []
-    for raw in lines:
+    for index in range(line - 1, len(lines)):
+        raw = lines[index]
         if raw.rstrip() == "---" or raw.startswith("--- "):
             break
         out.append(raw)

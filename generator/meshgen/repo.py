@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from meshgen import yamlio
+from meshgen.credentials import short
 from meshgen.errors import ConfigError
 
 MANIFEST_NAME = "meshgen.yaml"
 ENVIRONMENTS_DIR = "environments"
+# Environment and app names become folder and file names: a DNS label cannot hold `/`
+# or `..`, so a name can never lead out of the repository.
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def repo_from_manifest(root: Path, data: Mapping[str, Any]) -> Repo:
                 path=manifest_path,
                 line=yamlio.line_of(environments_data),
             )
-        name = str(required(entry, "name", "environments[]."))
+        name = _label(required(entry, "name", "environments[]."), "environment", manifest_path)
         environments.append(
             Environment(
                 name=name,
@@ -139,11 +144,15 @@ def repo_from_manifest(root: Path, data: Mapping[str, Any]) -> Repo:
                 path=manifest_path,
                 line=yamlio.line_of(apps_data),
             )
-        apps.append(
-            App(
-                name=str(required(entry, "name", "apps[].")),
-                chart=str(required(entry, "chart", "apps[].")),
+        chart = str(required(entry, "chart", "apps[]."))
+        if Path(chart).is_absolute() or ".." in Path(chart).parts:
+            raise ConfigError(
+                f"app chart {short(chart)} must be a folder inside the repository",
+                path=manifest_path,
+                line=yamlio.line_of(entry, "chart"),
             )
+        apps.append(
+            App(name=_label(required(entry, "name", "apps[]."), "app", manifest_path), chart=chart)
         )
     return Repo(
         root=root,
@@ -153,3 +162,13 @@ def repo_from_manifest(root: Path, data: Mapping[str, Any]) -> Repo:
         environments=tuple(environments),
         apps=tuple(apps),
     )
+
+
+def _label(value: Any, what: str, manifest_path: Path) -> str:
+    if not isinstance(value, str) or not _DNS_LABEL.match(value):
+        raise ConfigError(
+            f"{what} name {short(value)} is not a DNS label (lowercase letters, digits "
+            "and '-', at most 63); rename it in meshgen.yaml",
+            path=manifest_path,
+        )
+    return value

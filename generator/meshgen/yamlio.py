@@ -12,6 +12,7 @@ import io
 import os
 import re
 import tempfile
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,9 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
 
+from meshgen import safefs
 from meshgen.errors import ConfigError
 
 __all__ = [
@@ -36,12 +38,19 @@ __all__ = [
     "split_documents",
 ]
 
-# A file larger than this is not something a person maintains by hand; refusing it
-# keeps a stray artefact from stalling validation.
-MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_FILE_BYTES = safefs.MAX_FILE_BYTES
 # Aliases let a few lines of YAML stand for billions of nodes ("billion laughs"); every
 # consumer (schemas, Helm, JSON) walks the expanded tree, so the expansion is bounded.
 MAX_EXPANDED_NODES = 250_000
+# A hand-maintained file this long is an artefact, not configuration (see loads_roundtrip).
+MAX_ROUNDTRIP_LINES = 50_000
+# The start of a line that holds more than blanks or a comment.
+_CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
+
+# ruamel warns (on stderr, over a dozen lines) about a float without a dot in YAML 1.1
+# or a reused anchor; the value it reads is the one Helm reads, and the error output
+# of a command stays one line.
+warnings.filterwarnings("ignore", category=YAMLWarning)
 
 _BaseSafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -87,32 +96,24 @@ def _roundtrip() -> YAML:
 
 
 def read_text(path: Path) -> str:
-    """Read a UTF-8 text file that a person maintains, with clear errors."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ConfigError(
-                f"file is {size} bytes, larger than the {MAX_FILE_BYTES} bytes meshgen reads",
-                path=path,
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError("file not found", path=path) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, expected a YAML file", path=path) from None
-    except PermissionError:
-        raise ConfigError("permission denied", path=path) from None
-    if b"\x00" in data:
-        raise ConfigError("binary file, expected UTF-8 YAML text", path=path)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ConfigError("not valid UTF-8; save the file as UTF-8", path=path, line=line) from None
+    """Read a UTF-8 text file that a person maintains: confined, regular, bounded."""
+    return safefs.read_text(path)
 
 
 def loads_roundtrip(text: str, path: Path) -> Any:
     """Parse one YAML document, keeping comments and positions; `path` names it in errors."""
+    # ruamel's round-trip scanner costs tens of microseconds a line even for a comment:
+    # a file of nothing but comments is empty at once, and the line count is bounded so
+    # a 4 MiB file of `#` lines cannot take minutes.
+    if _CONTENT_LINE.search(text) is None:
+        return None
+    lines = text.count("\n")
+    if lines > MAX_ROUNDTRIP_LINES:
+        raise ConfigError(
+            f"{lines} lines, more than the {MAX_ROUNDTRIP_LINES} meshgen reads in a file "
+            "people maintain; remove the padding or split the file",
+            path=path,
+        )
     try:
         loader = _roundtrip()
         # Read values as Helm does (YAML 1.1: `on`, `no`, `yes` are booleans), so that
@@ -187,10 +188,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     The temporary file lives in the same folder, so the final rename stays on one file
     system and is atomic; the original's permission bits are carried over.
     """
-    # Edit a symlinked file where it lives: replacing the link with a regular file would
-    # change what git tracks (a type change) behind the user's back.
-    if path.is_symlink():
-        path = path.resolve()
+    path = safefs.check_writable(path)
     try:
         mode: int | None = path.stat().st_mode & 0o7777
     except FileNotFoundError:
@@ -311,3 +309,34 @@ def _leading_blank_or_comment_lines(chunk: str) -> int:
 def dump_manifest(data: Any) -> str:
     """Serialise a plain object as block-style YAML, keys in the given order."""
     return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=4096))
+
+
+# What Go's YAML (Helm, Argo CD, Flux) reads as a number beyond YAML 1.1's forms:
+# `1e3`, and hex or octal with a prefix.
+# YAML 1.1's booleans, `y` and `n` included (PyYAML leaves those two out; Go's YAML,
+# which Helm uses, does not).
+_YAML11_BOOLEANS = {"y": True, "yes": True, "on": True, "true": True}
+_YAML11_BOOLEANS |= {"n": False, "no": False, "off": False, "false": False}
+_GO_NUMBER = re.compile(r"^[-+]?(\d[\d_]*(\.\d*)?([eE][-+]?\d+)?|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+)$")
+
+
+def plain_scalar_type(text: str) -> str | None:
+    """What a YAML reader makes of `text` written unquoted, when it is not text.
+
+    `on`, `no` and `y` are booleans in YAML 1.1 (which Helm follows), `null` is nothing,
+    `104`, `1e3` and `0x1f` are numbers: a name written unquoted into a YAML file must not
+    be one of them, or the file says something else than the answer given.
+    """
+    if text.lower() in _YAML11_BOOLEANS:
+        return f"the boolean {str(_YAML11_BOOLEANS[text.lower()]).lower()}"
+    try:
+        value = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return "not a plain YAML scalar"
+    if value is None:
+        return "null (nothing)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if not isinstance(value, str) or _GO_NUMBER.match(text):
+        return "a number"
+    return None

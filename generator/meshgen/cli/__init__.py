@@ -102,7 +102,9 @@ class MeshgenGroup(SuggestingGroup):
         except MeshgenError as exc:
             if _show_traceback(ctx):
                 _print_traceback()
-            click.echo(f"meshgen: error: {exc}", err=True)
+            from meshgen.credentials import scrub  # only when an error is shown
+
+            click.echo(f"meshgen: error: {scrub(str(exc))}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise

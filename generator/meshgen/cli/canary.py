@@ -13,7 +13,7 @@ import click
 from meshgen.cli.grammar import SuggestingGroup
 
 if TYPE_CHECKING:
-    from meshgen.traffic.steps import Edit, Target
+    from meshgen.traffic.steps.edit import Edit, Target
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +42,18 @@ _STEP_OPTIONS = [
         is_flag=True,
         help="Override the guard rails of meshgen.yaml; the commit message records it.",
     ),
+    click.option(
+        "--author",
+        metavar="'NAME <EMAIL>'",
+        help="Author of the commit [default: git's user.name and user.email; required "
+        "when git has none].",
+    ),
+    click.option(
+        "--push",
+        is_flag=True,
+        help="Push the new branch to origin (needs --branch); prints the pull-request "
+        "link for a GitHub remote.",
+    ),
 ]
 
 STEP_EPILOG = (
@@ -67,19 +79,40 @@ def run_step(
     message: str | None,
     allow_dirty: bool,
     force: bool,
+    author: str | None,
+    push: bool,
 ) -> None:
     """Plan, check, write and (maybe) commit one change, then say what happened."""
-    from meshgen.traffic import guardrails
-    from meshgen.traffic.steps import apply, check_guardrails, locate
+    import os
 
-    target = locate(Path(), environment, app)
-    edit = check_guardrails(plan(target), force=force)
+    from meshgen.git.identity import Author
+    from meshgen.git.refs import ENV_BASE_REF
+    from meshgen.git.signals import step_signals
+    from meshgen.traffic import guardrails
+    from meshgen.traffic.steps.write import StepOptions
+    from meshgen.traffic.steps.write import run_step as run
+
     should_commit = commit if commit is not None else branch is not None
     if branch is not None and not should_commit:
         raise click.UsageError("--branch needs a commit; drop --no-commit")
-    applied = apply(
-        edit, commit=should_commit, branch=branch, allow_dirty=allow_dirty, message=message
+    if push and branch is None:
+        raise click.UsageError("--push needs --branch NAME: meshgen pushes only a branch it made")
+    if author is not None and not should_commit:
+        raise click.UsageError("--author needs a commit; add --commit or --branch NAME")
+    options = StepOptions(
+        commit=should_commit,
+        branch=branch,
+        allow_dirty=allow_dirty,
+        message=message,
+        author=Author.parse(author) if author is not None else None,
+        force=force,
+        base_ref=os.environ.get(ENV_BASE_REF) or None,
     )
+    with step_signals():
+        applied = run(Path(), environment, app, plan, options)
+    edit, target = applied.edit, applied.edit.target
+    for note in applied.notes:
+        click.echo(f"note: {note}", err=True)
     if not applied.written:
         current = ", ".join(f"{v}={w}" for v, w in edit.after.items())
         click.echo(f"{target.relpath} already has {current}; nothing written")
@@ -97,11 +130,21 @@ def run_step(
             )
         return
     sha = applied.commit.sha[:12]
-    if branch is not None:
-        click.echo(f"Committed {sha} on new branch {branch}; you are now on it.")
-        click.echo(f"Next: git push -u origin {branch}, then open a pull request.")
-    else:
+    if branch is None:
         click.echo(f"Committed {sha} on branch {applied.commit.branch}.")
+        return
+    click.echo(f"Committed {sha} on new branch {branch}; you are now on it.")
+    if not push:
+        click.echo(f"Next: git push -u origin {branch}, then open a pull request.")
+        return
+    from meshgen.git.remote import push_branch
+
+    pushed = push_branch(target.repo.root, branch)
+    click.echo(f"Pushed {branch} to {pushed.remote}.")
+    if pushed.pull_request_url:
+        click.echo(f"Open the pull request: {pushed.pull_request_url}")
+    else:
+        click.echo("Next: open a pull request for it.")
 
 
 @click.command(epilog=STEP_EPILOG)
@@ -123,7 +166,7 @@ def shift(environment: str, to: str, step: int, **options: Any) -> None:
       meshgen shift staging --to v2 --step 10 --branch canary/staging-v2-10
       meshgen shift production --to v2 --step 25 --commit
     """
-    from meshgen.traffic.steps import plan_shift
+    from meshgen.traffic.steps.weights import plan_shift
 
     run_step(lambda target: plan_shift(target, to, step), environment=environment, **options)
 
@@ -139,7 +182,7 @@ def promote(environment: str, version: str, **options: Any) -> None:
     Example:
       meshgen promote staging v2 --branch promote/staging-v2
     """
-    from meshgen.traffic.steps import plan_promote
+    from meshgen.traffic.steps.weights import plan_promote
 
     run_step(lambda target: plan_promote(target, version), environment=environment, **options)
 
@@ -200,7 +243,7 @@ def versions_add(
     Example:
       meshgen versions add staging v3 --image-tag 1.3.0 --branch release/staging-v3
     """
-    from meshgen.traffic.steps import plan_add
+    from meshgen.traffic.steps.versions import plan_add
 
     run_step(
         lambda target: plan_add(target, version, image_tag, image_repository, replicas),
@@ -220,6 +263,6 @@ def versions_retire(environment: str, version: str, **options: Any) -> None:
     Example:
       meshgen versions retire staging v1 --branch retire/staging-v1
     """
-    from meshgen.traffic.steps import plan_retire
+    from meshgen.traffic.steps.versions import plan_retire
 
     run_step(lambda target: plan_retire(target, version), environment=environment, **options)

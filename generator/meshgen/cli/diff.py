@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -63,15 +64,14 @@ def diff(
       meshgen diff --base main --head canary/staging-v2-10 --env staging
       meshgen diff --base origin/main --head HEAD --format markdown > diff.md
     """
-    import os
     import tempfile
 
+    from meshgen.git.refs import ENV_BASE_REF
     from meshgen.helm import select_backend
     from meshgen.helm.cached import cache_root
     from meshgen.platform.charts import ChartRepositories
     from meshgen.repo import find_root
     from meshgen.traffic.diff import diff_refs, format_markdown, format_text
-    from meshgen.traffic.steps import base_ref_from_environment
 
     with tempfile.TemporaryDirectory(prefix="meshgen-charts-") as scratch:
         cache = cache_root(os.environ)
@@ -82,7 +82,7 @@ def diff(
             base=base,
             head=head,
             environments=environments,
-            env_base_ref=base_ref_from_environment(),
+            env_base_ref=os.environ.get(ENV_BASE_REF) or None,
             charts=charts,
         )
     text = format_markdown(result) if output_format == "markdown" else format_text(result)

@@ -106,6 +106,20 @@ def new(
     click.echo(f"Wrote {len(result.files)} files to {result.path}")
     if result.commit:
         click.echo(f"First commit {result.commit[:12]} on branch main")
+    if result.fallback_author:
+        click.echo(
+            f"note: git has no user.name/user.email here, so the first commit is authored "
+            f"{result.fallback_author}; set them (git config --global user.name ...) before "
+            "the first canary step, which needs a person as its author",
+            err=True,
+        )
+    if result.enclosing_repository:
+        click.echo(
+            f"note: {result.path} is inside the git repository at "
+            f"{result.enclosing_repository}, so it is a nested repository; add it to that "
+            "repository's .gitignore, or rerun with --no-git to make it part of it",
+            err=True,
+        )
     click.echo(f"Next: cd {shlex.quote(str(dest))} && {_meshgen_command()} validate")
 
 

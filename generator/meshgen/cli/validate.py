@@ -96,6 +96,13 @@ FORMATS = ("text", "json", "sarif")
     help="kubeconfig file for --kubectl (default: kubectl's own).",
 )
 @click.option(
+    "--field-manager",
+    metavar="NAME",
+    help="Server-side apply field manager of --dry-run server (default: one per release, "
+    "meshgen.ENV.APP); give your GitOps engine's (argocd-controller, kustomize-controller) "
+    "to be told only of fields that someone else owns.",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(min=1),
     default=30,
@@ -118,6 +125,7 @@ def validate(
     dry_run_mode: str,
     kube_context: str | None,
     kubeconfig: Path | None,
+    field_manager: str | None,
     timeout: float,
     helm_binary: str | None,
 ) -> None:
@@ -169,6 +177,7 @@ def validate(
             mode="client" if dry_run_mode == "client" else "server",
             timeout=timeout,
             kubeconfig=str(kubeconfig) if kubeconfig else None,
+            field_manager=field_manager,
         )
     progress = Progress(sys.stderr)
     options = ValidateOptions(

@@ -104,7 +104,7 @@ def set_weights(environment: str, assignments: tuple[str, ...], **options: Any) 
       meshgen weights set staging v1=90 v2=10 --branch canary/staging-v2-10
       meshgen weights set production v1=0 v2=100 --commit -m "production: v2 takes all traffic"
     """
-    from meshgen.traffic.steps import parse_assignments, plan_set
+    from meshgen.traffic.steps.weights import parse_assignments, plan_set
 
     chosen = parse_assignments(assignments)
     run_step(lambda target: plan_set(target, chosen), environment=environment, **options)

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from meshgen import safefs
+from meshgen.errors import ConfigError, TemplateError
+
 Severity = Literal["info", "warning", "error"]
 
 
@@ -59,6 +62,31 @@ class HelmBackend(Protocol):
     ) -> list[LintMessage]:
         """Lint `chart` with `values`, strict (warnings reported as such)."""
         ...
+
+
+# Helm holds a render in memory whole; an output past this is a runaway template (a
+# `range` over `until 100000000`), not a deployment.
+MAX_RENDER_BYTES = 64 * 1024 * 1024
+
+
+def check_chart(chart: Path) -> None:
+    """Refuse a chart Helm must not read: links out, FIFOs, devices, oversized files."""
+    try:
+        safefs.check_tree(chart)
+    except ConfigError as exc:
+        where = exc.path.relative_to(chart).as_posix() if exc.path else ""
+        raise TemplateError(f"{chart}: {where}: {exc.args[0]}") from None
+
+
+def check_output(chart: Path, templates: list[RenderedTemplate]) -> list[RenderedTemplate]:
+    """`templates`, refused when Helm's output is larger than MAX_RENDER_BYTES."""
+    size = sum(len(template.text) for template in templates)
+    if size > MAX_RENDER_BYTES:
+        raise TemplateError(
+            f"{chart}: rendered {size} bytes, more than the {MAX_RENDER_BYTES} bytes meshgen "
+            "accepts; check the chart for a runaway loop"
+        )
+    return templates
 
 
 def is_manifest_source(source: str) -> bool:

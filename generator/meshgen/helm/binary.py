@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from meshgen.errors import TemplateError, ToolError
-from meshgen.helm.base import LintMessage, RenderedTemplate, is_manifest_source
+from meshgen.helm.base import (
+    LintMessage,
+    RenderedTemplate,
+    check_chart,
+    check_output,
+    is_manifest_source,
+)
 
 TIMEOUT_SECONDS = 120
 _SOURCE_HEADER = re.compile(r"^# Source: (?P<source>.+)$", re.MULTILINE)
@@ -84,6 +90,7 @@ class BinaryHelm:
         namespace: str,
         kube_version: str,
     ) -> list[RenderedTemplate]:
+        check_chart(chart)
         result = self._run_with_values(
             ["template", release, str(chart)], values, namespace, kube_version
         )
@@ -96,7 +103,7 @@ class BinaryHelm:
                 [str(self.executable), "template"],
                 "printed no manifests; check that --helm-binary / MESHGEN_HELM names helm",
             )
-        return _split_sources(result.stdout)
+        return check_output(chart, _split_sources(result.stdout))
 
     def lint(
         self,
@@ -106,6 +113,7 @@ class BinaryHelm:
         namespace: str,
         kube_version: str,
     ) -> list[LintMessage]:
+        check_chart(chart)
         result = self._run_with_values(
             ["lint", str(chart), "--strict"], values, namespace, kube_version
         )

@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meshgen.errors import TemplateError, ToolError
-from meshgen.helm.base import LintMessage, RenderedTemplate, Severity, is_manifest_source
+from meshgen.helm.base import (
+    LintMessage,
+    RenderedTemplate,
+    Severity,
+    check_chart,
+    check_output,
+    is_manifest_source,
+)
 
 if TYPE_CHECKING:
     import helm_python
@@ -45,6 +52,7 @@ class EmbeddedHelm:
         with self._lock:
             loaded = self._charts.get(key)
             if loaded is None:
+                check_chart(chart)
                 sdk = self._sdk()
                 try:
                     loaded = sdk.Chart.load(key)
@@ -70,11 +78,14 @@ class EmbeddedHelm:
             )
         except sdk.HelmError as exc:
             raise TemplateError(f"{chart}: {_one_line(exc)}") from None
-        return [
-            RenderedTemplate(source=source, text=text)
-            for source, text in sorted(rendered.items())
-            if is_manifest_source(source)
-        ]
+        return check_output(
+            chart,
+            [
+                RenderedTemplate(source=source, text=text)
+                for source, text in sorted(rendered.items())
+                if is_manifest_source(source)
+            ],
+        )
 
     def lint(
         self,
@@ -84,6 +95,7 @@ class EmbeddedHelm:
         namespace: str,
         kube_version: str,
     ) -> list[LintMessage]:
+        check_chart(chart)
         sdk = self._sdk()
         try:
             report = sdk.lint(

@@ -16,7 +16,6 @@ from meshgen.validate.findings import STDIN_NAME, Report, Rule, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
-INFORMATION_URI = "https://github.com/meshgen/meshgen"
 SRCROOT = "%SRCROOT%"
 
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -34,7 +33,8 @@ def render_sarif(report: Report) -> str:
                 "name": "meshgen",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
+                # No informationUri: SARIF makes it optional, and meshgen has no
+                # project page of its own to point at.
                 "rules": [_rule(rule) for rule in rules],
             }
         },

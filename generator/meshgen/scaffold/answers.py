@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen import yamlio
+from meshgen.credentials import short
 from meshgen.errors import ConfigError
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -67,13 +68,13 @@ class Answers:
             values = value if isinstance(value, tuple) else (value,)
             for one in values:
                 if not isinstance(one, str):
-                    raise ConfigError(f"{_option(item.name)}: expected text, got {one!r}")
+                    raise ConfigError(f"{_option(item.name)}: expected text, got {short(one)}")
                 if TEMPLATE_SYNTAX.search(one):
                     raise ConfigError(
-                        f"{_option(item.name)}: {one!r} contains template syntax "
+                        f"{_option(item.name)}: {short(one)} contains template syntax "
                         "({{, {% or {#), which is not allowed in answers"
                     )
-        _expect(DNS_LABEL, self.name, "name", "a DNS label: lowercase letters, digits, '-'")
+        _expect_name(self.name, "name", "a DNS label: lowercase letters, digits, '-'")
         if len(self.name) > 40:
             raise ConfigError("--name: at most 40 characters (cluster names derive from it)")
         if self.gitops not in GITOPS_ENGINES:
@@ -88,7 +89,7 @@ class Answers:
             _check_repo_url(self.repo_url, self.gitops)
         _expect(KUBERNETES_MINOR, self.kubernetes_version, "kubernetes_version", "e.g. 1.34")
         _check_kubernetes_version(self.kubernetes_version)
-        _expect(DNS_LABEL, self.app_name, "app_name", "a DNS label")
+        _expect_name(self.app_name, "app_name", "a DNS label")
 
     def cookiecutter_context(self, meshgen_version: str, template_version: int) -> dict[str, Any]:
         return {
@@ -114,9 +115,9 @@ def _check_environments(environments: tuple[str, ...]) -> None:
         raise ConfigError("--env: at least one environment is required")
     seen: set[str] = set()
     for environment in environments:
-        _expect(DNS_LABEL, environment, "env", "a DNS label such as staging")
+        _expect_name(environment, "env", "a DNS label such as staging")
         if len(environment) > 20:
-            raise ConfigError(f"--env: {environment!r} is longer than 20 characters")
+            raise ConfigError(f"--env: {short(environment)} is longer than 20 characters")
         if environment in RESERVED_NAMESPACES:
             raise ConfigError(
                 f"--env: {environment!r} is a namespace the cluster or the platform "
@@ -124,7 +125,7 @@ def _check_environments(environments: tuple[str, ...]) -> None:
                 "choose another name"
             )
         if environment in seen:
-            raise ConfigError(f"--env: {environment!r} is given twice")
+            raise ConfigError(f"--env: {short(environment)} is given twice")
         seen.add(environment)
 
 
@@ -134,7 +135,7 @@ def _check_repo_url(repo_url: str, gitops: str) -> None:
     if gitops == "flux" and scp_like:
         # Flux's GitRepository accepts only http(s):// and ssh:// URLs.
         raise ConfigError(
-            f"--repo-url: Flux needs an ssh:// URL, not {repo_url!r}; use "
+            f"--repo-url: Flux needs an ssh:// URL, not {short(repo_url)}; use "
             f"ssh://{scp_like['user']}@{scp_like['host']}/{scp_like['path']}"
         )
 
@@ -158,7 +159,18 @@ def _option(field_name: str) -> str:
 
 def _expect(pattern: re.Pattern[str], value: str, field_name: str, expected: str) -> None:
     if not pattern.match(value):
-        raise ConfigError(f"{_option(field_name)}: {value!r} is not {expected}")
+        raise ConfigError(f"{_option(field_name)}: {short(value)} is not {expected}")
+
+
+def _expect_name(value: str, field_name: str, expected: str) -> None:
+    """A DNS label that YAML also reads as text wherever it is written unquoted."""
+    _expect(DNS_LABEL, value, field_name, expected)
+    reads_as = yamlio.plain_scalar_type(value)
+    if reads_as is not None:
+        raise ConfigError(
+            f"{_option(field_name)}: {value!r} would be read by YAML as {reads_as}, "
+            f"not as a name; choose another, e.g. {field_name.split('_', maxsplit=1)[0]}-{value}"
+        )
 
 
 # Keys accepted in a --config-file, in the spelling people write YAML with.
@@ -204,7 +216,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
                     path=path,
                     line=yamlio.line_of(data, key),
                 )
-            answers[target] = tuple(str(name) for name in names)
+            for name in names:
+                _expect_text(name, f"{key}[]", path, yamlio.line_of(data, key))
+            answers[target] = tuple(names)
         elif target == "kubernetes_version" and isinstance(value, float):
             # YAML reads 1.30 as the number 1.3.
             raise ConfigError(
@@ -213,8 +227,21 @@ def read_config_file(path: Path) -> dict[str, Any]:
                 line=yamlio.line_of(data, key),
             )
         else:
-            answers[target] = value if isinstance(value, str) else str(value)
+            _expect_text(value, str(key), path, yamlio.line_of(data, key))
+            answers[target] = str(value)
     return answers
+
+
+def _expect_text(value: Any, key: str, path: Path, line: int | None) -> None:
+    """Answers are text: a value YAML read as a number, boolean or list is refused, not
+    coerced (`0x1F` would otherwise become `31`, and `yes` `True`)."""
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"`{key}` must be text, but YAML reads it as {_yaml_kind(value)}; "
+            f'quote the value, e.g. {key.rstrip("[]")}: "..."',
+            path=path,
+            line=line,
+        )
 
 
 def answers_from_mapping(values: Mapping[str, Any]) -> Answers:
@@ -225,3 +252,15 @@ def answers_from_mapping(values: Mapping[str, Any]) -> Answers:
     answers = Answers(**given)
     answers.validate()
     return answers
+
+
+def _yaml_kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return "a list" if isinstance(value, Sequence) else type(value).__name__

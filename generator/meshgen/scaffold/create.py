@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshgen import TEMPLATE_VERSION, __version__, resources, vcs, yamlio
+from meshgen import TEMPLATE_VERSION, __version__, resources, yamlio
 from meshgen.errors import ConfigError, TemplateError
+from meshgen.git import commit as vcs
 from meshgen.scaffold.answers import Answers
 
 PER_ENVIRONMENT_DIR = "per-environment"
@@ -21,6 +22,10 @@ class GenerationResult:
     path: Path
     commit: str | None
     files: tuple[str, ...]
+    fallback_author: str | None = None
+    """Who the first commit names when git had no identity (meshgen's own)."""
+    enclosing_repository: Path | None = None
+    """The git repository DEST was written inside, so the new one is nested in it."""
 
 
 def check_destination(dest: Path) -> None:
@@ -43,20 +48,27 @@ def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationRes
     answers.validate()
     dest = dest.absolute()
     check_destination(dest)
+    enclosing = vcs.enclosing_work_tree(dest.parent) if git else None
     scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.meshgen-", dir=dest.parent))
     try:
         built = _build(answers, scratch)
         files = tuple(
             sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         )
-        commit = vcs.init_and_commit(built, _commit_message(answers)) if git else None
+        first = vcs.first_commit(built, _commit_message(answers)) if git else None
         if dest.exists():
             _move_into(built, dest)
         else:
             built.replace(dest)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return GenerationResult(path=dest, commit=commit, files=files)
+    return GenerationResult(
+        path=dest,
+        commit=first.sha if first else None,
+        files=files,
+        fallback_author=str(first.fallback_identity) if first and first.fallback_identity else None,
+        enclosing_repository=enclosing,
+    )
 
 
 def _move_into(built: Path, dest: Path) -> None:
@@ -95,6 +107,12 @@ def _build(answers: Answers, scratch: Path) -> Path:
 
     context = answers.cookiecutter_context(__version__, TEMPLATE_VERSION)
     template = resources.template_dir()
+    # cookiecutter writes each rendered hook script to the temporary folder and never
+    # removes it: point its temporary files into the scratch folder, removed with it.
+    private_tmp = scratch / ".tmp"
+    private_tmp.mkdir()
+    saved_tempdir = tempfile.tempdir
+    tempfile.tempdir = str(private_tmp)
     try:
         project = Path(
             cookiecutter(
@@ -109,6 +127,9 @@ def _build(answers: Answers, scratch: Path) -> Path:
         )
     except CookiecutterException as exc:
         raise TemplateError(f"cookiecutter template {template}: {exc}") from None
+    finally:
+        tempfile.tempdir = saved_tempdir
+    shutil.rmtree(private_tmp, ignore_errors=True)
     shutil.rmtree(scratch / ".replay", ignore_errors=True)
     _render_per_environment(template / PER_ENVIRONMENT_DIR, project, context, answers)
     _copy_chart(answers, project)

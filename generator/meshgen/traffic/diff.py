@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshgen import vcs, yamlio
+from meshgen import yamlio
 from meshgen.errors import ConfigError, GitError, MeshgenError
+from meshgen.git import refs as vcs
 from meshgen.helm.base import HelmBackend
 from meshgen.platform.charts import ChartRepositories
 from meshgen.render import render_app, to_plain
@@ -28,7 +29,7 @@ from meshgen.traffic.platform_report import (
     markdown_sections,
     text_sections,
 )
-from meshgen.traffic.steps import weight_changes
+from meshgen.traffic.steps.edit import weight_changes
 from meshgen.traffic.weights import whole_weights
 
 # GitHub refuses comments above 65536 characters; keep room for the traffic table.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from meshgen import yamlio
+from meshgen import safefs, yamlio
 from meshgen.errors import ConfigError
 from meshgen.render import to_plain
 from meshgen.traffic.weights import is_whole_number
@@ -77,6 +77,8 @@ class EnvFile:
 
     @classmethod
     def read(cls, path: Path) -> EnvFile:
+        # Canary steps edit this file: a link is refused before any step begins.
+        safefs.check_writable(path)
         return cls.parse(yamlio.read_text(path), path)
 
     @classmethod

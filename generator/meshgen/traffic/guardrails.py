@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from meshgen.errors import UserError
+from meshgen.git.refs import ENV_BASE_REF
 from meshgen.traffic.weights import is_whole_number
 
-# Names the ref a change merges into, when neither origin/<baseBranch> nor <baseBranch> does.
-ENV_BASE_REF = "MESHGEN_BASE_REF"
+__all__ = ["ENV_BASE_REF"]
+
 MAX_STEP_RULE = "MG701"
 ORDER_RULE = "MG702"
 OVERRIDE_TRAILER = "Meshgen-Override"
@@ -122,8 +123,8 @@ def find_baseline(root: Path, rails: Guardrails, env_ref: str | None) -> Baselin
     A $MESHGEN_BASE_REF (`env_ref`) that names no commit raises BaseRefNotFound.
     """
     # git loads only for repositories that use guard rails.
-    from meshgen import vcs
     from meshgen.errors import GitError
+    from meshgen.git import refs as vcs
 
     try:
         if not vcs.is_repository(root):
@@ -144,8 +145,9 @@ def find_baseline(root: Path, rails: Guardrails, env_ref: str | None) -> Baselin
 
 def weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
     """The `traffic:` weights of an environment file at `commit`; None when it is absent."""
-    from meshgen import vcs, yamlio
+    from meshgen import yamlio
     from meshgen.errors import ConfigError
+    from meshgen.git import refs as vcs
     from meshgen.render import to_plain
     from meshgen.traffic.weights import whole_weights
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from meshgen.credentials import scrub, shown
 from meshgen.errors import ConfigError
 from meshgen.repo import load_repo
 from meshgen.traffic.envfile import EnvFile
@@ -64,16 +65,17 @@ def weight_table(repo_path: Path) -> list[EnvironmentWeights]:
             rows = []
             for name in env.version_names:
                 version = env.version(name)
+                weight = traffic.get(name, 0)
                 rows.append(
                     VersionRow(
-                        name,
-                        traffic.get(name, 0),
-                        version.repository,
-                        version.tag,
+                        shown(name),
+                        weight if isinstance(weight, int) else shown(weight),
+                        shown(version.repository),
+                        shown(version.tag),
                         version.replicas,
                     )
                 )
-            problems = tuple(p.message for p in weight_problems(env.version_names, traffic))
+            problems = tuple(scrub(p.message) for p in weight_problems(env.version_names, traffic))
             table.append(
                 EnvironmentWeights(
                     environment.name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from meshgen.credentials import scrub
 from meshgen.errors import ConfigError
 from meshgen.helm.base import HelmBackend
 from meshgen.validate.context import ValidationContext
@@ -71,7 +72,7 @@ def run_rules(ctx: ValidationContext, rules: Sequence[Rule]) -> tuple[Finding, .
     for rule in rules:
         for problem in rule.check(ctx):
             finding = Finding(
-                rule, problem.severity or rule.severity, problem.message, problem.location
+                rule, problem.severity or rule.severity, scrub(problem.message), problem.location
             )
             findings.setdefault((rule.id, problem.message, problem.location), finding)
     return tuple(sorted(findings.values(), key=Finding.sort_key))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshgen import yamlio
+from meshgen import safefs, yamlio
 from meshgen.errors import ConfigError
 from meshgen.render import Manifest
 from meshgen.validate.findings import STDIN_NAME
@@ -47,7 +47,8 @@ def repo_static_files(root: Path, rel: Relative) -> list[StaticFile]:
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
-            if path.suffix not in (".yaml", ".yml") or not path.is_file():
+            # A FIFO or device is handed to the reader, which refuses it as a finding.
+            if path.suffix not in (".yaml", ".yml") or path.is_dir():
                 continue
             files.append(_load(path, rel))
     return files
@@ -58,7 +59,9 @@ def given_files(names: Sequence[str], rel: Relative) -> list[StaticFile]:
     files = []
     for name in names:
         if name == "-":
-            files.append(_parse(Path(STDIN_NAME), STDIN_NAME, sys.stdin.read()))
+            files.append(
+                _parse(Path(STDIN_NAME), STDIN_NAME, safefs.read_stream(sys.stdin, STDIN_NAME))
+            )
             continue
         path = Path(name)
         if path.is_dir():

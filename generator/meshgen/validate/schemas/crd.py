@@ -28,6 +28,8 @@ from typing import Any
 
 import jsonschema
 
+from meshgen import safefs
+from meshgen.errors import ConfigError
 from meshgen.validate.schemas.crd_import import PLAIN_SUBDIR, SCHEMA_DIR, STRICT_SUBDIR
 from meshgen.validate.schemas.verdicts import ObjectValidator, Verdicts, remembering
 
@@ -207,11 +209,13 @@ class CrdSchemas:
             text = self._fetch(location, target)
         else:
             try:
-                text = Path(target).read_text("utf-8")
-            except FileNotFoundError:
-                return None
-            except (OSError, UnicodeDecodeError) as exc:
-                self._problem(location, f"{target}: {exc}")
+                # A repository's own schemas/ is read like any of its files: confined,
+                # regular, bounded (a CRD schema is far below 32 MiB).
+                text = safefs.read_text(Path(target), limit=32 * 1024 * 1024)
+            except ConfigError as exc:
+                if not os.path.lexists(target):
+                    return None
+                self._problem(location, f"{target}: {exc.args[0]}")
                 return None
         if text is None:
             return None

@@ -10,6 +10,7 @@ import yamale
 from yamale.schema import Schema
 
 from meshgen import resources, yamlio
+from meshgen.credentials import scrub
 from meshgen.render import to_plain
 
 _MANIFEST_SCHEMA = "manifest.yaml"
@@ -54,7 +55,7 @@ def _check(schema: Schema, tree: Any) -> list[SchemaError]:
             key_path, _, message = raw.partition(": ")
             if not message:
                 key_path, message = "", raw
-            message = message.strip().replace("is not a int.", "is not a whole number.")
+            message = scrub(message).replace("is not a int.", "is not a whole number.")
             errors.append(SchemaError(key_path, message, _line_for(tree, key_path)))
     return errors
 

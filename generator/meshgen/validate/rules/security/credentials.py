@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from meshgen import yamlio
-from meshgen.credentials import find_credentials
+from meshgen.credentials import find_credentials, scan_text_files
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.findings import Problem, Severity, rule
 from meshgen.validate.inputs.key_lines import KeyLines
@@ -16,8 +16,9 @@ from meshgen.validate.inputs.key_lines import KeyLines
 def credential_in_repo(ctx: ValidationContext) -> Iterator[Problem]:
     """A file in the repository holds what looks like a credential.
 
-    meshgen.yaml, the environment files and every YAML document under cluster/,
-    platform/ and gitops/ (Helm values files included) are scanned. Remove it (and
+    Every text file in the repository is scanned: the values of meshgen.yaml, the
+    environment files and the YAML under cluster/, platform/ and gitops/, and every
+    line of the rest (charts/, JSON, comments). Remove it (and
     rotate it: git history keeps it); reference a Kubernetes Secret, an External
     Secrets / Sealed Secrets object or a cloud secret store instead.
     """
@@ -32,6 +33,12 @@ def credential_in_repo(ctx: ValidationContext) -> Iterator[Problem]:
                 f"{_dotted(suspect.key_path)}: looks like {suspect.what}; keep secrets out of git",
                 ctx.location(path, line),
             )
+    parsed = {path for path, _ in trees} | {file.path for file in ctx.static_files}
+    for found in [] if ctx.files_mode else scan_text_files(ctx.root, parsed):
+        yield Problem(
+            f"looks like {found.what}; keep secrets out of git",
+            ctx.location(found.path, found.line),
+        )
     for file in ctx.static_files:
         lines = KeyLines(file.path)
         for manifest in file.objects:

@@ -1,0 +1,152 @@
+"""Everything checked before a canary step touches the repository.
+
+A refusal here changes nothing: the file is written and committed only after these
+checks pass, under the repository lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from meshgen.errors import GitError
+from meshgen.git.plumbing import (
+    branch_exists,
+    current_branch,
+    git_errors,
+    has_commits,
+    open_repo,
+    repo_or_none,
+    run_git,
+)
+from meshgen.git.state import refuse_unfinished_operation
+
+
+@dataclass(frozen=True)
+class CommitPlan:
+    """A commit of one file that meshgen checked it may make, before touching anything."""
+
+    top: Path
+    """The git working tree that holds the file."""
+    git_dir: Path
+    path: Path
+    relpath: str
+    mode: str
+    """The file's mode in git (100644, 100755)."""
+    branch: str | None
+    """The new branch to create from HEAD, or None to commit on the current branch."""
+    start_branch: str | None
+    """The branch checked out before, or None on a detached HEAD."""
+    start_commit: str
+
+
+def _refuse_foreign_owner(top: Path) -> None:
+    """git refuses a repository another user owns; say so instead of "no commits yet"."""
+    try:
+        run_git(top, ["rev-parse", "--git-dir"])
+    except GitError as exc:
+        if "dubious ownership" in str(exc):
+            raise GitError(
+                f"git refuses {top}: it belongs to another user; if you trust it, run "
+                f"git config --global --add safe.directory {top}, then retry"
+            ) from None
+        raise
+
+
+def plan_commit(path: Path, *, branch: str | None, allow_dirty: bool) -> CommitPlan:
+    """Check that meshgen may commit `path` (on a new `branch`); raise GitError if not."""
+    repo = open_repo(path.parent)
+    top = Path(str(repo.working_tree_dir))
+    relpath = path.resolve().relative_to(top.resolve()).as_posix()
+    _refuse_foreign_owner(top)
+    git_dir = Path(str(repo.git_dir))
+    refuse_unfinished_operation(git_dir, top)
+    with git_errors(top):
+        if not has_commits(repo):
+            raise GitError(
+                f"the repository at {top} has no commits yet; make a first commit "
+                "(git add --all && git commit), then retry"
+            )
+        start_branch = current_branch(repo)
+        if branch is None and start_branch is None:
+            raise GitError(
+                "HEAD is detached, so a commit would belong to no branch; "
+                "pass --branch NAME to commit on a new branch"
+            )
+        if branch is not None:
+            _check_new_branch(repo, branch)
+        listed = str(repo.git.ls_tree("HEAD", "--", relpath)).split()
+        if not listed:
+            raise GitError(
+                f"{relpath} is not committed on HEAD; commit it first, so that meshgen's "
+                "commit holds only its edit"
+            )
+        if relpath in _changed_paths(repo):
+            raise GitError(
+                f"{relpath} has uncommitted changes; commit or stash them first, "
+                "so that the commit holds only meshgen's edit"
+            )
+        if not allow_dirty and repo.is_dirty(index=True, working_tree=True, untracked_files=False):
+            raise GitError(
+                "the working tree has uncommitted changes; commit or stash them, or pass "
+                "--allow-dirty (meshgen still commits only the environment file)"
+            )
+        return CommitPlan(
+            top=top,
+            git_dir=git_dir,
+            path=path,
+            relpath=relpath,
+            mode=listed[0],
+            branch=branch,
+            start_branch=start_branch,
+            start_commit=str(repo.head.commit.hexsha),
+        )
+
+
+def _check_new_branch(repo: Any, branch: str) -> None:
+    try:
+        repo.git.check_ref_format("--branch", branch)
+    except Exception:
+        raise GitError(f"{branch!r} is not a valid git branch name") from None
+    if branch_exists(repo, branch):
+        raise GitError(
+            f"branch {branch!r} already exists; choose another --branch name "
+            f"(or delete it: git branch -d {branch})"
+        )
+    remote = [
+        line.strip()
+        for line in str(repo.git.branch("--remotes", "--list", f"*/{branch}")).splitlines()
+        if line.strip()
+    ]
+    if remote:
+        raise GitError(
+            f"branch {branch!r} exists on the remote ({remote[0]}) but not here; a new "
+            f"local {branch!r} would not contain it and could not be pushed over it: "
+            f"choose another --branch name, or continue that branch (git switch {branch}, "
+            "then run with --commit)"
+        )
+
+
+def _changed_paths(repo: Any) -> set[str]:
+    """Tracked paths that differ from HEAD in the index or the working tree."""
+    staged = str(repo.git.diff("--cached", "--name-only", "-z"))
+    unstaged = str(repo.git.diff("--name-only", "-z"))
+    return {p for p in (staged + "\0" + unstaged).split("\0") if p}
+
+
+def git_dir_of(path: Path) -> Path | None:
+    """git's directory for the worktree around `path`, None outside git."""
+    repo = repo_or_none(path)
+    return None if repo is None else Path(str(repo.git_dir))
+
+
+def head_state(path: Path) -> tuple[str | None, str | None]:
+    """The checked-out branch and commit around `path`, (None, None) outside git."""
+    repo = repo_or_none(path)
+    if repo is None:
+        return None, None
+    with git_errors(path):
+        if not has_commits(repo):
+            return current_branch(repo), None
+        return current_branch(repo), str(repo.head.commit.hexsha)
