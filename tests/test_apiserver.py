@@ -61,7 +61,7 @@ def prepare(server: KubeApi, repo: Path) -> None:
 
 
 def validate(invoke: Invoke, server: KubeApi, repo: Path, *, expect: int, env: str = "") -> str:
-    args = ["validate", str(repo), "--kubectl", "--kubeconfig", str(server.kubeconfig)]
+    args = ["-C", str(repo), "validate", "--kubectl", "--kubeconfig", str(server.kubeconfig)]
     args += ["--context", CONTEXT, "--dry-run", "server", "--select", "MG9", "--timeout", "120"]
     if env:
         args += ["--env", env]

@@ -100,3 +100,13 @@ def test_values_in_messages_are_cut_and_credentials_masked() -> None:
     assert "y" * 101 not in message
     assert "AKIA" not in credentials.scrub("image: 'AKIAIOSFODNN7EXAMPLE' is not a int.")
     assert "AKIA" not in credentials.scrub("unquoted AKIAIOSFODNN7EXAMPLE")
+
+
+def test_a_server_message_keeps_its_reason_after_a_long_double_quoted_value() -> None:
+    name = "settings-" + "x" * 300
+    message = credentials.scrub(
+        f'The ConfigMap "{name}" is invalid: metadata.name: Invalid value: "{name}": '
+        "must be no more than 253 characters"
+    )
+    assert message.endswith("must be no more than 253 characters")
+    assert name not in message

@@ -61,9 +61,12 @@ def test_json_report_shape(repo_copy: Callable[[str], Path], invoke: Invoke) -> 
         "line": _traffic_line(repo),
         "column": 1,
         "istioCode": None,
+        "istioAnalyzer": None,
+        "object": None,
     }
     rules = {rule["id"]: rule for rule in payload["rules"]}
     assert rules["MG401"]["istioCode"] == "IST0101"
+    assert rules["MG401"]["istioAnalyzer"] == "virtualservice.DestinationRuleAnalyzer"
     assert rules["MG110"]["fix"]
 
 
@@ -109,10 +112,15 @@ def test_sarif_of_stdin_input_is_valid(invoke: Invoke) -> None:
 
 
 def test_rules_lists_istio_codes_and_json(invoke: Invoke) -> None:
-    assert "MG401  subset-not-found  [error]  (istioctl IST0101)" in invoke(["rules"]).stdout
+    listed = invoke(["rules"]).stdout
+    assert (
+        "MG401  subset-not-found  [error]  (istioctl IST0101, "
+        "virtualservice.DestinationRuleAnalyzer)" in listed
+    )
     payload = json.loads(invoke(["rules", "--format", "json"]).stdout)
     by_id = {rule["id"]: rule for rule in payload}
     assert by_id["MG402"]["istioCode"] == "IST0173"
+    assert by_id["MG402"]["istioAnalyzer"] == "destinationrule.SubsetSelectPodAnalyzer"
     assert all(rule["fix"] for rule in payload)
 
 

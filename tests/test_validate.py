@@ -264,7 +264,8 @@ def test_plain_manifests_from_stdin(invoke: Invoke) -> None:
     result = invoke(["validate", "--files", "-", "--select", "MG4"], input=manifests, expect=1)
     assert result.stdout.splitlines() == [
         "<stdin>:73:1: MG401 error: VirtualService/shop/web: routes to subset 'v2' of "
-        "web.shop.svc.cluster.local, which its DestinationRule does not define (subsets: v1)",
+        "web.shop.svc.cluster.local (http[0].route[1]), which its DestinationRule does not define "
+        "(subsets: v1)",
         "1 error, 0 warnings, 0 notes in - (6 objects)",
     ]
 

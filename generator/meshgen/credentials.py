@@ -168,7 +168,8 @@ SHORT_CHARS = 40
 # A table cell holds a whole image repository, but not a pasted file.
 CELL_CHARS = 200
 MASK = "'***' (looks like a credential, masked)"
-_QUOTED = re.compile(r"'([^'\n]*)'")
+# Values quoted by meshgen ('x') and by the tools it runs (kubectl and the API server: "x").
+_QUOTED = re.compile(r"'([^'\n]*)'|\"([^\"\n]*)\"")
 _MAX_MESSAGE_CHARS = 500
 # Quoted values in a finding may be longer than an answer echoed back (a host, a path).
 MESSAGE_VALUE_CHARS = 100
@@ -198,9 +199,18 @@ def shown(value: object, limit: int = CELL_CHARS) -> str:
     return text if len(text) <= limit else f"{text[:limit]}…"
 
 
+def _shorten_quoted(match: re.Match[str]) -> str:
+    if match[1] is not None:
+        return short(match[1], MESSAGE_VALUE_CHARS)
+    value = match[2]
+    if len(value) <= MESSAGE_VALUE_CHARS:
+        return match[0]
+    return f'"{value[:MESSAGE_VALUE_CHARS]}…"'
+
+
 def scrub(message: str) -> str:
     """`message` with its quoted values shortened, credentials masked, on one line."""
-    message = _QUOTED.sub(lambda match: short(match[1], MESSAGE_VALUE_CHARS), message)
+    message = _QUOTED.sub(_shorten_quoted, message)
     for _, pattern in _TOKEN_PATTERNS:
         message = pattern.sub("***", message)
     message = " ".join(message.split())

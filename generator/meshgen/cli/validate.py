@@ -110,6 +110,21 @@ FORMATS = ("text", "json", "sarif")
     metavar="SECONDS",
     help="Give up on kubectl after this long per environment.",
 )
+@click.option(
+    "--mesh-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="With --files: the MeshConfig (or the `istio` ConfigMap) the objects run under, "
+    "as istioctl analyze --meshConfigFile.",
+)
+@click.option(
+    "--no-default-gateway",
+    "default_gateway",
+    flag_value=False,
+    default=True,
+    help="With --files: do not assume istioctl's default ingress gateway (istio: "
+    "ingressgateway in istio-system) when the input brings none.",
+)
 @helm_binary_option
 def validate(
     environments: tuple[str, ...],
@@ -127,6 +142,8 @@ def validate(
     kubeconfig: Path | None,
     field_manager: str | None,
     timeout: float,
+    mesh_config: Path | None,
+    default_gateway: bool,
     helm_binary: str | None,
 ) -> None:
     """Prove a generated repository (or plain manifests) right, offline.
@@ -168,6 +185,11 @@ def validate(
         raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
     if files and environments:
         raise click.UsageError("--env applies to a repository, not to --files")
+    if not files and (mesh_config is not None or not default_gateway):
+        raise click.UsageError(
+            "--mesh-config and --no-default-gateway apply to --files; a repository's "
+            "platform/ values say what it installs"
+        )
     dry_run: DryRunOptions | None = None
     if use_kubectl:
         from meshgen.kubectl import DryRunOptions
@@ -192,6 +214,8 @@ def validate(
         base_ref=os.environ.get(ENV_BASE_REF) or None,
         verdict_cache=_verdict_cache(),
         progress=progress if progress.enabled and not files else None,
+        mesh_config=mesh_config,
+        default_gateway=default_gateway,
     )
     try:
         if files:
@@ -255,6 +279,7 @@ def rules(output_format: str) -> None:
                 "name": rule.name,
                 "severity": rule.severity.value,
                 "istioCode": rule.istio_code,
+                "istioAnalyzer": rule.istio_analyzer,
                 "summary": rule.summary,
                 "fix": rule.fix,
             }
@@ -263,7 +288,9 @@ def rules(output_format: str) -> None:
         click.echo(json.dumps(payload, indent=2))
         return
     for rule in all_rules():
-        code = f"  (istioctl {rule.istio_code})" if rule.istio_code else ""
+        code = ""
+        if rule.istio_code:
+            code = f"  (istioctl {rule.istio_code}, {rule.istio_analyzer or 'analyze'})"
         click.echo(f"{rule.id}  {rule.name}  [{rule.severity.value}]{code}")
         click.echo(f"    {rule.summary}")
         if rule.fix:

@@ -15,7 +15,10 @@ JSON_FORMAT_VERSION. Every JSON output of meshgen names its shape's version
   "findings": [
     {"rule": "MG110", "name": "weights-invalid", "severity": "error",
      "message": "...", "path": "environments/staging/first-app.yaml", "line": 3, "column": 1,
-     "istioCode": null}                 # the matching `istioctl analyze` code, if any
+     "istioCode": null,                 # the matching `istioctl analyze` code, if any
+     "istioAnalyzer": null,             # and the istioctl analyzer that reports it
+     "object": {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+                "namespace": "default", "name": "reviews"}}   # or null
   ],
   "rules": [                            # every rule that ran
     {"id": "MG110", "name": "weights-invalid", "severity": "error", "istioCode": null,
@@ -53,6 +56,8 @@ def render_json(report: Report) -> str:
                 "line": finding.location.line,
                 "column": finding.location.column,
                 "istioCode": finding.rule.istio_code,
+                "istioAnalyzer": finding.rule.istio_analyzer,
+                "object": finding.subject.as_dict() if finding.subject else None,
             }
             for finding in report.findings
         ],
@@ -62,6 +67,7 @@ def render_json(report: Report) -> str:
                 "name": rule.name,
                 "severity": rule.severity.value,
                 "istioCode": rule.istio_code,
+                "istioAnalyzer": rule.istio_analyzer,
                 "summary": rule.summary,
                 "fix": rule.fix,
             }

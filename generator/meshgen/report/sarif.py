@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from meshgen import __version__
-from meshgen.validate.findings import STDIN_NAME, Report, Rule, Severity
+from meshgen.validate.findings import STDIN_NAME, Finding, Report, Rule, Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -46,6 +46,7 @@ def render_sarif(report: Report) -> str:
                 "ruleIndex": index[finding.rule.id],
                 "level": _LEVELS[finding.severity],
                 "message": {"text": finding.message},
+                **_properties(finding),
                 "locations": [
                     {
                         "physicalLocation": {
@@ -84,6 +85,17 @@ def _rule(rule: Rule) -> dict[str, Any]:
         "defaultConfiguration": {"level": _LEVELS[rule.severity]},
         "properties": {"tags": tags, "precision": "high"},
     }
+
+
+def _properties(finding: Finding) -> dict[str, Any]:
+    """The Kubernetes object and the istioctl code, as structured result properties."""
+    properties: dict[str, Any] = {}
+    if finding.subject is not None:
+        properties["object"] = finding.subject.as_dict()
+    if finding.rule.istio_code:
+        properties["istioCode"] = finding.rule.istio_code
+        properties["istioAnalyzer"] = finding.rule.istio_analyzer
+    return {"properties": properties} if properties else {}
 
 
 def _pascal(name: str) -> str:

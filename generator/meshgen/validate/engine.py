@@ -49,6 +49,11 @@ def validate_files(cwd: Path, options: ValidateOptions) -> Report:
         # A path the user named that is not there is a wrong argument, not a finding.
         if name != "-" and not (cwd / name).exists():
             raise ConfigError(f"{name}: no such file or folder", path=None)
+    if options.mesh_config is not None:
+        from meshgen.validate.facts.mesh_context import load_mesh_config
+
+        # Read before any rule runs: a bad mesh configuration stops the run (exit 2).
+        load_mesh_config(cwd / options.mesh_config, str(options.mesh_config))
     ctx = ValidationContext(cwd, None, options)
     active = _chosen_rules(options)
     findings = run_rules(ctx, active)
@@ -72,7 +77,11 @@ def run_rules(ctx: ValidationContext, rules: Sequence[Rule]) -> tuple[Finding, .
     for rule in rules:
         for problem in rule.check(ctx):
             finding = Finding(
-                rule, problem.severity or rule.severity, scrub(problem.message), problem.location
+                rule,
+                problem.severity or rule.severity,
+                scrub(problem.message),
+                problem.location,
+                problem.subject,
             )
             findings.setdefault((rule.id, problem.message, problem.location), finding)
     return tuple(sorted(findings.values(), key=Finding.sort_key))

@@ -39,6 +39,24 @@ class Location:
         return f"{self.path}:{self.line}:{self.column}"
 
 
+@dataclass(frozen=True, order=True)
+class ObjectRef:
+    """The Kubernetes object a finding is about, as istioctl names it."""
+
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
+
+
 @dataclass(frozen=True)
 class Problem:
     """What a rule check yields; the engine turns it into a `Finding` of that rule."""
@@ -46,6 +64,7 @@ class Problem:
     message: str
     location: Location
     severity: Severity | None = None
+    subject: ObjectRef | None = None
 
 
 Check = Callable[[Any], Iterator[Problem]]
@@ -61,6 +80,9 @@ class Rule:
     fix: str
     check: Check = field(compare=False, repr=False)
     istio_code: str | None = None
+    istio_analyzer: str | None = None
+    """The `istioctl analyze` analyzer that reports `istio_code`, e.g.
+    `virtualservice.DestinationHostAnalyzer`."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +91,7 @@ class Finding:
     severity: Severity
     message: str
     location: Location
+    subject: ObjectRef | None = None
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location
@@ -80,7 +103,12 @@ RULE_ATTRIBUTE = "meshgen_rule"
 
 
 def rule(
-    rule_id: str, name: str, severity: Severity, *, istio_code: str | None = None
+    rule_id: str,
+    name: str,
+    severity: Severity,
+    *,
+    istio_code: str | None = None,
+    istio_analyzer: str | None = None,
 ) -> Callable[[Check], Check]:
     """Declare a check as a rule with a stable ID. Docstring: first line what, rest how to fix."""
 
@@ -95,6 +123,7 @@ def rule(
             fix=" ".join(fix.split()),
             check=check,
             istio_code=istio_code,
+            istio_analyzer=istio_analyzer,
         )
         setattr(check, RULE_ATTRIBUTE, declared)
         return check

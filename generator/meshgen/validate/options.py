@@ -38,6 +38,10 @@ class ValidateOptions:
     dry_run: DryRunOptions | None = None
     base_ref: str | None = None
     progress: ProgressCallback | None = None
+    mesh_config: Path | None = None
+    """Plain-object mode: the MeshConfig (or `istio` ConfigMap) the objects run under."""
+    default_gateway: bool = True
+    """Plain-object mode: assume istioctl's default ingress gateway unless the input has one."""
 
     @property
     def files_mode(self) -> bool:

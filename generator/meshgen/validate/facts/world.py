@@ -10,7 +10,6 @@ Applications or Flux HelmReleases that carry inline values.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,21 +17,33 @@ from typing import Any
 
 import yaml
 
+from meshgen.errors import ConfigError
 from meshgen.render import Manifest
+from meshgen.repo import find_root
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import as_map, spec, str_map
+from meshgen.validate.facts.gateway_installs import (
+    GatewayInstall,
+    install_from_values,
+    release_from_file,
+    service_ports,
+    service_target_ports,
+    values_file_chart,
+)
+from meshgen.validate.facts.hosts import CLUSTER_DOMAIN
+from meshgen.validate.facts.mesh_context import (
+    MeshContext,
+    default_gateway_objects,
+    load_mesh_config,
+)
 from meshgen.validate.facts.meshconfig import DEFAULT_MESH_CONFIG
 from meshgen.validate.facts.workloads import Workload
-from meshgen.validate.findings import Problem
+from meshgen.validate.findings import ObjectRef, Problem, Severity
+from meshgen.validate.inputs.static_files import repo_static_files
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod")
-CLUSTER_DOMAIN = "svc.cluster.local"
 INJECTION_LABEL = "istio-injection"
 REVISION_LABEL = "istio.io/rev"
-
-
-# The Istio `gateway` chart's Service ports when its values set none.
-_GATEWAY_CHART_PORTS = ((15021, 15021), (80, 80), (443, 443))
 
 
 def is_istio(manifest: Manifest, kind: str) -> bool:
@@ -41,20 +52,6 @@ def is_istio(manifest: Manifest, kind: str) -> bool:
 
 def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
-
-
-@dataclass(frozen=True)
-class GatewayInstall:
-    """An ingress gateway the repository installs: pod labels and its Service's ports.
-
-    `target_ports` is None when the ports are not known (a Deployment without a Service).
-    """
-
-    name: str
-    pod_labels: Mapping[str, str]
-    service_name: str | None
-    target_ports: frozenset[int] | None
-    origin: str
 
 
 @dataclass
@@ -67,6 +64,10 @@ class World:
     default_namespace: str = "default"
     shared: frozenset[int] = frozenset()
     """ids of the objects every environment shares (static files): reported unlabelled."""
+    context: MeshContext = field(default_factory=MeshContext)
+    """What the input cannot show: the mesh configuration, the default ingress gateway."""
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Facts other modules derive once per World (hosts, endpoints)."""
     _by_kind: dict[str, list[Manifest]] = field(default_factory=dict, repr=False)
     # Several analyzers ask each World for its gateways and meshConfig; both read every
     # static object, which each World shares, so computing them once per World keeps a
@@ -111,6 +112,16 @@ class World:
                     )
                 )
         return found
+
+    def services_selecting(self, workload: Workload) -> list[Manifest]:
+        """The Services (with a selector) of the workload's namespace that select its pods."""
+        return [
+            s
+            for s in self.kind("Service")
+            if self.namespace_of(s) == workload.namespace
+            and (selector := str_map(spec(s).get("selector")))
+            and selects(selector, workload.pod_labels)
+        ]
 
     def service(self, name: str, namespace: str) -> Manifest | None:
         for manifest in self.kind("Service"):
@@ -157,22 +168,18 @@ class World:
 
     def _find_gateway_installs(self) -> list[GatewayInstall]:
         installs = [
-            _install_from_values(name, values, origin)
+            install_from_values(name, values, origin)
             for name, values, origin in self._chart_values("gateway")
         ]
         for workload in self.workloads():
             if workload.manifest.kind == "Pod" and not workload.pod_labels:
                 continue
-            services = [
-                s
-                for s in self.kind("Service")
-                if self.namespace_of(s) == workload.namespace
-                and (selector := str_map(spec(s).get("selector")))
-                and selects(selector, workload.pod_labels)
-            ]
+            services = self.services_selecting(workload)
             ports: frozenset[int] | None = None
+            exposed: frozenset[int] | None = None
             if services:
-                ports = frozenset(p for s in services for p in _service_target_ports(s))
+                ports = frozenset(p for s in services for p in service_target_ports(s))
+                exposed = frozenset(p for s in services for p in service_ports(s))
             installs.append(
                 GatewayInstall(
                     workload.manifest.name,
@@ -180,6 +187,8 @@ class World:
                     services[0].name if services else None,
                     ports,
                     workload.manifest.ref,
+                    workload.namespace,
+                    exposed,
                 )
             )
         return installs
@@ -192,6 +201,8 @@ class World:
         return dict(mesh), origin
 
     def _find_mesh_config(self) -> tuple[dict[str, Any], str | None]:
+        if self.context.mesh_config is not None:
+            return {**DEFAULT_MESH_CONFIG, **self.context.mesh_config}, self.context.mesh_origin
         for _, values, origin in self._chart_values("istiod"):
             mesh = values.get("meshConfig")
             if isinstance(mesh, Mapping):
@@ -216,9 +227,9 @@ class World:
         """
         from_files = False
         for path, document in self.values_documents:
-            if isinstance(document, Mapping) and _values_file_chart(path) == chart:
+            if isinstance(document, Mapping) and values_file_chart(path) == chart:
                 from_files = True
-                yield _release_from_file(path), document, path.as_posix()
+                yield release_from_file(path), document, path.as_posix()
         for manifest in self.kind("HelmRelease"):
             chart_spec = (spec(manifest).get("chart") or {}).get("spec") or {}
             if isinstance(chart_spec, Mapping) and chart_spec.get("chart") == chart:
@@ -245,80 +256,18 @@ class World:
                 yield release, values if isinstance(values, Mapping) else {}, manifest.ref
 
 
-def _values_file_chart(path: Path) -> str | None:
-    """Which Istio chart a values file is for, from its name: gateway*.yaml, istiod*.yaml."""
-    stem = path.name.split(".")[0]
-    if re.fullmatch(r"(istio-)?(ingress)?gateway(-[\w-]+)?", stem):
-        return "gateway"
-    if re.fullmatch(r"istiod(-[\w-]+)?", stem):
-        return "istiod"
-    return None
-
-
-def _release_from_file(path: Path) -> str:
-    stem = path.name.split(".")[0]
-    return stem if stem.startswith("istio") else f"istio-{stem}"
-
-
-def _install_from_values(release: str, values: Mapping[str, Any], origin: str) -> GatewayInstall:
-    """Mirror the gateway chart's helpers: name, selector labels and Service ports."""
-    name = str(values.get("name") or release)
-    extra = str_map(values.get("labels"))
-    pod_labels = {
-        **extra,
-        "app": extra.get("app", name),
-        "istio": extra.get("istio", name.removeprefix("istio-")),
-    }
-    service = as_map(values.get("service"))
-    ports_value = service.get("ports")
-    if isinstance(ports_value, list):
-        pairs = []
-        for port in ports_value:
-            if isinstance(port, Mapping) and isinstance(port.get("port"), int):
-                target = port.get("targetPort", port["port"])
-                pairs.append(target if isinstance(target, int) else port["port"])
-        ports = frozenset(pairs)
-    else:
-        ports = frozenset(target for _, target in _GATEWAY_CHART_PORTS)
-    return GatewayInstall(name, pod_labels, name, ports, origin)
-
-
-def _service_target_ports(service: Manifest) -> Iterator[int]:
-    for port in spec(service).get("ports") or []:
-        if not isinstance(port, Mapping):
-            continue
-        target = port.get("targetPort")
-        if isinstance(target, int):
-            yield target
-        elif isinstance(port.get("port"), int):
-            yield port["port"]
-
-
-def host_matches(pattern: str, host: str) -> bool:
-    """Istio host matching: `*` matches all, `*.example.com` a suffix, else equality."""
-    if pattern == "*":
-        return True
-    if pattern.startswith("*."):
-        return host.endswith(pattern[1:]) or host == pattern
-    return pattern == host
-
-
-def route_destinations(manifest: Manifest) -> Iterator[tuple[str, list[Mapping[str, Any]]]]:
-    """(protocol, route entries) of every route of a VirtualService."""
-    body = spec(manifest)
-    for protocol in ("http", "tcp", "tls"):
-        for route_rule in body.get(protocol) or []:
-            if not isinstance(route_rule, Mapping):
-                continue
-            route = route_rule.get("route")
-            if isinstance(route, list):
-                yield protocol, [r for r in route if isinstance(r, Mapping)]
-
-
-def problem_at(ctx: ValidationContext, world: World, manifest: Manifest, message: str) -> Problem:
+def problem_at(
+    ctx: ValidationContext,
+    world: World,
+    manifest: Manifest,
+    message: str,
+    severity: Severity | None = None,
+) -> Problem:
     return Problem(
         f"{world.label(manifest)}{manifest.ref}: {message}",
         ctx.location(manifest.source, manifest.line),
+        severity,
+        ObjectRef(manifest.api_version, manifest.kind, world.namespace_of(manifest), manifest.name),
     )
 
 
@@ -336,7 +285,11 @@ def _worlds(ctx: ValidationContext) -> list[World]:
     for rendering in ctx.renderings:
         rendered.setdefault(rendering.environment, []).extend(rendering.manifests)
     if not rendered:
-        return [World("", static, values)]
+        context = _files_context(ctx)
+        values = [*values, *_repository_values(ctx)]
+        has_chart = any(values_file_chart(path) == "gateway" for path, _ in values)
+        assumed = [] if has_chart else default_gateway_objects(static, context)
+        return [World("", [*static, *assumed], values, context=context)]
     return [
         World(
             env,
@@ -347,3 +300,28 @@ def _worlds(ctx: ValidationContext) -> list[World]:
         )
         for env, objects in rendered.items()
     ]
+
+
+def _repository_values(ctx: ValidationContext) -> list[tuple[Path, Any]]:
+    """Plain files checked inside a generated repository (`meshgen render | meshgen
+    validate --files -`) run on what its platform/ values install, not on assumptions."""
+    if not ctx.files_mode:
+        return []
+    try:
+        root = find_root(ctx.root)
+    except ConfigError:
+        return []
+    return [
+        (Path(ctx.rel(file.path)), document.data)
+        for file in repo_static_files(root, ctx.rel)
+        for document in file.documents
+    ]
+
+
+def _files_context(ctx: ValidationContext) -> MeshContext:
+    """For plain files, what istioctl assumes; a repository says what it installs."""
+    if not ctx.files_mode:
+        return MeshContext()
+    path = ctx.options.mesh_config
+    mesh = load_mesh_config(ctx.root / path, str(path)) if path is not None else None
+    return MeshContext(mesh, str(path) if path else None, ctx.options.default_gateway)

@@ -1,17 +1,25 @@
-"""Gateways: a workload to select, a binding that exists, hosts and ports it serves."""
+"""Gateways and the VirtualServices bound to them (istioctl's gateway and
+virtualservice.GatewayAnalyzer checks)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
-from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.facts.access import spec, str_map
-from meshgen.validate.facts.world import World, host_matches, problem_at, selects, worlds
+from meshgen.validate.facts.access import as_list, as_map, spec, str_map
+from meshgen.validate.facts.gateway_bindings import bindings, served_hosts
+from meshgen.validate.facts.hosts import host_matches
+from meshgen.validate.facts.world import problem_at, selects, worlds
 from meshgen.validate.findings import Problem, Severity, rule
 
 
-@rule("MG405", "gateway-selector-no-workload", Severity.ERROR, istio_code="IST0101")
+@rule(
+    "MG405",
+    "gateway-selector-no-workload",
+    Severity.ERROR,
+    istio_code="IST0101",
+    istio_analyzer="gateway.IngressGatewayPortAnalyzer",
+)
 def gateway_selector_no_workload(ctx: ValidationContext) -> Iterator[Problem]:
     """A Gateway's selector matches no gateway the repository installs.
 
@@ -39,66 +47,104 @@ def gateway_selector_no_workload(ctx: ValidationContext) -> Iterator[Problem]:
             )
 
 
-def _bound_gateways(world: World, service: Manifest) -> Iterator[tuple[str, Manifest | None]]:
-    namespace = world.namespace_of(service)
-    gateways = {(world.namespace_of(g), g.name): g for g in world.istio("Gateway")}
-    for entry in spec(service).get("gateways") or []:
-        name = str(entry)
-        if name == "mesh":
-            continue
-        gw_namespace, _, gw_name = name.rpartition("/")
-        yield name, gateways.get((gw_namespace or namespace, gw_name))
-
-
-@rule("MG406", "gateway-not-found", Severity.ERROR, istio_code="IST0101")
+@rule(
+    "MG406",
+    "gateway-not-found",
+    Severity.ERROR,
+    istio_code="IST0101",
+    istio_analyzer="virtualservice.GatewayAnalyzer",
+)
 def gateway_not_found(ctx: ValidationContext) -> Iterator[Problem]:
     """A VirtualService binds a Gateway that does not exist.
 
-    Name the Gateway as `namespace/name` (the Gateway lives in the ingress gateway's
-    namespace), or create it.
+    Name the Gateway as `namespace/name` (an Istio Gateway, or a Kubernetes Gateway API
+    Gateway), or create it.
     """
     for world in worlds(ctx):
         for service in world.istio("VirtualService"):
-            for name, gateway in _bound_gateways(world, service):
-                if gateway is None:
+            for binding in bindings(world, service):
+                if binding.gateway is None and not binding.internal:
                     yield problem_at(
-                        ctx, world, service, f"binds gateway {name!r}, which does not exist"
+                        ctx,
+                        world,
+                        service,
+                        f"binds gateway {binding.reference!r}, which does not exist "
+                        f"(looked for Gateway {binding.full_name})",
                     )
 
 
-@rule("MG407", "host-not-in-gateway", Severity.WARNING, istio_code="IST0132")
+@rule(
+    "MG407",
+    "host-not-in-gateway",
+    Severity.WARNING,
+    istio_code="IST0132",
+    istio_analyzer="virtualservice.GatewayAnalyzer",
+)
 def host_not_in_gateway(ctx: ValidationContext) -> Iterator[Problem]:
     """None of a VirtualService's hosts is served by a Gateway it binds.
 
-    Add the external host to the Gateway's `servers[].hosts`, or correct the host in
-    the VirtualService (in a generated repository: `host:` in the environment file).
+    Add the host to the Gateway's `servers[].hosts` (as `host`, or `namespace/host` for
+    the VirtualService's namespace; `./host` serves only the Gateway's own namespace), or
+    correct the host in the VirtualService (in a generated repository: `host:` in the
+    environment file).
     """
     for world in worlds(ctx):
         for service in world.istio("VirtualService"):
-            hosts = [str(h) for h in spec(service).get("hosts") or []]
-            for name, gateway in _bound_gateways(world, service):
-                if gateway is None:
+            namespace = world.namespace_of(service)
+            hosts = [str(h) for h in as_list(spec(service).get("hosts"))]
+            for binding in bindings(world, service):
+                if binding.internal:
                     continue
-                served: list[str] = []
-                for server in spec(gateway).get("servers") or []:
-                    if isinstance(server, Mapping):
-                        served.extend(str(h).rpartition("/")[2] for h in server.get("hosts") or [])
+                served = served_hosts(world, binding.gateway, namespace) if binding.gateway else []
                 if not any(host_matches(p, h) for p in served for h in hosts):
                     yield problem_at(
                         ctx,
                         world,
                         service,
                         f"none of its hosts ({', '.join(hosts)}) is served by gateway "
-                        f"{name} (hosts: {', '.join(served) or 'none'})",
+                        f"{binding.full_name} to namespace {namespace} "
+                        f"(hosts: {', '.join(served) or 'none'})",
                     )
 
 
-@rule("MG408", "gateway-port-not-on-service", Severity.WARNING, istio_code="IST0162")
+@rule(
+    "MG416",
+    "gateway-internal-reference",
+    Severity.WARNING,
+    istio_code="IST0165",
+    istio_analyzer="virtualservice.GatewayAnalyzer",
+)
+def gateway_internal_reference(ctx: ValidationContext) -> Iterator[Problem]:
+    """A VirtualService binds a Gateway that Istio generates internally for a Gateway API Gateway.
+
+    Bind the Kubernetes Gateway itself (`namespace/name` of the gateway.networking.k8s.io
+    Gateway); the generated names are internal and change without notice.
+    """
+    for world in worlds(ctx):
+        for service in world.istio("VirtualService"):
+            for binding in bindings(world, service):
+                if binding.internal:
+                    yield problem_at(
+                        ctx,
+                        world,
+                        service,
+                        f"binds {binding.reference!r}, a Gateway Istio generates internally",
+                    )
+
+
+@rule(
+    "MG408",
+    "gateway-port-not-on-service",
+    Severity.WARNING,
+    istio_code="IST0162",
+    istio_analyzer="gateway.IngressGatewayPortAnalyzer",
+)
 def gateway_port_not_on_service(ctx: ValidationContext) -> Iterator[Problem]:
     """A Gateway listens on a port that the gateway's Service does not expose.
 
-    Add the port to the gateway Service (`service.ports` in the gateway chart's values,
-    with `targetPort` equal to the Gateway's port number), or use a port it exposes.
+    Add the port to the gateway Service (`service.ports` in the gateway chart's values),
+    or listen on a port it exposes; clients reach a Gateway server through the Service's
+    `port`, which the Service forwards to the gateway pods' target port.
     """
     for world in worlds(ctx):
         installs = world.gateway_installs()
@@ -107,14 +153,13 @@ def gateway_port_not_on_service(ctx: ValidationContext) -> Iterator[Problem]:
             matched = [
                 i
                 for i in installs
-                if selects(selector, i.pod_labels) and i.target_ports is not None
+                if selects(selector, i.pod_labels) and i.service_ports is not None
             ]
             if not matched:
                 continue
-            exposed = frozenset().union(*(i.target_ports or frozenset() for i in matched))
-            for server in spec(gateway).get("servers") or []:
-                port = (server.get("port") or {}) if isinstance(server, Mapping) else {}
-                number = port.get("number") if isinstance(port, Mapping) else None
+            exposed = frozenset().union(*(i.service_ports or frozenset() for i in matched))
+            for server in as_list(spec(gateway).get("servers")):
+                number = as_map(as_map(server).get("port")).get("number")
                 if isinstance(number, int) and number not in exposed:
                     service_names = ", ".join(sorted({str(i.service_name) for i in matched}))
                     yield problem_at(
@@ -122,5 +167,5 @@ def gateway_port_not_on_service(ctx: ValidationContext) -> Iterator[Problem]:
                         world,
                         gateway,
                         f"listens on port {number}, which Service {service_names} does not "
-                        f"expose (target ports: {', '.join(map(str, sorted(exposed)))})",
+                        f"expose (ports: {', '.join(map(str, sorted(exposed)))})",
                     )

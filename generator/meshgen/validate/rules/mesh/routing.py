@@ -1,4 +1,5 @@
-"""VirtualService routes: subsets, hosts and weights that resolve to real workloads."""
+"""Where VirtualServices send traffic: hosts, ports, subsets and weights (istioctl's
+virtualservice.DestinationHostAnalyzer and DestinationRuleAnalyzer)."""
 
 from __future__ import annotations
 
@@ -6,21 +7,21 @@ from collections.abc import Iterator, Mapping
 
 from meshgen.traffic.weights import has_weight_problems, is_whole_number
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.facts.access import spec, str_map
-from meshgen.validate.facts.world import (
-    World,
-    host_matches,
-    problem_at,
-    route_destinations,
-    selects,
-    worlds,
-)
+from meshgen.validate.facts.access import as_list, spec
+from meshgen.validate.facts.hosts import destinations, registry, to_fqdn
+from meshgen.validate.facts.world import problem_at, worlds
 from meshgen.validate.findings import Problem, Severity, rule
 
 
-@rule("MG401", "subset-not-found", Severity.ERROR, istio_code="IST0101")
+@rule(
+    "MG401",
+    "subset-not-found",
+    Severity.ERROR,
+    istio_code="IST0101",
+    istio_analyzer="virtualservice.DestinationRuleAnalyzer",
+)
 def subset_not_found(ctx: ValidationContext) -> Iterator[Problem]:
-    """A VirtualService routes to a subset that no DestinationRule for that host defines.
+    """A VirtualService routes (or mirrors) to a subset no DestinationRule for that host defines.
 
     Add the subset to the host's DestinationRule (one subset per version), or route to a
     subset that exists; requests to a missing subset fail with 503.
@@ -28,135 +29,141 @@ def subset_not_found(ctx: ValidationContext) -> Iterator[Problem]:
     for world in worlds(ctx):
         subsets: dict[str, set[str]] = {}
         for rule_object in world.istio("DestinationRule"):
-            host = str(spec(rule_object).get("host", ""))
-            fqdn = world.fqdn(host, world.namespace_of(rule_object))
-            names = subsets.setdefault(fqdn, set())
-            for subset in spec(rule_object).get("subsets") or []:
+            host = to_fqdn(str(spec(rule_object).get("host", "")), world.namespace_of(rule_object))
+            names = subsets.setdefault(host, set())
+            for subset in as_list(spec(rule_object).get("subsets")):
                 if isinstance(subset, Mapping) and subset.get("name"):
                     names.add(str(subset["name"]))
         for service in world.istio("VirtualService"):
             namespace = world.namespace_of(service)
-            for _, route in route_destinations(service):
-                for entry in route:
-                    destination = entry.get("destination")
-                    if not isinstance(destination, Mapping) or not destination.get("subset"):
-                        continue
-                    host = str(destination.get("host", ""))
-                    subset = str(destination["subset"])
-                    fqdn = world.fqdn(host, namespace)
-                    if fqdn not in subsets:
-                        yield problem_at(
-                            ctx,
-                            world,
-                            service,
-                            f"routes to subset {subset!r} of {host}, but no DestinationRule "
-                            f"has host {host}",
-                        )
-                    elif subset not in subsets[fqdn]:
-                        known = ", ".join(sorted(subsets[fqdn])) or "none"
-                        yield problem_at(
-                            ctx,
-                            world,
-                            service,
-                            f"routes to subset {subset!r} of {host}, which its DestinationRule "
-                            f"does not define (subsets: {known})",
-                        )
-
-
-@rule("MG402", "subset-selects-no-pods", Severity.ERROR, istio_code="IST0173")
-def subset_selects_no_pods(ctx: ValidationContext) -> Iterator[Problem]:
-    """A DestinationRule subset's labels select no pod template behind the host's Service.
-
-    Make the subset's labels match the pod template labels of one of the host's
-    workloads (e.g. `version: v2`), deploy that version, or remove the subset.
-    """
-    for world in worlds(ctx):
-        workloads = world.workloads()
-        for rule_object in world.istio("DestinationRule"):
-            host = str(spec(rule_object).get("host", ""))
-            resolved = world.resolve_service(host, world.namespace_of(rule_object))
-            if resolved is None:
-                continue
-            service = world.service(*resolved)
-            if service is None:
-                continue
-            selector = str_map(spec(service).get("selector"))
-            if not selector:
-                continue
-            behind = [
-                w.pod_labels
-                for w in workloads
-                if w.namespace == resolved[1] and selects(selector, w.pod_labels)
-            ]
-            for subset in spec(rule_object).get("subsets") or []:
-                if not isinstance(subset, Mapping):
+            for destination in destinations(service):
+                if destination.subset is None:
                     continue
-                wanted = str_map(subset.get("labels"))
-                if not any(selects(wanted, labels) for labels in behind):
-                    shown = ", ".join(f"{k}={v}" for k, v in wanted.items()) or "no labels"
+                fqdn = to_fqdn(destination.host, namespace)
+                what = "mirrors" if destination.mirror else "routes"
+                if fqdn not in subsets:
                     yield problem_at(
                         ctx,
                         world,
-                        rule_object,
-                        f"subset {subset.get('name')!r} ({shown}) selects no pod template "
-                        f"of Service {resolved[1]}/{resolved[0]}",
+                        service,
+                        f"{what} to subset {destination.subset!r} of {destination.host} "
+                        f"({destination.where}), but no DestinationRule has host "
+                        f"{destination.host}",
+                    )
+                elif destination.subset not in subsets[fqdn]:
+                    known = ", ".join(sorted(subsets[fqdn])) or "none"
+                    yield problem_at(
+                        ctx,
+                        world,
+                        service,
+                        f"{what} to subset {destination.subset!r} of {destination.host} "
+                        f"({destination.where}), which its DestinationRule does not define "
+                        f"(subsets: {known})",
                     )
 
 
-@rule("MG403", "host-not-found", Severity.ERROR, istio_code="IST0101")
+@rule(
+    "MG403",
+    "host-not-found",
+    Severity.ERROR,
+    istio_code="IST0101",
+    istio_analyzer="virtualservice.DestinationHostAnalyzer",
+)
 def host_not_found(ctx: ValidationContext) -> Iterator[Problem]:
-    """A VirtualService or DestinationRule names a cluster host that no Service provides.
+    """A VirtualService routes or mirrors to a host (or port) no Service or ServiceEntry provides.
 
     Use the Service's name (`first-app`) or its full name
-    (`first-app.staging.svc.cluster.local`), or create the Service (or a ServiceEntry
-    for an external host).
+    (`first-app.staging.svc.cluster.local`) and one of its ports, create the Service (or
+    a ServiceEntry for an external host), or export it to the VirtualService's namespace
+    (`exportTo`, or the Service annotation `networking.istio.io/exportTo`).
     """
     for world in worlds(ctx):
-        entries = world.service_entry_hosts()
-
-        def missing(
-            host: str,
-            namespace: str,
-            *,
-            external_ok: bool,
-            w: World = world,
-            known: set[str] = entries,
-        ) -> bool:
-            if "*" in host or not host or any(host_matches(e, host) for e in known):
-                return False
-            resolved = w.resolve_service(host, namespace)
-            if resolved is None:
-                return not external_ok
-            return w.service(*resolved) is None
-
-        for rule_object in world.istio("DestinationRule"):
-            host = str(spec(rule_object).get("host", ""))
-            if missing(host, world.namespace_of(rule_object), external_ok=False):
-                yield problem_at(ctx, world, rule_object, f"host {host} names no Service")
+        hosts = registry(world)
         for service in world.istio("VirtualService"):
             namespace = world.namespace_of(service)
-            reported: set[str] = set()
-            for host in spec(service).get("hosts") or []:
-                # VirtualService hosts may be external names served through a Gateway.
-                if missing(str(host), namespace, external_ok=True):
-                    reported.add(str(host))
-                    yield problem_at(ctx, world, service, f"host {host} names no Service")
-            for _, route in route_destinations(service):
-                for entry in route:
-                    destination = entry.get("destination")
-                    if not isinstance(destination, Mapping):
-                        continue
-                    host = str(destination.get("host", ""))
-                    if host in reported:
-                        continue
-                    if missing(host, namespace, external_ok=False):
-                        reported.add(host)
-                        yield problem_at(
-                            ctx,
-                            world,
-                            service,
-                            f"routes to host {host}, which names no Service or ServiceEntry",
-                        )
+            export_to = as_list(spec(service).get("exportTo"))
+            for destination in destinations(service):
+                what = "mirrors" if destination.mirror else "routes"
+                entry = hosts.lookup(destination.host, namespace, export_to)
+                if entry is None:
+                    yield problem_at(
+                        ctx,
+                        world,
+                        service,
+                        f"{what} to host {destination.host} ({destination.where}), which no "
+                        f"Service or ServiceEntry visible from namespace {namespace} provides",
+                    )
+                elif (
+                    destination.port is not None
+                    and entry.ports
+                    and not any(p.number == destination.port for p in entry.ports)
+                ):
+                    known = ", ".join(str(p.number) for p in entry.ports)
+                    yield problem_at(
+                        ctx,
+                        world,
+                        service,
+                        f"{what} to {destination.host}:{destination.port} "
+                        f"({destination.where}), a port {entry.source.ref} does not expose "
+                        f"(ports: {known})",
+                    )
+
+
+@rule(
+    "MG415",
+    "destination-port-required",
+    Severity.ERROR,
+    istio_code="IST0112",
+    istio_analyzer="virtualservice.DestinationHostAnalyzer",
+)
+def destination_port_required(ctx: ValidationContext) -> Iterator[Problem]:
+    """A VirtualService routes to a host with several ports without saying which.
+
+    Add `port: {number: N}` to the destination; with several ports Istio cannot tell
+    which one the route is for.
+    """
+    for world in worlds(ctx):
+        hosts = registry(world)
+        for service in world.istio("VirtualService"):
+            namespace = world.namespace_of(service)
+            export_to = as_list(spec(service).get("exportTo"))
+            for destination in destinations(service):
+                if destination.port is not None:
+                    continue
+                entry = hosts.lookup(destination.host, namespace, export_to)
+                if entry is not None and len(entry.ports) > 1:
+                    known = ", ".join(str(p.number) for p in entry.ports)
+                    yield problem_at(
+                        ctx,
+                        world,
+                        service,
+                        f"routes to {destination.host} ({destination.where}) without a port, "
+                        f"but {entry.source.ref} exposes several ({known})",
+                    )
+
+
+@rule(
+    "MG414",
+    "destination-rule-host-not-found",
+    Severity.WARNING,
+    istio_code="IST0174",
+    istio_analyzer="destinationrule.SubsetSelectPodAnalyzer",
+)
+def destination_rule_host_not_found(ctx: ValidationContext) -> Iterator[Problem]:
+    """A DestinationRule's host matches no Service or ServiceEntry in the mesh.
+
+    Use the Service's name or full name, or create the Service (or a ServiceEntry for an
+    external host); the rule's policies apply to nothing until then.
+    """
+    for world in worlds(ctx):
+        hosts = registry(world)
+        for rule_object in world.istio("DestinationRule"):
+            host = str(spec(rule_object).get("host", ""))
+            export_to = as_list(spec(rule_object).get("exportTo"))
+            if host and hosts.lookup(host, world.namespace_of(rule_object), export_to) is None:
+                yield problem_at(
+                    ctx, world, rule_object, f"host {host} matches no Service or ServiceEntry"
+                )
 
 
 @rule("MG404", "route-weights", Severity.ERROR)
@@ -174,16 +181,22 @@ def route_weights(ctx: ValidationContext) -> Iterator[Problem]:
         if world.environment in broken:
             continue
         for service in world.istio("VirtualService"):
-            for protocol, route in route_destinations(service):
-                weights = [entry.get("weight") for entry in route]
+            routes: dict[str, list[tuple[str, object]]] = {}
+            for destination in destinations(service):
+                if not destination.mirror:
+                    key = destination.where.rpartition(".route[")[0]
+                    name = destination.subset or destination.host or "?"
+                    routes.setdefault(key, []).append((name, destination.weight))
+            for where, route in routes.items():
+                weights = [weight for _, weight in route]
                 if len(route) < 2 and all(w is None for w in weights):
                     continue
                 numbers = [w if is_whole_number(w) else 0 for w in weights]
                 total = sum(numbers)
                 listed = " + ".join(
-                    f"{_destination_name(entry)}={weight}"
-                    for entry, weight in zip(route, numbers, strict=True)
+                    f"{name}={weight}" for (name, _), weight in zip(route, numbers, strict=True)
                 )
+                protocol = where.partition("[")[0]
                 if total == 0:
                     yield problem_at(
                         ctx,
@@ -198,11 +211,3 @@ def route_weights(ctx: ValidationContext) -> Iterator[Problem]:
                         service,
                         f"{protocol} route weights sum to {total}, not 100 ({listed})",
                     )
-
-
-def _destination_name(entry: Mapping[str, object]) -> str:
-    destination = entry.get("destination")
-    if not isinstance(destination, Mapping):
-        return "?"
-    subset = destination.get("subset")
-    return str(subset) if subset else str(destination.get("host", "?"))

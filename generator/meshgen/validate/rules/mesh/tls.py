@@ -1,4 +1,4 @@
-"""TLS at the gateway: secret references, ACME solvers and certificate issuers."""
+"""TLS at the gateway: ACME solvers and certificate issuers."""
 
 from __future__ import annotations
 
@@ -7,47 +7,11 @@ from collections.abc import Iterator, Mapping
 from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import as_list, as_text, dig, is_kind, spec
+from meshgen.validate.facts.gateway_installs import GatewayInstall
 from meshgen.validate.facts.gitops import line_of_text
 from meshgen.validate.facts.meshconfig import ISTIOD_VALUES, load_values, unserved_reason
-from meshgen.validate.facts.world import GatewayInstall, World, problem_at, worlds
+from meshgen.validate.facts.world import World, problem_at, worlds
 from meshgen.validate.findings import Problem, Severity, rule
-
-
-@rule("MG411", "credential-not-found", Severity.ERROR, istio_code="IST0161")
-def credential_not_found(ctx: ValidationContext) -> Iterator[Problem]:
-    """A Gateway's TLS `credentialName` has no Certificate or Secret in the Gateway's namespace.
-
-    A Gateway reads its TLS secret from its own namespace: create a cert-manager
-    Certificate there whose `secretName` is the `credentialName`.
-    """
-    for world in worlds(ctx):
-        secrets: dict[tuple[str, str], str] = {}
-        for certificate in world.kind("Certificate"):
-            if certificate.api_version.startswith("cert-manager.io/"):
-                name = str(spec(certificate).get("secretName", ""))
-                secrets[(world.namespace_of(certificate), name)] = certificate.ref
-        for secret in world.kind("Secret"):
-            secrets[(world.namespace_of(secret), secret.name)] = secret.ref
-        for gateway in world.istio("Gateway"):
-            namespace = world.namespace_of(gateway)
-            for server in spec(gateway).get("servers") or []:
-                tls = server.get("tls") if isinstance(server, Mapping) else None
-                if not isinstance(tls, Mapping) or not tls.get("credentialName"):
-                    continue
-                credential = str(tls["credentialName"])
-                if (namespace, credential) in secrets:
-                    continue
-                elsewhere = sorted(ref for (_, name), ref in secrets.items() if name == credential)
-                hint = (
-                    f"; {', '.join(elsewhere)} writes it in another namespace" if elsewhere else ""
-                )
-                yield problem_at(
-                    ctx,
-                    world,
-                    gateway,
-                    f"credentialName {credential!r} has no Certificate or Secret in namespace "
-                    f"{namespace}{hint}",
-                )
 
 
 @rule("MG412", "acme-class-not-served", Severity.ERROR)
