@@ -135,8 +135,11 @@ class Destinations:
 
     def __init__(self, entries: Sequence[Destination]) -> None:
         self.entries = tuple(entries)
-        literal = [e for e in self.entries if not _GLOB & set(e.name + e.server + e.namespace)]
-        self._globs = tuple(e for e in self.entries if e not in literal)
+        is_literal = [not _GLOB & set(e.name + e.server + e.namespace) for e in self.entries]
+        literal = [e for e, plain in zip(self.entries, is_literal, strict=True) if plain]
+        self._globs = tuple(
+            e for e, plain in zip(self.entries, is_literal, strict=True) if not plain
+        )
         self._denies = any(
             part.startswith("!") for e in self.entries for part in (e.name, e.server, e.namespace)
         )
