@@ -149,15 +149,18 @@ def test_rails_without_git_are_reported_as_not_checked(tmp_path: Path, invoke: I
     assert "is not inside a git repository" in report
 
 
-def test_rails_naming_unknown_environments_warn(guarded: Path, invoke: Invoke) -> None:
+def test_rails_naming_unknown_environments_fail_closed(guarded: Path, invoke: Invoke) -> None:
     manifest = guarded / "meshgen.yaml"
-    manifest.write_text(manifest.read_text().replace("[staging, production]", "[staging, prod]"))
-    report = invoke(["-C", str(guarded), "validate"]).stdout
+    text = manifest.read_text().replace("[staging, production]", "[staging, prod]")
+    manifest.write_text(text.replace("    production: 20\n", "    prod: 20\n"))
+    report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
     line = _line(guarded, "meshgen.yaml", "  order: [staging, prod]")
     assert (
-        f"meshgen.yaml:{line}:1: MG703 warning: guardrails.order names 'prod', which is not "
+        f"meshgen.yaml:{line}:1: MG703 error: guardrails.order names 'prod', which is not "
         "under `environments:`"
     ) in report
+    step = _line(guarded, "meshgen.yaml", "    prod: 20")
+    assert f"meshgen.yaml:{step}:1: MG703 error: guardrails.maxStep names 'prod'" in report
 
 
 def test_rails_are_schema_checked(guarded: Path, invoke: Invoke) -> None:
@@ -171,3 +174,40 @@ def test_rules_are_listed(invoke: Invoke) -> None:
     listed = invoke(["rules"]).stdout
     for rule_id in ("MG700", "MG701", "MG702", "MG703"):
         assert rule_id in listed
+
+
+def test_a_stacked_step_is_measured_from_the_base_as_validate_measures_it(
+    guarded: Path, invoke: Invoke
+) -> None:
+    c = ["-C", str(guarded)]
+    # 100 -> 50 on a first branch, not merged; then 50 -> 20 stacked on it: each step is
+    # within staging's 50, but the pull request moves v1 80 points from main.
+    invoke([*c, "weights", "set", "staging", "v1=50", "v2=50", "--branch", "step-1"])
+    before = repo_state(guarded)
+    result = invoke(
+        [*c, "weights", "set", "staging", "v1=20", "v2=80", "--branch", "step-2"], expect=1
+    )
+    assert "MG701 staging: v1 moves 80 points (100% -> 20%)" in result.stderr
+    head = git(guarded, "rev-parse", "main").strip()
+    assert f"compared with main at {head[:12]}" in result.stderr
+    assert repo_state(guarded) == before
+    # validate on the first branch, edited by hand the same way, says the same.
+    path = guarded / STAGING
+    path.write_text(path.read_text().replace("v1: 50", "v1: 20").replace("v2: 50", "v2: 80"))
+    report = invoke([*c, "validate"], expect=1).stdout
+    assert "MG701 error: staging: v1 moves 80 points (100% -> 20%)" in report
+    assert f"(compared with main at {head[:12]})" in report
+
+
+def test_without_a_base_the_commands_measure_the_file_on_disk_and_say_so(
+    guarded: Path, invoke: Invoke
+) -> None:
+    git(guarded, "branch", "-m", "main", "trunk")
+    result = invoke(
+        ["-C", str(guarded), "weights", "set", "staging", "v1=40", "v2=60", "--commit"],
+        expect=1,
+    )
+    assert "v1 moves 60 points (100% -> 40%)" in result.stderr
+    assert "compared with the files on disk (neither origin/main nor main names a commit" in (
+        result.stderr
+    )

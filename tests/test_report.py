@@ -25,6 +25,9 @@ def _damaged_repo(repo_copy: Callable[[str], Path]) -> Path:
     repo = repo_copy("argocd")
     overlay = repo / "environments" / "staging" / "first-app.yaml"
     overlay.write_text(overlay.read_text().replace("v2: 0", "v2: 10"))
+    # A kind meshgen knows no schema for: a note.
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+    (repo / "platform" / "widget.yaml").write_text(widget)
     return repo
 
 

@@ -185,7 +185,7 @@ def assemble(
         # Helm names sources `<chart name>/templates/...`; report repo-relative paths.
         _, _, inside = template.source.partition("/")
         source = f"{chart_prefix}/{inside}" if inside else template.source
-        parsed = _parse(template.text, source)
+        parsed = _parse(template.text, source, template.parsed)
         manifests.extend(_at_template_lines(parsed, chart / inside if inside else None))
     return Rendering(environment.name, app.name, tuple(_install_order(manifests)))
 
@@ -251,12 +251,19 @@ def _at_template_lines(manifests: list[Manifest], template: Path | None) -> list
     return located
 
 
-def _parse(text: str, source: str) -> list[Manifest]:
+def _parse(
+    text: str, source: str, parsed: Sequence[tuple[int, Any]] | None = None
+) -> list[Manifest]:
+    documents = (
+        [yamlio.Document(source, line, data) for line, data in parsed]
+        if parsed is not None
+        else yamlio.split_documents(text, source)
+    )
     manifests = []
     # Split the text into lines once: slicing it again per object made rendering
     # quadratic in the number of objects.
     lines = text.splitlines(keepends=True)
-    for document in yamlio.split_documents(text, source):
+    for document in documents:
         if not isinstance(document.data, Mapping):
             raise ConfigError("rendered a document that is not a mapping", path=Path(source))
         chunk = _document_text(lines, document.line)

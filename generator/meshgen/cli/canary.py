@@ -83,7 +83,10 @@ def run_step(
     push: bool,
 ) -> None:
     """Plan, check, write and (maybe) commit one change, then say what happened."""
+    import os
+
     from meshgen.git.identity import Author
+    from meshgen.git.refs import ENV_BASE_REF
     from meshgen.git.signals import step_signals
     from meshgen.traffic import guardrails
     from meshgen.traffic.steps.write import StepOptions
@@ -103,6 +106,7 @@ def run_step(
         message=message,
         author=Author.parse(author) if author is not None else None,
         force=force,
+        base_ref=os.environ.get(ENV_BASE_REF) or None,
     )
     with step_signals():
         applied = run(Path(), environment, app, plan, options)

@@ -13,6 +13,7 @@ from meshgen.cli.options import helm_binary_option, kubernetes_version_callback
 from meshgen.cli.progress import Progress
 
 if TYPE_CHECKING:
+    from meshgen.helm.base import HelmBackend
     from meshgen.kubectl import DryRunOptions
     from meshgen.validate.findings import Report
 
@@ -172,7 +173,6 @@ def validate(
       helm template app ./chart | meshgen validate --files -
       meshgen validate --kubectl --context staging-admin --dry-run server
     """
-    from meshgen.helm import select_backend
     from meshgen.repo import find_root
     from meshgen.traffic.guardrails import ENV_BASE_REF
     from meshgen.validate.engine import validate_files, validate_repo
@@ -212,6 +212,7 @@ def validate(
         kubernetes_version=kubernetes_version,
         dry_run=dry_run,
         base_ref=os.environ.get(ENV_BASE_REF) or None,
+        verdict_cache=_verdict_cache(),
         progress=progress if progress.enabled and not files else None,
         mesh_config=mesh_config,
         default_gateway=default_gateway,
@@ -220,12 +221,29 @@ def validate(
         if files:
             report = validate_files(Path.cwd(), options)
         else:
-            report = validate_repo(find_root(Path()), select_backend(helm_binary), options)
+            report = validate_repo(find_root(Path()), _backend(helm_binary), options)
     finally:
         progress.clear()
     click.echo(_render(report, output_format), nl=False)
     if report.failed(strict=strict):
         click.get_current_context().exit(1)
+
+
+def _verdict_cache() -> Path | None:
+    from meshgen.helm.cached import cache_root
+
+    root = cache_root(os.environ)
+    return root / "verdicts.json" if root is not None else None
+
+
+def _backend(helm_binary: str | None) -> HelmBackend:
+    """The Helm backend, remembering renders and lints across runs (see helm.cached)."""
+    from meshgen.helm import select_backend
+    from meshgen.helm.cached import cache_root, cached
+
+    backend = select_backend(helm_binary)
+    root = cache_root(os.environ)
+    return cached(backend, root / "renders") if root is not None else backend
 
 
 def _render(report: Report, output_format: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -16,10 +16,15 @@ Severity = Literal["info", "warning", "error"]
 
 @dataclass(frozen=True)
 class RenderedTemplate:
-    """One template's output: `source` is the chart-relative path Helm reports."""
+    """One template's output: `source` is the chart-relative path Helm reports.
+
+    `parsed`, when known (a render remembered across runs), holds the text's documents
+    as (first line, data) pairs, so that they need not be parsed again.
+    """
 
     source: str
     text: str
+    parsed: tuple[tuple[int, Any], ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

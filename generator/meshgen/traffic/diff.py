@@ -8,10 +8,9 @@ side is the merge base of the two refs: the diff shows what the head branch chan
 from __future__ import annotations
 
 import difflib
-import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,17 @@ from meshgen.errors import ConfigError, GitError, MeshgenError
 from meshgen.git import refs as vcs
 from meshgen.helm.base import HelmBackend
 from meshgen.pins import pin_changes
+from meshgen.platform.charts import ChartRepositories
 from meshgen.render import render_app, to_plain
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
 from meshgen.traffic import guardrails
+from meshgen.traffic.platform_diff import PlatformDiff, diff_platform
+from meshgen.traffic.platform_report import (
+    ensure_newlines,
+    longest_backtick_run,
+    markdown_sections,
+    text_sections,
+)
 from meshgen.traffic.steps.edit import weight_changes
 from meshgen.traffic.weights import whole_weights
 
@@ -119,14 +126,15 @@ class DiffResult:
     base_commit: str
     head_commit: str
     entries: tuple[EnvDiff, ...]
-    platform: tuple[str, ...] = ()
-    """Platform pins that move: `staging: istio 1.30.3 -> 1.30.4`."""
+    platform: PlatformDiff = field(default_factory=PlatformDiff)
+
+    @property
+    def apps_changed(self) -> bool:
+        return any(e.changes or e.rendered_diff or e.errors for e in self.entries)
 
     @property
     def changed(self) -> bool:
-        return bool(self.platform) or any(
-            e.changes or e.rendered_diff or e.errors for e in self.entries
-        )
+        return self.apps_changed or self.platform.shown or bool(self.platform.changed_files)
 
     @property
     def incomplete(self) -> list[str]:
@@ -142,8 +150,10 @@ def diff_refs(
     head: str = "HEAD",
     environments: Sequence[str] = (),
     env_base_ref: str | None = None,
+    charts: ChartRepositories | None = None,
 ) -> DiffResult:
-    """Render every environment at the merge base of `base` and `head`, and at `head`."""
+    """Render every environment at the merge base of `base` and `head`, and at `head`;
+    compare their platform too (rendering the upstream charts through `charts`, if given)."""
     if not vcs.is_repository(root):
         raise GitError(f"{root} is not inside a git repository; `meshgen diff` compares commits")
     if vcs.head_commit(root) is None:
@@ -166,7 +176,13 @@ def diff_refs(
         head_root = vcs.export_tree(root, head_commit, Path(scratch) / "head")
         base_states = _states(base_root, backend)
         head_states = _states(head_root, backend)
-        platform = tuple(pin_changes(base_root, head_root))
+        platform = diff_platform(
+            base_root, head_root, backend, environments=environments, charts=charts
+        )
+        # meshgen.yaml's component pins (`staging: istio 1.30.3 -> 1.30.4`) lead the chart
+        # versions they move.
+        pins = tuple(pin_changes(base_root, head_root))
+        platform = replace(platform, versions=(*pins, *platform.versions))
     keys = list(dict.fromkeys([*base_states, *head_states]))
     known_environments = {environment for environment, _ in keys}
     for wanted in environments:
@@ -257,8 +273,7 @@ def format_text(result: DiffResult) -> str:
     for entry in result.entries:
         lines.append(f"  {entry.label}: {', '.join(entry.changes) or 'no change'}")
         lines.extend(f"  {entry.label}: {error}" for error in entry.errors)
-    if result.platform:
-        lines += ["", "Platform:", *(f"  {change}" for change in result.platform)]
+    lines += text_sections(result.platform, others_changed=result.apps_changed)
     lines += ["", "Rendered manifests:"]
     diffs = [entry.rendered_diff for entry in result.entries if entry.rendered_diff]
     if result.incomplete:
@@ -269,7 +284,7 @@ def format_text(result: DiffResult) -> str:
         return "\n".join(lines) + "\n"
     text = "\n".join(lines) + "\n"
     for diff in diffs:
-        text += "".join(_ensure_newlines(diff))
+        text += "".join(ensure_newlines(diff))
     return text
 
 
@@ -283,20 +298,23 @@ def format_markdown(result: DiffResult) -> str:
         else:
             out.append(f"- {entry.label}: no change")
         out.extend(f"- **{entry.label}**: :warning: {error}" for error in entry.errors)
-    if result.platform:
-        out += ["", "**Platform**", "", *(f"- {change}" for change in result.platform)]
     out += ["", "| environment | version | image tag | base | head |", "|---|---|---|---|---|"]
     for entry in result.entries:
         out.extend(_weight_rows(entry))
-    out += ["", "**Rendered manifests**", ""]
+    out.append("")
     budget = MARKDOWN_DIFF_BUDGET
+    platform = markdown_sections(
+        result.platform, others_changed=result.apps_changed, budget=budget // 2
+    )
+    budget -= sum(len(line) for line in platform)
+    out += [*platform, "**Rendered manifests**", ""]
     shown_any = False
     for entry in result.entries:
         diff = entry.rendered_diff
         if not diff:
             continue
         shown_any = True
-        body = "".join(_ensure_newlines(diff))
+        body = "".join(ensure_newlines(diff))
         added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
         removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
         summary = f"{entry.label}: +{added} -{removed} rendered lines"
@@ -309,7 +327,7 @@ def format_markdown(result: DiffResult) -> str:
             ]
             continue
         budget -= len(body)
-        fence = "`" * max(3, _longest_backtick_run(body) + 1)
+        fence = "`" * max(3, longest_backtick_run(body) + 1)
         out += [
             f"<details open><summary>{summary}</summary>",
             "",
@@ -326,7 +344,7 @@ def format_markdown(result: DiffResult) -> str:
             "did not render (see above).",
             "",
         ]
-    elif not shown_any:
+    elif not shown_any and not result.changed:
         out += ["No change.", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -342,13 +360,3 @@ def _weight_rows(entry: EnvDiff) -> list[str]:
         shown_new = f"**{new}**" if new != old else new
         rows.append(f"| {entry.label} | {version} | {tag} | {old} | {shown_new} |")
     return rows
-
-
-def _ensure_newlines(lines: list[str]) -> list[str]:
-    return [
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-    ]
-
-
-def _longest_backtick_run(text: str) -> int:
-    return max((len(run) for run in re.findall(r"`+", text)), default=0)

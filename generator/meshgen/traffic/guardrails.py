@@ -9,10 +9,14 @@ guardrails:
   baseBranch: main      # what a change is measured against (default: main)
 ```
 
-A change is measured from "before" to "after": for the commands, the files on disk
-before and after the edit; for `meshgen validate`, the files at the merge base with the
-base branch and the working tree. `--force` overrides a guard rail and records it as a
-`Meshgen-Override:` trailer in the commit message, which validate then honours.
+A change is measured the same way by the canary commands and by `meshgen validate`: from
+the environment files at the merge base of HEAD with the base branch ($MESHGEN_BASE_REF,
+else `origin/<baseBranch>`, else `<baseBranch>`) to the files after the change, so a step
+stacked on an unmerged branch is judged as the pull request will be. Both say which base
+they measured against. Only where there is no base at all (no git, no commit, no base
+branch) do the commands measure from the file on disk, and say so. `--force` overrides a
+guard rail and records it as a `Meshgen-Override:` trailer in the commit message, which
+validate and later commands on the same branch then honour.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from meshgen.errors import UserError
@@ -87,13 +92,72 @@ class GuardrailError(UserError):
     # A guard rail is a finding about the requested change, as in `meshgen validate`.
     exit_code = 1
 
-    def __init__(self, location: str, violations: Sequence[Violation]) -> None:
+    def __init__(
+        self, location: str, violations: Sequence[Violation], measured_against: str = ""
+    ) -> None:
         self.violations = tuple(violations)
         listed = "; ".join(str(v) for v in violations)
+        against = f"compared with {measured_against}; " if measured_against else ""
         super().__init__(
-            f"{location}: {listed} (guard rails in meshgen.yaml; pass --force to override, "
-            "which records the override in the commit message)"
+            f"{location}: {listed} ({against}guard rails in meshgen.yaml; pass --force to "
+            "override, which records the override in the commit message)"
         )
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What a change is measured against: the merge base of HEAD with the base branch."""
+
+    ref: str
+    commit: str
+    overrides: frozenset[str] = frozenset()
+    """Rule IDs a `Meshgen-Override:` trailer between the base and HEAD overrides."""
+
+    def __str__(self) -> str:
+        return f"{self.ref} at {self.commit[:12]}"
+
+
+def find_baseline(root: Path, rails: Guardrails, env_ref: str | None) -> Baseline | str:
+    """The base a change in the repository at `root` is measured against, or why none.
+
+    A $MESHGEN_BASE_REF (`env_ref`) that names no commit raises BaseRefNotFound.
+    """
+    # git loads only for repositories that use guard rails.
+    from meshgen.errors import GitError
+    from meshgen.git import refs as vcs
+
+    try:
+        if not vcs.is_repository(root):
+            return f"{root} is not inside a git repository"
+        if vcs.head_commit(root) is None:
+            return "the repository has no commits yet"
+        found = vcs.find_base(root, rails.base_branch, env_ref)
+        if found is None:
+            tried = " nor ".join(vcs.base_candidates(rails.base_branch))
+            return f"neither {tried} names a commit ({ENV_BASE_REF} is not set)"
+        ref, tip = found
+        base = vcs.merge_base(root, tip, "HEAD") or tip
+        overrides = overridden_rules(vcs.commit_messages(root, base, "HEAD"))
+    except GitError as exc:
+        return str(exc)
+    return Baseline(ref, base, frozenset(overrides))
+
+
+def weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
+    """The `traffic:` weights of an environment file at `commit`; None when it is absent."""
+    from meshgen import yamlio
+    from meshgen.errors import ConfigError
+    from meshgen.git import refs as vcs
+    from meshgen.render import to_plain
+    from meshgen.traffic.weights import whole_weights
+
+    text = vcs.read_file_at(root, commit, path)
+    if text is None:
+        return None
+    try:
+        return whole_weights(to_plain(yamlio.loads_roundtrip(text, path)))
+    except ConfigError:
+        return {}
 
 
 def check_change(

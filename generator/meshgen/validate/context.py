@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from meshgen.kubectl import DryRunResult
     from meshgen.validate.schemas.crd import CrdSchemas
     from meshgen.validate.schemas.kube import KubeSchemas
+    from meshgen.validate.schemas.verdicts import Verdicts
 
 T = TypeVar("T")
 
@@ -122,9 +123,11 @@ class ValidationContext:
         self._renders = Renders(repo, backend, sound)
 
     def close(self) -> None:
-        """Stop the render workers; what was not started is dropped."""
+        """Stop the render workers (what was not started is dropped); keep the verdicts."""
         if self._renders is not None:
             self._renders.close()
+        if "verdicts" in self.__dict__:
+            self.verdicts.save()
 
     @cached_property
     def _render_results(self) -> list[RenderResult]:
@@ -219,7 +222,7 @@ class ValidationContext:
             return None
         from meshgen.validate.schemas.kube import KubeSchemas
 
-        return KubeSchemas(self.kubernetes_version)
+        return KubeSchemas(self.kubernetes_version, verdicts=self.verdicts)
 
     @cached_property
     def crd_schemas(self) -> CrdSchemas:
@@ -231,7 +234,14 @@ class ValidationContext:
         if locations is None:
             locations = [str(default)] if default.is_dir() and not self.files_mode else []
         resolved = [str(default) if loc == "default" else loc for loc in locations]
-        return CrdSchemas(resolved, cache_dir=self.options.schema_cache)
+        return CrdSchemas(resolved, cache_dir=self.options.schema_cache, verdicts=self.verdicts)
+
+    @cached_property
+    def verdicts(self) -> Verdicts:
+        """Objects known to pass their schema, from earlier runs (see schemas.verdicts)."""
+        from meshgen.validate.schemas.verdicts import Verdicts
+
+        return Verdicts(self.options.verdict_cache)
 
     # -- kubectl --------------------------------------------------------------------
 

@@ -32,6 +32,8 @@ class ValidateOptions:
     ignore: Sequence[str] = ()
     schema_locations: Sequence[str] | None = None
     schema_cache: Path | None = None
+    verdict_cache: Path | None = None
+    """Where objects known to pass their schema are remembered (None: not across runs)."""
     kubernetes_version: str | None = None
     dry_run: DryRunOptions | None = None
     base_ref: str | None = None

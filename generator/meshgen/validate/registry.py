@@ -13,7 +13,14 @@ from functools import cache
 from meshgen.errors import ConfigError
 from meshgen.validate.findings import RULE_ATTRIBUTE, Rule
 from meshgen.validate.rules.files import domains, environment_files, repository, values, weights
-from meshgen.validate.rules.gitops import deployment, ownership, paths
+from meshgen.validate.rules.gitops import (
+    argocd_project,
+    deployment,
+    environments,
+    flux_references,
+    ownership,
+    paths,
+)
 from meshgen.validate.rules.guardrails import canary
 from meshgen.validate.rules.helm import chart
 from meshgen.validate.rules.kubectl import dry_run
@@ -44,7 +51,8 @@ from meshgen.validate.rules.mesh import (
     telemetry,
     tls,
 )
-from meshgen.validate.rules.platform import cni, ingress, pin_drift
+from meshgen.validate.rules.platform import chart_values, cni, ingress, pin_drift, pins
+from meshgen.validate.rules.platform import environments as platform_environments
 from meshgen.validate.rules.schemas import objects
 from meshgen.validate.rules.security import credentials, hardening, istio_init, privileges
 
@@ -87,6 +95,12 @@ _MODULES = (
     deployment,
     paths,
     ownership,
+    platform_environments,
+    environments,
+    argocd_project,
+    flux_references,
+    pins,
+    chart_values,
     privileges,
     hardening,
     istio_init,

@@ -30,6 +30,8 @@ class StepOptions:
     message: str | None = None
     author: Author | None = None
     force: bool = False
+    base_ref: str | None = None
+    """$MESHGEN_BASE_REF: what guard rails measure a step against (see traffic.guardrails)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def run_step(
                     "on, then run it again (nothing was changed)"
                 )
         target = locate(repo_path, environment, app)
-        edit = check_guardrails(plan(target), force=options.force)
+        edit = check_guardrails(plan(target), force=options.force, base_ref=options.base_ref)
         applied = apply(edit, options)
     return Applied(applied.edit, applied.written, applied.commit, (*notes, *applied.notes))
 

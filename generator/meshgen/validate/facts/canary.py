@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from meshgen import yamlio
-from meshgen.errors import ConfigError, GitError
-from meshgen.render import to_plain
 from meshgen.traffic import guardrails
 from meshgen.traffic.weights import whole_weights
 from meshgen.validate.context import ValidationContext
@@ -30,41 +28,24 @@ def _compute(ctx: ValidationContext) -> Outcome:
     rails = guardrails.from_manifest(ctx.config.data)
     if ctx.repo is None or not rails.enabled:
         return Outcome()
-    # git loads only for repositories that use guard rails.
-    from meshgen.git import refs as vcs
-
-    root = ctx.root
-    try:
-        if not vcs.is_repository(root):
-            return Outcome(skipped=f"{root} is not inside a git repository")
-        if vcs.head_commit(root) is None:
-            return Outcome(skipped="the repository has no commits yet")
-        # A MESHGEN_BASE_REF that names no commit raises BaseRefNotFound (a ConfigError):
-        # validation stops rather than reporting the rails as merely not checked.
-        found = vcs.find_base(root, rails.base_branch, ctx.options.base_ref)
-        if found is None:
-            tried = " nor ".join(vcs.base_candidates(rails.base_branch))
-            return Outcome(
-                skipped=f"neither {tried} names a commit ({guardrails.ENV_BASE_REF} is not set)"
-            )
-        base_ref, base_tip = found
-        base = vcs.merge_base(root, base_tip, "HEAD") or base_tip
-        overrides = guardrails.overridden_rules(vcs.commit_messages(root, base, "HEAD"))
-    except GitError as exc:
-        return Outcome(skipped=str(exc))
-
+    # A MESHGEN_BASE_REF that names no commit raises BaseRefNotFound (a ConfigError):
+    # validation stops rather than reporting the rails as merely not checked.
+    baseline = guardrails.find_baseline(ctx.root, rails, ctx.options.base_ref)
+    if not isinstance(baseline, guardrails.Baseline):
+        return Outcome(skipped=baseline)
+    root, base, base_ref, overrides = ctx.root, baseline.commit, baseline.ref, baseline.overrides
     problems: dict[str, list[Problem]] = {}
     for ref in ctx.environment_files:
         data = ref.file.data
         if ref.file.error is not None or not isinstance(data, Mapping):
             continue
-        before = _weights_at(root, base, ref.file.path)
+        before = guardrails.weights_at(root, base, ref.file.path)
         if before is None:
             # A new environment file: nothing deployed yet, so no step to measure.
             continue
         previous = rails.previous(ref.environment.name)
         previous_before = (
-            _weights_at(root, base, ctx.repo.overlay_path(previous, ref.app.name))
+            guardrails.weights_at(root, base, ctx.repo.overlay_path(previous, ref.app.name))
             if previous
             else None
         )
@@ -87,15 +68,3 @@ def _compute(ctx: ValidationContext) -> Outcome:
 
 def _location(ctx: ValidationContext, path: Path, line: int | None) -> Location:
     return ctx.location(path, line)
-
-
-def _weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
-    from meshgen.git import refs as vcs
-
-    text = vcs.read_file_at(root, commit, path)
-    if text is None:
-        return None
-    try:
-        return whole_weights(to_plain(yamlio.loads_roundtrip(text, path)))
-    except ConfigError:
-        return {}

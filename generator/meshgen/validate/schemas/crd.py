@@ -5,9 +5,11 @@ template with kubeconform's placeholders, a local path or a URL:
 
     https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json
 
-Locations are tried in order; the first that has the schema wins. Downloaded schemas are
-kept in a local cache, so a second run (or a CI job with a restored cache) works offline.
-Each validator is compiled once and shared by every environment.
+Locations are tried in order; the first that has the schema wins, and the schemas meshgen
+ships (see meshgen.upstream) come after all of them. Downloaded schemas are kept in a
+local cache, so a second run (or a CI job with a restored cache) works offline. Only the
+kinds present are looked up, and each validator is compiled once and shared by every
+environment.
 
 A location that cannot be used at all (a folder that does not exist, a server that does
 not answer) is one problem, reported once and not tried again for the other kinds; a
@@ -29,6 +31,7 @@ import jsonschema
 from meshgen import safefs
 from meshgen.errors import ConfigError
 from meshgen.validate.schemas.crd_import import PLAIN_SUBDIR, SCHEMA_DIR, STRICT_SUBDIR
+from meshgen.validate.schemas.verdicts import ObjectValidator, Verdicts, remembering
 
 ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
 DEFAULT_LOCATION = "default"
@@ -70,7 +73,7 @@ class LocationProblem:
 
 @dataclass(frozen=True)
 class FoundSchema:
-    validator: jsonschema.protocols.Validator
+    validator: ObjectValidator
     origin: str
 
 
@@ -122,8 +125,17 @@ def expand(location: str, group: str, kind: str, version: str) -> str:
 class CrdSchemas:
     """Validators for custom resources, looked up through `locations`, compiled once."""
 
-    def __init__(self, locations: Sequence[str], *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        locations: Sequence[str],
+        *,
+        cache_dir: Path | None = None,
+        shipped: bool = True,
+        verdicts: Verdicts | None = None,
+    ) -> None:
         self.locations = tuple(locations)
+        self.shipped = shipped
+        self.verdicts = verdicts
         self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir({})
         self._found: dict[tuple[str, str], FoundSchema | None] = {}
         self._problems: list[LocationProblem] = []
@@ -177,8 +189,20 @@ class CrdSchemas:
             except jsonschema.SchemaError as exc:
                 self._problem(location, f"{target}: not a valid JSON schema: {exc.message}")
                 continue
-            return FoundSchema(cls(schema), target)
-        return None
+            identity = f"{target} {_digest(schema)}"
+            return FoundSchema(remembering(cls(schema), identity, self.verdicts), target)
+        return self._shipped(api_version, kind) if self.shipped else None
+
+    def _shipped(self, api_version: str, kind: str) -> FoundSchema | None:
+        from meshgen import __version__, upstream
+
+        found = upstream.schema(api_version, kind)
+        if found is None:
+            return None
+        # Checked against its metaschema by the test suite, not on every run.
+        cls = jsonschema.validators.validator_for(found.schema, default=jsonschema.Draft7Validator)
+        identity = f"meshgen {__version__} {found.origin}"
+        return FoundSchema(remembering(cls(found.schema), identity, self.verdicts), found.origin)
 
     def _read(self, location: str, target: str) -> dict[str, Any] | None:
         if _is_url(target):
@@ -250,6 +274,12 @@ class CrdSchemas:
         problem = LocationProblem(location, message)
         if problem not in self._problems:
             self._problems.append(problem)
+
+
+def _digest(schema: Any) -> str:
+    import hashlib
+
+    return hashlib.sha256(json.dumps(schema, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _folder_problem(folder: Path, named: str) -> str | None:

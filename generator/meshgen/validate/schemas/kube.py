@@ -14,6 +14,7 @@ import jsonschema
 from referencing import Registry, Resource
 
 from meshgen.errors import ConfigError
+from meshgen.validate.schemas.verdicts import ObjectValidator, Verdicts, remembering
 
 
 @cache
@@ -95,11 +96,14 @@ def is_core_api(api_version: str) -> bool:
 class KubeSchemas:
     """Validators per (apiVersion, kind) for one Kubernetes version, built on first use."""
 
-    def __init__(self, kubernetes_version: str, *, strict: bool = True) -> None:
+    def __init__(
+        self, kubernetes_version: str, *, strict: bool = True, verdicts: Verdicts | None = None
+    ) -> None:
         self.version = schema_version_for(kubernetes_version)
+        self.verdicts = verdicts
         suffix = "-local-strict" if strict else "-local"
         self._folder = _schema_root() / f"v{self.version}.0{suffix}"
-        self._validators: dict[tuple[str, str], jsonschema.protocols.Validator | None] = {}
+        self._validators: dict[tuple[str, str], ObjectValidator | None] = {}
         self._definitions: tuple[Registry[Any], _RefInliner] | None = None
 
     def _load_definitions(self) -> tuple[Registry[Any], _RefInliner]:
@@ -111,14 +115,14 @@ class KubeSchemas:
             self._definitions = registry, _RefInliner({definitions["$id"]: definitions})
         return self._definitions
 
-    def validator(self, api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    def validator(self, api_version: str, kind: str) -> ObjectValidator | None:
         """The validator for a core kind, or None when Kubernetes itself defines no such kind."""
         key = (api_version, kind)
         if key not in self._validators:
             self._validators[key] = self._build(api_version, kind)
         return self._validators[key]
 
-    def _build(self, api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    def _build(self, api_version: str, kind: str) -> ObjectValidator | None:
         if not is_core_api(api_version):
             return None
         # kubernetes-validate names files <kind>-<group prefix>-<version>.json, e.g.
@@ -130,7 +134,19 @@ class KubeSchemas:
         schema = json.loads(path.read_text("utf-8"))
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         registry, inliner = self._load_definitions()
-        return cls(inliner.children(schema, str(schema.get("$id", ""))), registry=registry)
+        validator = cls(inliner.children(schema, str(schema.get("$id", ""))), registry=registry)
+        identity = f"{_package_identity()} {self._folder.name} {path.name}"
+        return remembering(validator, identity, self.verdicts)
+
+
+@cache
+def _package_identity() -> str:
+    """Which schemas these are: the kubernetes-validate release that ships them."""
+    from importlib.metadata import version
+
+    return (
+        f"kubernetes-validate {version('kubernetes-validate')} jsonschema {version('jsonschema')}"
+    )
 
 
 # Keywords whose value is a subschema, a list of subschemas, or a map of names to them:

@@ -45,10 +45,12 @@ def guardrail_environment_order(ctx: ValidationContext) -> Iterator[Problem]:
     yield from outcome(ctx).problems.get(guardrails.ORDER_RULE, [])
 
 
-@rule("MG703", "guardrail-unknown-environment", Severity.WARNING)
+@rule("MG703", "guardrail-unknown-environment", Severity.ERROR)
 def guardrail_unknown_environment(ctx: ValidationContext) -> Iterator[Problem]:
     """guardrails.maxStep or guardrails.order names an environment meshgen.yaml does not declare.
 
+    A guard rail must fail closed: a misspelt name (`prod` for `production`) would leave
+    the real environment without its step limit or its place in the order, in silence.
     Fix the name, or add the environment under `environments:`.
     """
     data = ctx.config.data

@@ -1,0 +1,228 @@
+"""A Helm backend that remembers renders and lints across runs, keyed by their content.
+
+The key of an entry is the SHA-256 of everything the result depends on: the bytes of
+every file of the chart, the values, the release name, namespace and Kubernetes version,
+which Helm (SDK version, or binary path, size and modification time) and which meshgen.
+A changed input is a different key, so an entry can never be stale; an entry whose
+payload does not hash to the checksum stored with it is ignored and written again. A
+render or lint that fails is not remembered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
+
+ENV_NO_CACHE = "MESHGEN_NO_CACHE"
+ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
+_FORMAT = 2
+
+
+class CachedHelm:
+    """Wraps `inner`; results live in `cache_dir` as one small JSON file per key."""
+
+    def __init__(self, inner: HelmBackend, cache_dir: Path, identity: str) -> None:
+        self.inner = inner
+        self.cache_dir = cache_dir
+        self.identity = identity
+        self._chart_digests: dict[Path, str] = {}
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+    def render(
+        self,
+        chart: Path,
+        values: Mapping[str, Any],
+        *,
+        release: str,
+        namespace: str,
+        kube_version: str,
+    ) -> list[RenderedTemplate]:
+        key = self._key("render", chart, values, release, namespace, kube_version)
+        cached = self._load(key)
+        if isinstance(cached, list):
+            try:
+                return [
+                    RenderedTemplate(
+                        str(i["source"]),
+                        str(i["text"]),
+                        None if i["parsed"] is None else tuple((n, d) for n, d in i["parsed"]),
+                    )
+                    for i in cached
+                ]
+            except (KeyError, TypeError, ValueError):
+                pass
+        result = self.inner.render(
+            chart, values, release=release, namespace=namespace, kube_version=kube_version
+        )
+        parsed = [_parsed(t.text) for t in result]
+        self._store(
+            key,
+            [
+                {"source": t.source, "text": t.text, "parsed": p}
+                for t, p in zip(result, parsed, strict=True)
+            ],
+        )
+        # Parsed once here, not again by the caller.
+        return [
+            RenderedTemplate(t.source, t.text, None if p is None else tuple((n, d) for n, d in p))
+            for t, p in zip(result, parsed, strict=True)
+        ]
+
+    def lint(
+        self,
+        chart: Path,
+        values: Mapping[str, Any],
+        *,
+        namespace: str,
+        kube_version: str,
+    ) -> list[LintMessage]:
+        key = self._key("lint", chart, values, "", namespace, kube_version)
+        cached = self._load(key)
+        if isinstance(cached, list):
+            try:
+                return [
+                    LintMessage(i["severity"], str(i["path"]), str(i["message"])) for i in cached
+                ]
+            except (KeyError, TypeError):
+                pass
+        result = self.inner.lint(chart, values, namespace=namespace, kube_version=kube_version)
+        self._store(
+            key, [{"severity": m.severity, "path": m.path, "message": m.message} for m in result]
+        )
+        return result
+
+    def _key(self, *parts: Any) -> str:
+        action, chart, values, release, namespace, kube_version = parts
+        material = json.dumps(
+            [
+                _FORMAT,
+                self.identity,
+                action,
+                self._chart_digest(chart),
+                values,
+                release,
+                namespace,
+                kube_version,
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+    def _chart_digest(self, chart: Path) -> str:
+        """SHA-256 over every file of the chart (relative path and bytes), once per run."""
+        key = chart.resolve()
+        with self._lock:
+            known = self._chart_digests.get(key)
+            if known is None:
+                digest = hashlib.sha256()
+                for path in sorted(p for p in key.rglob("*") if p.is_file()):
+                    digest.update(path.relative_to(key).as_posix().encode() + b"\0")
+                    digest.update(hashlib.sha256(path.read_bytes()).digest())
+                known = self._chart_digests[key] = digest.hexdigest()
+            return known
+
+    def _path(self, key: str) -> Path:
+        return self.cache_dir / key[:2] / f"{key}.json"
+
+    def _load(self, key: str) -> Any:
+        try:
+            entry = json.loads(self._path(key).read_text("utf-8"))
+            payload = entry["payload"]
+            if entry["key"] != key or entry["sha256"] != _checksum(payload):
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return payload
+
+    def _store(self, key: str, payload: Any) -> None:
+        path = self._path(key)
+        entry = {"key": key, "sha256": _checksum(payload), "payload": payload}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(entry, out)
+            Path(name).replace(path)
+        except OSError:
+            pass  # a read-only or full cache only costs the work next time
+
+
+def _parsed(text: str) -> list[list[Any]] | None:
+    """The text's documents as [line, data], when JSON holds them exactly; else None (the
+    text is parsed on every use, and a parse error is reported then)."""
+    from meshgen import yamlio
+    from meshgen.errors import ConfigError
+
+    try:
+        documents = [[d.line, d.data] for d in yamlio.split_documents(text, "template")]
+    except ConfigError:
+        return None
+    return documents if all(_json_exact(data) for _, data in documents) else None
+
+
+def _json_exact(value: Any) -> bool:
+    """Whether JSON gives `value` back unchanged (no dates, no non-text keys)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_json_exact(item) for item in value)
+    return value is None or isinstance(value, str | bool | int | float)
+
+
+def _checksum(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def backend_identity(backend: HelmBackend) -> str | None:
+    """What distinguishes this Helm's output from another's, without loading it; None
+    for a backend whose identity cannot be told cheaply (it is then not cached)."""
+    from meshgen import __version__
+
+    name = type(backend).__name__
+    if name == "EmbeddedHelm":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return f"meshgen {__version__}; helm-python-sdk {version('helm-python-sdk')}"
+        except PackageNotFoundError:
+            return None
+    binary = getattr(backend, "executable", None)
+    if isinstance(binary, Path):
+        try:
+            stat = binary.stat()
+        except OSError:
+            return None
+        return f"meshgen {__version__}; {binary} {stat.st_size} {stat.st_mtime_ns}"
+    return None
+
+
+def cache_root(environ: Mapping[str, str]) -> Path | None:
+    """meshgen's cache folder: $MESHGEN_CACHE_DIR, else the XDG cache folder; None when
+    $MESHGEN_NO_CACHE is set. The command line passes its environment."""
+    if environ.get(ENV_NO_CACHE):
+        return None
+    explicit = environ.get(ENV_CACHE_DIR)
+    if explicit:
+        return Path(explicit)
+    xdg = environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "meshgen"
+
+
+def cached(backend: HelmBackend, cache_dir: Path) -> HelmBackend:
+    """`backend` with a cross-run cache of renders and lints in `cache_dir`."""
+    identity = backend_identity(backend)
+    if identity is None:
+        return backend
+    return CachedHelm(backend, cache_dir, identity)

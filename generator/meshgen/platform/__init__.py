@@ -1,0 +1,1 @@
+"""The platform layer around the app: chart releases, their values, GitOps permissions."""
