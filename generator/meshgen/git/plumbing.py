@@ -86,10 +86,15 @@ def run_git(
     With `shield` (the default), SIGINT and SIGTERM wait until git has finished, so git
     is never stopped halfway (a stale index.lock); hooks run unshielded, a hook that
     hangs must stay interruptible. With `detach`, git runs in its own session: a kill of
-    meshgen's process group does not stop it either. `action` names what failed in
-    messages [default: git and its subcommand].
+    meshgen's process group does not stop it either. A shielded git also inherits the
+    repository lock meshgen holds, if any: killed, meshgen leaves it to finish, and the
+    lock is free again only then, so the next holder never sees git halfway (hooks do
+    not inherit it: one that hangs must not keep the repository locked). `action` names
+    what failed in messages [default: git and its subcommand].
     """
     import os
+
+    from meshgen.git.lock import held_lock_fds  # here: the lock module uses this one
 
     if shutil.which("git") is None:
         raise GitError(_NO_GIT)
@@ -105,6 +110,7 @@ def run_git(
                 timeout=GIT_TIMEOUT_SECONDS,
                 env={**os.environ, **env} if env else None,
                 start_new_session=detach,
+                pass_fds=held_lock_fds() if shield else (),
                 check=False,
             )
     except subprocess.TimeoutExpired:
