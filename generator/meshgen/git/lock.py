@@ -24,13 +24,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from meshgen.errors import GitError
-from meshgen.git.plumbing import common_dir
+from meshgen.git.plumbing import common_dir, inherited_by_git
 
 LOCK_NAME = "meshgen.lock"
 WAIT_SECONDS = 10.0
 _POLL_SECONDS = 0.05
-# The descriptor of the lock this process holds (one at a time), for `held_lock_fds`.
-_held: list[int] = []
 
 
 class RepositoryBusy(GitError):
@@ -65,15 +63,7 @@ def repository_lock(root: Path, wait_seconds: float | None = None) -> Iterator[N
                         f"for more than {wait_seconds:g}s); let it finish, then retry"
                     ) from None
                 time.sleep(_POLL_SECONDS)
-        _held.append(fd)
-        try:
+        with inherited_by_git(fd):
             yield
-        finally:
-            _held.remove(fd)
     finally:
         os.close(fd)
-
-
-def held_lock_fds() -> tuple[int, ...]:
-    """The open lock of this process, to hand to a child that must finish under it."""
-    return tuple(_held)

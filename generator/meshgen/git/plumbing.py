@@ -15,6 +15,18 @@ from meshgen.errors import GitError
 from meshgen.git.signals import shielded
 
 GIT_TIMEOUT_SECONDS = 60
+# Open files that shielded git commands inherit: the repository lock while it is held.
+_inherited: list[int] = []
+
+
+@contextmanager
+def inherited_by_git(fd: int) -> Iterator[None]:
+    """Within the block, every shielded `run_git` passes `fd` on to git (see run_git)."""
+    _inherited.append(fd)
+    try:
+        yield
+    finally:
+        _inherited.remove(fd)
 
 
 @cache
@@ -94,8 +106,6 @@ def run_git(
     """
     import os
 
-    from meshgen.git.lock import held_lock_fds  # here: the lock module uses this one
-
     if shutil.which("git") is None:
         raise GitError(_NO_GIT)
     argv = ["git", *args]
@@ -110,7 +120,7 @@ def run_git(
                 timeout=GIT_TIMEOUT_SECONDS,
                 env={**os.environ, **env} if env else None,
                 start_new_session=detach,
-                pass_fds=held_lock_fds() if shield else (),
+                pass_fds=tuple(_inherited) if shield else (),
                 check=False,
             )
     except subprocess.TimeoutExpired:
