@@ -4,9 +4,10 @@ of one file, checked before anything is touched.
 A step's commit is built aside first (its blob, tree and commit object, from a temporary
 index, as `git commit --only` does) and becomes visible in one git command that creates
 or moves the branch and updates the index and the file together. That command runs in
-its own session with SIGINT and SIGTERM held back, so a Ctrl-C, a SIGTERM or a SIGKILL of
-meshgen leaves the repository as it was before the step or with the step's one commit
-complete, never in between.
+its own session with SIGINT and SIGTERM held back and inherits the repository lock, so
+a Ctrl-C, a SIGTERM or a SIGKILL of meshgen leaves the repository, as the next holder of
+the lock sees it, as it was before the step or with the step's one commit complete,
+never in between.
 
 Commits never skip the user's hooks (a hook is the user's own guard rail): pre-commit,
 prepare-commit-msg and commit-msg run before the commit object is made, post-commit
@@ -197,6 +198,8 @@ def _publish(plan: CommitPlan, sha: str, subject: str) -> None:
         # Moves the branch, and the index and file with it; other local changes stay.
         args = ["reset", "-q", "--keep", sha]
     with shielded():
+        # git inherits the repository lock (run_git): killed now, meshgen leaves git to
+        # finish, and the lock is not free for the next meshgen before the switch is done.
         run_git(plan.top, args, env=reflog, detach=True)
         mark_done()
 

@@ -6,6 +6,12 @@ or one step's branch would be made on top of the other's. The lock is `flock` on
 repository folder itself outside git: the kernel releases it when its holder exits,
 however it exits, so a killed run never leaves a lock behind and no process ever
 deletes another's.
+
+The lock also covers the step's publication: the one git command that makes a commit
+visible runs detached, so that a kill of meshgen cannot stop it halfway, and it inherits
+the lock's open file. The lock is free again only when that command has finished too, so
+the next meshgen command (or anyone who takes the lock to look) never sees the repository
+between the step's before and after.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from meshgen.errors import GitError
-from meshgen.git.plumbing import common_dir
+from meshgen.git.plumbing import common_dir, inherited_by_git
 
 LOCK_NAME = "meshgen.lock"
 WAIT_SECONDS = 10.0
@@ -57,6 +63,7 @@ def repository_lock(root: Path, wait_seconds: float | None = None) -> Iterator[N
                         f"for more than {wait_seconds:g}s); let it finish, then retry"
                     ) from None
                 time.sleep(_POLL_SECONDS)
-        yield
+        with inherited_by_git(fd):
+            yield
     finally:
         os.close(fd)

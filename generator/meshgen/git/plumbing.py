@@ -15,6 +15,18 @@ from meshgen.errors import GitError
 from meshgen.git.signals import shielded
 
 GIT_TIMEOUT_SECONDS = 60
+# Open files that shielded git commands inherit: the repository lock while it is held.
+_inherited: list[int] = []
+
+
+@contextmanager
+def inherited_by_git(fd: int) -> Iterator[None]:
+    """Within the block, every shielded `run_git` passes `fd` on to git (see run_git)."""
+    _inherited.append(fd)
+    try:
+        yield
+    finally:
+        _inherited.remove(fd)
 
 
 @cache
@@ -86,8 +98,11 @@ def run_git(
     With `shield` (the default), SIGINT and SIGTERM wait until git has finished, so git
     is never stopped halfway (a stale index.lock); hooks run unshielded, a hook that
     hangs must stay interruptible. With `detach`, git runs in its own session: a kill of
-    meshgen's process group does not stop it either. `action` names what failed in
-    messages [default: git and its subcommand].
+    meshgen's process group does not stop it either. A shielded git also inherits the
+    repository lock meshgen holds, if any: killed, meshgen leaves it to finish, and the
+    lock is free again only then, so the next holder never sees git halfway (hooks do
+    not inherit it: one that hangs must not keep the repository locked). `action` names
+    what failed in messages [default: git and its subcommand].
     """
     import os
 
@@ -105,6 +120,7 @@ def run_git(
                 timeout=GIT_TIMEOUT_SECONDS,
                 env={**os.environ, **env} if env else None,
                 start_new_session=detach,
+                pass_fds=tuple(_inherited) if shield else (),
                 check=False,
             )
     except subprocess.TimeoutExpired:
