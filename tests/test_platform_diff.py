@@ -174,7 +174,8 @@ def test_meshgen_diff_shows_an_istio_upgrade_in_production(tmp_path: Path, invok
     _istiod_release_edit(repo, "1.31.0")
     git(repo, "commit", "-qam", "istiod 1.31.0 in production")
     text = invoke(["-C", str(repo), "diff", "--base", "main", "--offline"]).stdout
-    assert "Platform:\n  istiod 1.30.3 → 1.31.0 (production)\n" in text
+    platform = text.split("Platform:\n", 1)[1].split("\n\n", 1)[0]
+    assert "  istiod 1.30.3 → 1.31.0 (production)" in platform.splitlines()
     assert "GitOps and platform objects:\n" in text
     markdown = invoke(
         ["-C", str(repo), "diff", "--base", "main", "--offline", "--format", "markdown"]

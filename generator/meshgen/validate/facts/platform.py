@@ -44,6 +44,17 @@ def pinned_versions(ctx: ValidationContext) -> dict[str, str]:
     return {str(key): str(value) for key, value in versions.items() if value is not None}
 
 
+def environment_pins(ctx: ValidationContext, key: str) -> set[str]:
+    """The versions meshgen.yaml pins for single environments (`environments[].versions`)."""
+    entries = as_map(ctx.config.data).get("environments")
+    found = set()
+    for entry in entries if isinstance(entries, list) else []:
+        version = as_map(as_map(entry).get("versions")).get(key)
+        if version is not None:
+            found.add(str(version))
+    return found
+
+
 def same_version(left: str, right: str) -> bool:
     """Chart versions as Helm repositories list them, with or without a leading `v`."""
     return left.strip().removeprefix("v") == right.strip().removeprefix("v")

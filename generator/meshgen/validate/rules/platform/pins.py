@@ -9,7 +9,12 @@ from meshgen.platform.objects import line_of_text
 from meshgen.platform.releases import ChartRelease
 from meshgen.platform.values import did_you_mean
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.facts.platform import pinned_versions, same_version, unique_releases
+from meshgen.validate.facts.platform import (
+    environment_pins,
+    pinned_versions,
+    same_version,
+    unique_releases,
+)
 from meshgen.validate.findings import Location, Problem, Severity, rule
 
 
@@ -70,7 +75,14 @@ def _problems(
             ),
         )
     pinned = pins.get(known.pin)
-    if pinned and not same_version(release.version, pinned):
+    # An environment upgraded ahead of the others has its own pin; whether each
+    # environment runs its own is MG513's to say.
+    own = environment_pins(ctx, known.pin)
+    if (
+        pinned
+        and not same_version(release.version, pinned)
+        and not any(same_version(release.version, version) for version in own)
+    ):
         yield Problem(
             f"{label}: chart {release.chart} {release.version or '(no version)'}, but "
             f"meshgen.yaml pins versions.{known.pin}: {pinned}",
