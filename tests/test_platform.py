@@ -293,7 +293,7 @@ def test_argocd_project_lists_the_cluster_scoped_kinds_it_allows(
 
 def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path]) -> None:
     flux = pristine_repos["flux"] / "gitops" / "flux"
-    releases = by_name(load_all(flux / "platform" / "releases.yaml"))
+    releases = by_name(load_all(flux / "platform-base" / "releases.yaml"))
     depends = {
         name: [d["name"] for d in release["spec"].get("dependsOn", [])]
         for name, release in releases.items()
@@ -312,7 +312,7 @@ def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path])
     assert cni["chart"]["spec"]["chart"] == "cni"
     assert cni["chart"]["spec"]["version"] == "1.30.3"
     assert (cni["releaseName"], cni["targetNamespace"]) == ("istio-cni", "istio-system")
-    kustomization = yaml.safe_load((flux / "platform" / "kustomization.yaml").read_text())
+    kustomization = yaml.safe_load((flux / "platform-base" / "kustomization.yaml").read_text())
     generated = {g["name"]: g["files"] for g in kustomization["configMapGenerator"]}
     assert generated["istio-cni-values"] == ["values.yaml=../../../platform/istio/cni.values.yaml"]
     assert cni["valuesFrom"] == [
@@ -330,7 +330,8 @@ def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path])
         overlay = yaml.safe_load(
             (flux / "platform" / environment / "kustomization.yaml").read_text()
         )
-        assert overlay["resources"] == [".."]
+        # The common platform is a sibling folder: kustomize refuses a parent as a base.
+        assert overlay["resources"] == ["../../platform-base"]
         assert {g["name"]: g["files"] for g in overlay["configMapGenerator"]} == {
             f"{name}-environment-values": [
                 f"values.yaml=../../../../platform/istio/{environment}/{chart}.values.yaml"
