@@ -118,6 +118,8 @@ def test_flux_platform_build_holds_the_releases_and_the_environment_values(
         ("HelmRelease", "cert-manager"),
         ("ConfigMap", "istiod-values"),
         ("ConfigMap", "istiod-environment-values"),
+        ("Namespace", "istio-ingress"),
+        ("Namespace", "cert-manager"),
     ):
         assert expected in names
     staging = next(o for o in built if o["metadata"]["name"] == "istiod-environment-values")

@@ -550,3 +550,34 @@ def test_validate_reads_each_environment_s_platform_values_over_the_common_ones(
     assert len(findings) == 1, result.stdout
     assert "[production] Gateway/istio-ingress/first-app-production" in findings[0]
     assert "installed gateways: istio=edge" in findings[0]
+
+
+# The gateway's namespace is in the mesh, cert-manager's deliberately outside it.
+PLATFORM_INJECTION = {"istio-ingress": "enabled", "cert-manager": "disabled"}
+
+
+def test_platform_namespaces_carry_their_injection_decision(
+    pristine_repos: dict[str, Path],
+) -> None:
+    argocd = pristine_repos["argocd"] / "gitops" / "argocd" / "environments"
+    for environment in ("staging", "production"):
+        applications = load_all(argocd / environment / "platform.yaml")
+        created = {
+            app["spec"]["destination"]["namespace"]: app["spec"]["syncPolicy"]
+            for app in applications
+            if "CreateNamespace=true" in app["spec"]["syncPolicy"]["syncOptions"]
+        }
+        for namespace, injection in PLATFORM_INJECTION.items():
+            labels = created[namespace]["managedNamespaceMetadata"]["labels"]
+            assert labels == {"istio-injection": injection}
+    flux = pristine_repos["flux"] / "gitops" / "flux" / "platform-base"
+    namespaces = by_name(load_all(flux / "namespaces.yaml"))
+    assert {name: ns["metadata"]["labels"] for name, ns in namespaces.items()} == {
+        name: {"istio-injection": injection} for name, injection in PLATFORM_INJECTION.items()
+    }
+    kustomization = yaml.safe_load((flux / "kustomization.yaml").read_text())
+    assert "namespaces.yaml" in kustomization["resources"]
+    # Helm would create the namespace unlabelled; the manifest is its only owner.
+    for release in load_all(flux / "releases.yaml"):
+        if release["spec"]["targetNamespace"] in PLATFORM_INJECTION:
+            assert "createNamespace" not in release["spec"]["install"]
