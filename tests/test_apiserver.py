@@ -48,7 +48,7 @@ def prepare(server: KubeApi, repo: Path) -> None:
 
     The chart's own Namespace is applied first (Argo CD and Helm order it first); the
     other namespaces its objects live in (the ingress gateway's) are the platform
-    applications' (`CreateNamespace=true`, `install.createNamespace`).
+    applications' (`CreateNamespace=true`, Flux's platform Namespace manifests).
     """
     model = load_repo(repo)
     backend = select_backend(None)

@@ -293,7 +293,7 @@ def test_argocd_project_lists_the_cluster_scoped_kinds_it_allows(
 
 def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path]) -> None:
     flux = pristine_repos["flux"] / "gitops" / "flux"
-    releases = by_name(load_all(flux / "platform" / "releases.yaml"))
+    releases = by_name(load_all(flux / "platform-base" / "releases.yaml"))
     depends = {
         name: [d["name"] for d in release["spec"].get("dependsOn", [])]
         for name, release in releases.items()
@@ -312,7 +312,7 @@ def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path])
     assert cni["chart"]["spec"]["chart"] == "cni"
     assert cni["chart"]["spec"]["version"] == "1.30.3"
     assert (cni["releaseName"], cni["targetNamespace"]) == ("istio-cni", "istio-system")
-    kustomization = yaml.safe_load((flux / "platform" / "kustomization.yaml").read_text())
+    kustomization = yaml.safe_load((flux / "platform-base" / "kustomization.yaml").read_text())
     generated = {g["name"]: g["files"] for g in kustomization["configMapGenerator"]}
     assert generated["istio-cni-values"] == ["values.yaml=../../../platform/istio/cni.values.yaml"]
     assert cni["valuesFrom"] == [
@@ -330,7 +330,8 @@ def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path])
         overlay = yaml.safe_load(
             (flux / "platform" / environment / "kustomization.yaml").read_text()
         )
-        assert overlay["resources"] == [".."]
+        # The common platform is a sibling folder: kustomize refuses a parent as a base.
+        assert overlay["resources"] == ["../../platform-base"]
         assert {g["name"]: g["files"] for g in overlay["configMapGenerator"]} == {
             f"{name}-environment-values": [
                 f"values.yaml=../../../../platform/istio/{environment}/{chart}.values.yaml"
@@ -549,3 +550,34 @@ def test_validate_reads_each_environment_s_platform_values_over_the_common_ones(
     assert len(findings) == 1, result.stdout
     assert "[production] Gateway/istio-ingress/first-app-production" in findings[0]
     assert "installed gateways: istio=edge" in findings[0]
+
+
+# The gateway's namespace is in the mesh, cert-manager's deliberately outside it.
+PLATFORM_INJECTION = {"istio-ingress": "enabled", "cert-manager": "disabled"}
+
+
+def test_platform_namespaces_carry_their_injection_decision(
+    pristine_repos: dict[str, Path],
+) -> None:
+    argocd = pristine_repos["argocd"] / "gitops" / "argocd" / "environments"
+    for environment in ("staging", "production"):
+        applications = load_all(argocd / environment / "platform.yaml")
+        created = {
+            app["spec"]["destination"]["namespace"]: app["spec"]["syncPolicy"]
+            for app in applications
+            if "CreateNamespace=true" in app["spec"]["syncPolicy"]["syncOptions"]
+        }
+        for namespace, injection in PLATFORM_INJECTION.items():
+            labels = created[namespace]["managedNamespaceMetadata"]["labels"]
+            assert labels == {"istio-injection": injection}
+    flux = pristine_repos["flux"] / "gitops" / "flux" / "platform-base"
+    namespaces = by_name(load_all(flux / "namespaces.yaml"))
+    assert {name: ns["metadata"]["labels"] for name, ns in namespaces.items()} == {
+        name: {"istio-injection": injection} for name, injection in PLATFORM_INJECTION.items()
+    }
+    kustomization = yaml.safe_load((flux / "kustomization.yaml").read_text())
+    assert "namespaces.yaml" in kustomization["resources"]
+    # Helm would create the namespace unlabelled; the manifest is its only owner.
+    for release in load_all(flux / "releases.yaml"):
+        if release["spec"]["targetNamespace"] in PLATFORM_INJECTION:
+            assert "createNamespace" not in release["spec"]["install"]

@@ -273,7 +273,7 @@ def _configmap_files(kustomization: Path) -> dict[str, Path]:
 def test_flux_releases_read_common_then_environment_values(with_addons: dict[str, Path]) -> None:
     repo = with_addons["flux"]
     pins = _pins(repo)
-    platform = repo / "gitops/flux/platform"
+    platform = repo / "gitops/flux/platform-base"
     releases = by_name(load_all(platform / "releases.yaml"))
     repositories = {
         r["metadata"]["name"]: r["spec"]["url"] for r in load_all(platform / "repositories.yaml")
@@ -292,7 +292,7 @@ def test_flux_releases_read_common_then_environment_values(with_addons: dict[str
         assert maps == [f"{part}-values", f"{part}-environment-values"]
         assert common[maps[0]] == repo / "platform" / part / "values.yaml"
         for env in ENVIRONMENTS:
-            own = _configmap_files(platform / env / "kustomization.yaml")
+            own = _configmap_files(repo / "gitops/flux/platform" / env / "kustomization.yaml")
             assert own[maps[1]] == repo / "platform" / part / env / "values.yaml"
             assert own[maps[1]].is_file()
     gateway_needs = {d["name"] for d in releases["istio-gateway"]["spec"]["dependsOn"]}

@@ -64,7 +64,7 @@ def test_flux_per_environment_values_come_from_that_environment_s_build(
             "path: ./gitops/flux/platform\n", "path: ./gitops/flux/platform/staging\n"
         )
     )
-    releases = root / "gitops/flux/platform/releases.yaml"
+    releases = root / "gitops/flux/platform-base/releases.yaml"
     releases.write_text(
         releases.read_text().replace(
             "      name: istiod-values\n      valuesKey: values.yaml\n",

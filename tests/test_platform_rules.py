@@ -70,7 +70,7 @@ def test_mg501_flux_default_release_name_breaks_the_match(
     repo_copy: RepoCopy, invoke: Invoke
 ) -> None:
     repo = repo_copy("flux")
-    releases = repo / "gitops" / "flux" / "platform" / "releases.yaml"
+    releases = repo / "gitops" / "flux" / "platform-base" / "releases.yaml"
     # Without releaseName, helm-controller names it `<targetNamespace>-<name>`.
     replace(releases, "  releaseName: istio-gateway\n", "", every=True)
     lines = findings(invoke, repo, "MG501")
@@ -259,10 +259,10 @@ def test_mg504_kustomization_file_refers_to_a_missing_file(
     repo = repo_copy("flux")
     (repo / "platform" / "istio" / "gateway.values.yaml").unlink()
     lines = findings(invoke, repo, "MG504")
-    kustomization = repo / "gitops" / "flux" / "platform" / "kustomization.yaml"
+    kustomization = repo / "gitops" / "flux" / "platform-base" / "kustomization.yaml"
     line = line_of(kustomization, "gateway.values.yaml")
     assert lines == [
-        f"gitops/flux/platform/kustomization.yaml:{line}:1: MG504 error: kustomization "
+        f"gitops/flux/platform-base/kustomization.yaml:{line}:1: MG504 error: kustomization "
         "refers to ../../../platform/istio/gateway.values.yaml, which does not exist"
     ]
 
@@ -318,14 +318,14 @@ def test_mg505_istiod_expects_cni_on_a_cluster_that_lacks_it(
 
 def test_mg505_flux_platform_without_the_cni_release(repo_copy: RepoCopy, invoke: Invoke) -> None:
     repo = repo_copy("flux")
-    releases = repo / "gitops" / "flux" / "platform" / "releases.yaml"
+    releases = repo / "gitops" / "flux" / "platform-base" / "releases.yaml"
     drop_document(releases, "chart: cni\n")
     (finding,) = findings(invoke, repo, "MG505")
     assert finding.startswith(
-        f"gitops/flux/platform/releases.yaml:{line_of(releases, 'chart: istiod')}:1: MG505 "
+        f"gitops/flux/platform-base/releases.yaml:{line_of(releases, 'chart: istiod')}:1: MG505 "
         "error: HelmRelease istiod installs istiod with cni.enabled: true"
     )
-    assert "(gitops/flux/platform/)" in finding
+    assert "(gitops/flux/platform-base/)" in finding
 
 
 def test_mg505_accepts_the_documented_pilot_spelling(repo_copy: RepoCopy, invoke: Invoke) -> None:
@@ -355,7 +355,7 @@ def test_mg505_accepts_the_documented_pilot_spelling(repo_copy: RepoCopy, invoke
         ),
         (
             "flux",
-            "gitops/flux/platform/releases.yaml",
+            "gitops/flux/platform-base/releases.yaml",
             "    - name: istio-base\n    - name: istio-cni\n",
             "    - name: istio-base\n",
             "HelmRelease istiod is not ordered after HelmRelease istio-cni",
@@ -377,7 +377,7 @@ def test_mg505_flux_order_through_another_release_is_enough(
     repo_copy: RepoCopy, invoke: Invoke
 ) -> None:
     repo = repo_copy("flux")
-    releases = repo / "gitops" / "flux" / "platform" / "releases.yaml"
+    releases = repo / "gitops" / "flux" / "platform-base" / "releases.yaml"
     # istiod -> istio-base -> istio-cni still starts istiod after the agent.
     replace(
         releases,

@@ -9,6 +9,7 @@ runs another, its own pin (`environments[].versions:`).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -85,6 +86,31 @@ def _environments_of(repo: Repo, relpath: str, destination: Any) -> tuple[str, .
         e.name for e in repo.environments if Path(parts[-1]).stem.endswith(f"-{e.name}")
     )
     return named or tuple(e.name for e in repo.environments)
+
+
+def built_folders(root: Path, folder: str) -> set[str]:
+    """The folders a kustomize build of `folder` reads: itself and, through the
+    `resources` of each kustomization.yaml, its bases (an environment's overlay includes
+    the common platform folder beside it)."""
+    seen: set[str] = set()
+    pending = [posixpath.normpath(folder)]
+    while pending:
+        current = pending.pop()
+        if current in seen or not (root / current).is_dir():
+            continue
+        seen.add(current)
+        for name in ("kustomization.yaml", "kustomization.yml"):
+            path = root / current / name
+            if not path.is_file():
+                continue
+            try:
+                data = yamlio.loads_roundtrip(yamlio.read_text(path), path)
+            except ConfigError:
+                continue  # validate reports unreadable files
+            resources = data.get("resources") if isinstance(data, Mapping) else None
+            for entry in resources if isinstance(resources, list) else []:
+                pending.append(posixpath.normpath(posixpath.join(current, str(entry))))
+    return seen
 
 
 def find(repo: Repo) -> list[Pin]:

@@ -186,9 +186,11 @@ def _patch_environment(
             spec = chunk.data.get("spec") if isinstance(chunk.data, Mapping) else None
             if chunk.data.get("kind") != "Kustomization" or not isinstance(spec, Mapping):
                 continue
-            # The shared folder itself, or an environment overlay below it.
+            # The shared folder itself, an environment overlay below it, or one that
+            # includes it as a base.
             applied = str(spec.get("path", "")).strip("./")
-            if applied != folder and not applied.startswith(f"{folder}/"):
+            built = pinning.built_folders(repo.root, applied) | {applied}
+            if not any(f == folder or f.startswith(f"{folder}/") for f in built):
                 continue
             keep = {p.release: p.version for p in others if p.component != shared[0].component}
             block = _patch_block(releases, version, environment)
