@@ -25,12 +25,16 @@ def test_each_environment_gets_the_pinned_platform_charts(repo_copy: Callable[[s
     for engine in ("argocd", "flux"):
         found = _releases(repo_copy(engine))
         assert set(found) == {"staging", "production"}
-        for charts in found.values():
+        for environment, charts in found.items():
+            # The common values first, then the environment's own, whose keys win.
             assert charts["istiod"] == (
                 "1.30.3",
                 "https://istio-release.storage.googleapis.com/charts",
-                ["platform/istio/istiod.values.yaml"],
-            )
+                [
+                    "platform/istio/istiod.values.yaml",
+                    f"platform/istio/{environment}/istiod.values.yaml",
+                ],
+            ), engine
             assert charts["cert-manager"][:2] == ("v1.21.1", "https://charts.jetstack.io")
 
 
@@ -38,7 +42,7 @@ def test_an_argocd_environment_without_platform_applications_has_no_releases(
     repo_copy: Callable[[str], Path],
 ) -> None:
     root = repo_copy("argocd")
-    (root / "gitops/argocd/apps/platform-staging.yaml").unlink()
+    (root / "gitops/argocd/environments/staging/platform.yaml").unlink()
     found = _releases(root)
     assert found["staging"] == {}
     assert "istiod" in found["production"]
@@ -48,31 +52,14 @@ def test_flux_per_environment_values_come_from_that_environment_s_build(
     repo_copy: Callable[[str], Path],
 ) -> None:
     root = repo_copy("flux")
-    env_values = root / "platform/istio/staging/istiod.values.yaml"
-    env_values.parent.mkdir()
-    env_values.write_text("replicaCount: 2\n")
-    folder = root / "gitops/flux/platform/staging"
-    folder.mkdir()
-    (folder / "kustomization.yaml").write_text(
-        "resources:\n  - ..\nconfigMapGenerator:\n  - name: istiod-environment-values\n"
-        "    namespace: flux-system\n    files:\n"
-        "      - values.yaml=../../../../platform/istio/staging/istiod.values.yaml\n"
+    overlay = root / "gitops/flux/platform/production/kustomization.yaml"
+    text = overlay.read_text()
+    generator = (
+        "  - name: istiod-environment-values\n    namespace: flux-system\n    files:\n"
+        "      - values.yaml=../../../../platform/istio/production/istiod.values.yaml\n"
     )
-    platform = root / "gitops/flux/clusters/staging/platform.yaml"
-    platform.write_text(
-        platform.read_text().replace(
-            "path: ./gitops/flux/platform\n", "path: ./gitops/flux/platform/staging\n"
-        )
-    )
-    releases = root / "gitops/flux/platform-base/releases.yaml"
-    releases.write_text(
-        releases.read_text().replace(
-            "      name: istiod-values\n      valuesKey: values.yaml\n",
-            "      name: istiod-values\n      valuesKey: values.yaml\n"
-            "    - kind: ConfigMap\n      name: istiod-environment-values\n"
-            "      optional: true\n",
-        )
-    )
+    assert generator in text
+    overlay.write_text(text.replace(generator, ""))
     found = _releases(root)
     assert found["staging"]["istiod"][2] == [
         "platform/istio/istiod.values.yaml",
