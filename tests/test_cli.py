@@ -78,7 +78,7 @@ def test_unknown_words_get_a_suggestion(invoke: Invoke, args: list[str], words: 
 @pytest.mark.parametrize(
     "args",
     [
-        ["validate", "{repo}"],
+        ["weights", "show", "{repo}"],
         ["weights", "set", "staging", "v1=100", "--repo", "{repo}"],
     ],
 )
@@ -87,6 +87,28 @@ def test_the_repository_forms_of_earlier_releases_point_at_dash_c(
 ) -> None:
     result = invoke([arg.replace("{repo}", str(tmp_path)) for arg in args], expect=2)
     assert "meshgen -C DIR COMMAND" in result.stderr
+
+
+def test_validate_takes_the_repository_as_path_or_with_dash_c(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input", "--domain", "acme.io", "--acme-email", "ops@acme.io"])
+    (repo / "environments/staging/first-app.yaml").write_text("weights: {v1: 90}\n")
+    by_path = invoke(["validate", str(repo / "environments"), "--format", "json"], expect=1)
+    by_dash_c = invoke(["-C", str(repo), "validate", "--format", "json"], expect=1)
+    relative = invoke(["-C", str(tmp_path), "validate", "acme", "--format", "json"], expect=1)
+    assert by_path.stdout == by_dash_c.stdout == relative.stdout
+    assert "environments/staging/first-app.yaml" in by_path.stdout
+
+
+def test_validate_path_must_be_a_folder_and_not_combined_with_files(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    missing = invoke(["validate", str(tmp_path / "nowhere")], expect=2)
+    assert "does not exist" in missing.stderr
+    combined = invoke(["validate", str(tmp_path), "--files", "-"], expect=2)
+    assert "with --files give the manifests only" in combined.stderr
 
 
 def test_an_extra_word_that_is_no_folder_gets_no_repository_hint(invoke: Invoke) -> None:

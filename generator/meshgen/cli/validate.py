@@ -21,6 +21,12 @@ FORMATS = ("text", "json", "sarif")
 
 
 @click.command()
+@click.argument(
+    "path",
+    required=False,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="[PATH]",
+)
 @click.option(
     "--env",
     "environments",
@@ -127,6 +133,7 @@ FORMATS = ("text", "json", "sarif")
 )
 @helm_binary_option
 def validate(
+    path: Path | None,
     environments: tuple[str, ...],
     files: tuple[str, ...],
     output_format: str,
@@ -148,6 +155,9 @@ def validate(
 ) -> None:
     """Prove a generated repository (or plain manifests) right, offline.
 
+    PATH is a folder inside the repository to validate (default: the current folder,
+    or DIR of `meshgen -C DIR validate`).
+
     \b
     Layers, each with stable rule IDs (see `meshgen rules`):
       MG0xx/MG1xx  meshgen.yaml and environment files: schemas, weights, names
@@ -168,6 +178,7 @@ def validate(
     \b
     Examples:
       meshgen validate
+      meshgen validate ../acme-mesh
       meshgen -C ../acme-mesh validate --env staging --format sarif > meshgen.sarif
       meshgen validate --files rendered.yaml --select MG4
       helm template app ./chart | meshgen validate --files -
@@ -185,6 +196,10 @@ def validate(
         raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
     if files and environments:
         raise click.UsageError("--env applies to a repository, not to --files")
+    if files and path is not None:
+        raise click.UsageError(
+            f"PATH ({path}) names a repository; with --files give the manifests only"
+        )
     if not files and (mesh_config is not None or not default_gateway):
         raise click.UsageError(
             "--mesh-config and --no-default-gateway apply to --files; a repository's "
@@ -221,7 +236,7 @@ def validate(
         if files:
             report = validate_files(Path.cwd(), options)
         else:
-            report = validate_repo(find_root(Path()), _backend(helm_binary), options)
+            report = validate_repo(find_root(path or Path()), _backend(helm_binary), options)
     finally:
         progress.clear()
     click.echo(_render(report, output_format), nl=False)
