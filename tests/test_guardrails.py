@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REAL_ANSWERS, Invoke
-from helpers import git, repo_state
+from helpers import git, line_of, repo_state
 
 STAGING = "environments/staging/first-app.yaml"
 PRODUCTION = "environments/production/first-app.yaml"
@@ -29,10 +29,6 @@ def guarded(tmp_path: Path, invoke: Invoke) -> Path:
     return repo
 
 
-def _line(repo: Path, relpath: str, text: str) -> int:
-    return (repo / relpath).read_text().splitlines().index(text) + 1
-
-
 def test_a_step_within_the_rails_validates(guarded: Path, invoke: Invoke) -> None:
     invoke(["-C", str(guarded), "weights", "set", "staging", "v1=50", "v2=50", "--branch", "a"])
     result = invoke(["-C", str(guarded), "validate"])
@@ -45,7 +41,7 @@ def test_a_step_too_large_is_refused_and_changes_nothing(guarded: Path, invoke: 
         ["-C", str(guarded), "weights", "set", "staging", "v1=40", "v2=60", "--branch", "a"],
         expect=1,
     )
-    line = _line(guarded, STAGING, "  v1: 100")
+    line = line_of(guarded / STAGING, "  v1: 100")
     assert result.stderr.startswith(f"meshgen: error: {guarded / STAGING}:{line}: MG701 ")
     assert "v1 moves 60 points (100% -> 40%), more than the maximum step of 50" in result.stderr
     assert "pass --force to override" in result.stderr
@@ -59,7 +55,7 @@ def test_force_records_the_override_and_validate_honours_it(guarded: Path, invok
     assert "Guard rails overridden with --force:\n- MG701 staging: v1 moves 100 points" in message
     assert message.rstrip().endswith("Meshgen-Override: MG701")
     report = invoke(["-C", str(guarded), "validate"]).stdout
-    line = _line(guarded, STAGING, "  v1: 0")
+    line = line_of(guarded / STAGING, "  v1: 0")
     assert f"{STAGING}:{line}:1: MG701 warning: staging: v1 moves 100 points" in report
     assert "overridden by a Meshgen-Override commit trailer" in report
 
@@ -68,7 +64,7 @@ def test_validate_finds_a_large_step_made_by_hand(guarded: Path, invoke: Invoke)
     path = guarded / STAGING
     path.write_text(path.read_text().replace("v1: 100", "v1: 0").replace("v2: 0", "v2: 100"))
     report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
-    line = _line(guarded, STAGING, "  v1: 0")
+    line = line_of(guarded / STAGING, "  v1: 0")
     assert f"{STAGING}:{line}:1: MG701 error: staging: v1 moves 100 points" in report
     assert "(compared with main at " in report
     # Committed on a branch, the step is still measured against main.
@@ -93,7 +89,7 @@ def test_validate_finds_production_moving_ahead_of_staging(guarded: Path, invoke
     path = guarded / PRODUCTION
     path.write_text(path.read_text().replace("v1: 100", "v1: 90").replace("v2: 0", "v2: 10"))
     report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
-    line = _line(guarded, PRODUCTION, "  v2: 10")
+    line = line_of(guarded / PRODUCTION, "  v2: 10")
     assert (
         f"{PRODUCTION}:{line}:1: MG702 error: production: v2 gains traffic (0% -> 10%) "
         "but has 0% in staging; promote it to 100% in staging first"
@@ -154,12 +150,12 @@ def test_rails_naming_unknown_environments_fail_closed(guarded: Path, invoke: In
     text = manifest.read_text().replace("[staging, production]", "[staging, prod]")
     manifest.write_text(text.replace("    production: 20\n", "    prod: 20\n"))
     report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
-    line = _line(guarded, "meshgen.yaml", "  order: [staging, prod]")
+    line = line_of(guarded / "meshgen.yaml", "  order: [staging, prod]")
     assert (
         f"meshgen.yaml:{line}:1: MG703 error: guardrails.order names 'prod', which is not "
         "under `environments:`"
     ) in report
-    step = _line(guarded, "meshgen.yaml", "    prod: 20")
+    step = line_of(guarded / "meshgen.yaml", "    prod: 20")
     assert f"meshgen.yaml:{step}:1: MG703 error: guardrails.maxStep names 'prod'" in report
 
 
