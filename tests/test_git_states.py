@@ -58,9 +58,7 @@ def _stops_at_conflict(repo: Path, *args: str) -> None:
 
 def _cherry_pick(repo: Path) -> None:
     _side_branch(repo)
-    subprocess.run(
-        ["git", "-C", str(repo), "cherry-pick", "other"], capture_output=True, check=False
-    )
+    git(repo, "cherry-pick", "other", check=False)
 
 
 def _revert(repo: Path) -> None:

@@ -20,16 +20,6 @@ ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts"
 JETSTACK = "https://charts.jetstack.io"
 
 
-def _edit(root: Path, containing: str, old: str, new: str) -> Path:
-    """Replace `old` in the one GitOps file that mentions `containing`, whatever the layout."""
-    for path in sorted((root / "gitops").rglob("*.yaml")):
-        text = path.read_text()
-        if containing in text and old in text:
-            path.write_text(text.replace(old, new))
-            return path
-    raise AssertionError(f"no file under gitops/ holds {containing!r} and {old!r}")
-
-
 def _istiod_release_edit(root: Path, version: str) -> Path:
     # The production istiod release: its own Application (Argo CD) in any layout.
     for path in sorted((root / "gitops").rglob("*.yaml")):
