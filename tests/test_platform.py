@@ -9,7 +9,7 @@ checked in test_platform_gitops.py, the repository tooling in test_platform_tool
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -242,20 +242,6 @@ def test_only_the_apps_node_group_waits_for_the_istio_cni_agent(
     # istiod's untaint controller lifts the taint once the agent is ready on the node.
     assert istiod["taint"] == {"enabled": True}
     assert istiod["cni"]["enabled"] is True
-
-
-def test_validate_reads_each_environment_s_platform_values_over_the_common_ones(
-    repo_copy: Callable[[str], Path], invoke: Invoke
-) -> None:
-    repo = repo_copy("flux")
-    production = repo / "platform" / "istio" / "production" / "gateway.values.yaml"
-    production.write_text(production.read_text() + "labels:\n  istio: edge\n")
-    result = invoke(["-C", str(repo), "validate", "--select", "MG405"], expect=1)
-    findings = [line for line in result.stdout.splitlines() if " MG405 " in line]
-    # Production's gateway pods are labelled istio=edge; staging keeps istio=gateway.
-    assert len(findings) == 1, result.stdout
-    assert "[production] Gateway/istio-ingress/first-app-production" in findings[0]
-    assert "installed gateways: istio=edge" in findings[0]
 
 
 # The gateway's namespace is in the mesh, cert-manager's deliberately outside it.
