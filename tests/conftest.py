@@ -133,3 +133,11 @@ def golden(request: pytest.FixtureRequest) -> Golden:
         assert actual == expected, f"{name} differs from its golden file (see the diff above)"
 
     return check
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "rule_case(rule_id, kind): this test is a passing or failing case of a rule "
+        "(read by tests/rules/test_rule_cases.py)",
+    )

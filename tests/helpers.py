@@ -1,18 +1,32 @@
-"""Helpers the tests share: git, the state of a repository, editing and reading files."""
+"""Helpers the tests share: git, the state of a repository, editing and reading files,
+serving a folder over loopback HTTP."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import yaml
 
-def git(repo: Path, *args: str) -> str:
-    """`git -C repo ARGS`'s standard output; a failing git fails the test."""
+
+def git(repo: Path, *args: str, env: Mapping[str, str] | None = None, check: bool = True) -> str:
+    """`git -C repo ARGS`'s standard output, with `env` over the test's environment; a
+    failing git fails the test unless `check` is false."""
     done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=60
+        ["git", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=60,
+        env={**os.environ, **(env or {})},
     )
     return done.stdout
 
@@ -21,20 +35,15 @@ def repo_state(repo: Path) -> dict[str, str]:
     """Everything a refused command must leave alone: refs, HEAD, index, working tree.
 
     Working tree files are compared byte for byte: every environment file, and
-    meshgen.yaml.
+    meshgen.yaml. Looking changes nothing: git writes no refreshed index meanwhile.
     """
-    head = subprocess.run(
-        ["git", "-C", str(repo), "symbolic-ref", "-q", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    ).stdout or git(repo, "rev-parse", "HEAD")
     state = {
         "refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-        "head": head,
-        "status": git(repo, "status", "--porcelain=v1", "-uall"),
-        "index": git(repo, "diff", "--cached", "--name-status"),
+        "head": git(repo, "symbolic-ref", "-q", "HEAD", check=False)
+        or git(repo, "rev-parse", "HEAD"),
+        "index": git(repo, "ls-files", "-s"),
+        "staged": git(repo, "diff", "--cached", "--name-status"),
+        "status": git(repo, "--no-optional-locks", "status", "--porcelain=v1", "-uall"),
     }
     files = [repo / "meshgen.yaml", *sorted((repo / "environments").rglob("*.yaml"))]
     for path in files:
@@ -61,6 +70,35 @@ def line_of(path: Path, needle: str) -> int:
     raise AssertionError(f"{needle!r} not in {path}")
 
 
+def load_all(path: Path) -> list[dict[str, Any]]:
+    """The YAML documents of `path`, empty ones left out."""
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def by_name(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs}
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Requests are not worth a line each in the test output."""
+
+
+@contextlib.contextmanager
+def serve_folder(folder: Path) -> Iterator[str]:
+    """`folder` served over HTTP on a loopback port (a chart repository, schema locations);
+    yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # -- case folders (tests/rules/, tests/bad_inputs/) share one way to prepare a repository
 
 
@@ -70,9 +108,19 @@ def copy_case_files(case_dir: Path, root: Path) -> None:
         shutil.copytree(case_dir / "files", root, dirs_exist_ok=True)
 
 
+REPLACE_KEYS = frozenset({"file", "old", "new", "every"})
+
+
 def apply_case_edits(case: Mapping[str, Any], root: Path) -> None:
-    """A case's `replace: [{file, old, new}]` (first occurrence) and `delete: [file]`."""
+    """A case's `replace: [{file, old, new, every}]` (in order; the first occurrence, or
+    each one with `every: true`) and `delete: [path]` (a file or a whole folder)."""
     for edit in case.get("replace", []):
-        replace(root / edit["file"], edit["old"], edit["new"])
+        unknown = set(edit) - REPLACE_KEYS
+        assert not unknown, f"replace: unknown keys {sorted(unknown)}"
+        replace(root / edit["file"], edit["old"], edit["new"], every=edit.get("every", False))
     for relative in case.get("delete", []):
-        (root / relative).unlink()
+        target = root / relative
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()

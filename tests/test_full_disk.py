@@ -13,23 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
-
-STAGING = "environments/staging/first-app.yaml"
-
-
-def _state(repo: Path) -> tuple[str, ...]:
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
-        ).stdout
-
-    return (
-        git("for-each-ref", "--format=%(refname) %(objectname)"),
-        git("symbolic-ref", "-q", "HEAD"),
-        git("ls-files", "-s"),
-        git("--no-optional-locks", "status", "--porcelain=v1", "-uall"),
-        (repo / STAGING).read_text(),
-    )
+from helpers import repo_state
 
 
 @pytest.fixture
@@ -78,7 +62,7 @@ def test_a_full_disk_is_a_clean_refusal(
     repo = small_disk / "acme"
     shutil.copytree(source, repo, symlinks=True)
     _fill(small_disk)
-    before = _state(repo)
+    before = repo_state(repo)
     refusals = 0
     for attempt in range(5):
         args = ["-C", str(repo), "weights", "set", "staging", "v1=90", "v2=10"]
@@ -88,7 +72,7 @@ def test_a_full_disk_is_a_clean_refusal(
         # git words it "Out of diskspace", the kernel "No space left on device".
         assert re.search("No space left on device|Out of diskspace", result.stderr), result.stderr
         assert len(result.stderr.splitlines()) == 1, result.stderr
-        assert _state(repo) == before
+        assert repo_state(repo) == before
         refusals += 1
     assert refusals == 5
     leftovers = [p.name for p in (repo / "environments" / "staging").iterdir()]

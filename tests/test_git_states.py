@@ -10,36 +10,12 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
+from helpers import git, repo_state
 from meshgen.git.commit import init_and_commit
 from meshgen.git.remote import pull_request_url
 
 STAGING = "environments/staging/first-app.yaml"
 SET = ["weights", "set", "staging", "v1=90", "v2=10"]
-
-
-def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    import os
-
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
-    return done.stdout
-
-
-def state(repo: Path) -> tuple[str, ...]:
-    """Refs, HEAD, index, status and the file a step edits: what a refusal must keep."""
-    return (
-        git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-        (repo / ".git" / "HEAD").read_text(),
-        git(repo, "ls-files", "-s"),
-        git(repo, "status", "--porcelain=v1", "-uall"),
-        (repo / STAGING).read_text(),
-    )
 
 
 @pytest.fixture
@@ -82,9 +58,7 @@ def _stops_at_conflict(repo: Path, *args: str) -> None:
 
 def _cherry_pick(repo: Path) -> None:
     _side_branch(repo)
-    subprocess.run(
-        ["git", "-C", str(repo), "cherry-pick", "other"], capture_output=True, check=False
-    )
+    git(repo, "cherry-pick", "other", check=False)
 
 
 def _revert(repo: Path) -> None:
@@ -113,12 +87,12 @@ def test_a_step_is_refused_while_git_is_mid_operation(
     repo: Path, invoke: Invoke, enter: Callable[[Path], None], named: str, fix: str
 ) -> None:
     enter(repo)
-    before = state(repo)
+    before = repo_state(repo)
     for mode in (["--branch", "canary/x"], ["--commit", "--allow-dirty"]):
         result = invoke(["-C", str(repo), *SET, *mode], expect=2)
         assert f"in the middle of {named}" in result.stderr and fix in result.stderr
         assert len(result.stderr.splitlines()) == 1
-        assert state(repo) == before
+        assert repo_state(repo) == before
 
 
 def test_a_repository_of_another_user_is_named_so(repo: Path, invoke: Invoke) -> None:
@@ -148,10 +122,10 @@ def test_a_step_without_a_git_identity_is_refused(
     repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _no_identity(monkeypatch)
-    before = state(repo)
+    before = repo_state(repo)
     result = invoke(["-C", str(repo), *SET, "--branch", "canary/x"], expect=2)
     assert "needs a person as its author" in result.stderr and "--author" in result.stderr
-    assert state(repo) == before
+    assert repo_state(repo) == before
 
 
 def test_author_names_the_person_behind_the_step(
@@ -172,10 +146,10 @@ def test_author_must_be_name_and_email(repo: Path, invoke: Invoke) -> None:
 
 def test_a_branch_only_on_the_remote_is_refused(repo: Path, invoke: Invoke) -> None:
     git(repo, "update-ref", "refs/remotes/origin/canary/x", "HEAD")
-    before = state(repo)
+    before = repo_state(repo)
     result = invoke(["-C", str(repo), *SET, "--branch", "canary/x"], expect=2)
     assert "exists on the remote (origin/canary/x)" in result.stderr
-    assert state(repo) == before
+    assert repo_state(repo) == before
 
 
 def test_a_commit_straight_to_the_base_branch_is_noted(repo: Path, invoke: Invoke) -> None:
@@ -205,18 +179,18 @@ def test_a_reformatting_hook_leaves_a_clean_tree(repo: Path, invoke: Invoke) -> 
 
 def test_a_hook_that_changes_the_weights_is_refused(repo: Path, invoke: Invoke) -> None:
     _hook(repo, f"sed -i 's/v2: 10/v2: 15/' {STAGING}")
-    before = state(repo)
+    before = repo_state(repo)
     result = invoke(["-C", str(repo), *SET, "--branch", "canary/x"], expect=2)
     assert "no longer holds this change" in result.stderr
-    assert state(repo) == before
+    assert repo_state(repo) == before
 
 
 def test_a_read_only_environment_file_is_refused(repo: Path, invoke: Invoke) -> None:
     (repo / STAGING).chmod(0o444)
-    before = state(repo)
+    before = repo_state(repo)
     result = invoke(["-C", str(repo), *SET], expect=2)
     assert "read-only" in result.stderr and "chmod u+w" in result.stderr
-    assert state(repo) == before
+    assert repo_state(repo) == before
     assert (repo / STAGING).stat().st_mode & 0o777 == 0o444
 
 

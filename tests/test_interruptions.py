@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
+from helpers import git
 from meshgen.scaffold import create
 
 
@@ -53,7 +54,6 @@ def test_sigterm_while_a_commit_hook_runs_rolls_the_step_back(
     # With a pre-commit hook the file is written and staged before the hook runs; a
     # SIGTERM then (CI cancelling the job) must put both back, as Ctrl-C does.
     import os
-    import subprocess
 
     repo = tmp_path / "acme"
     invoke(["new", str(repo), "--no-input"])
@@ -68,12 +68,7 @@ def test_sigterm_while_a_commit_hook_runs_rolls_the_step_back(
     result = invoke(["-C", str(repo), *args], expect=130)
     assert "interrupted" in result.stderr
     assert staging.read_bytes() == before
-    status = subprocess.run(
-        ["git", "-C", str(repo), "status", "--porcelain=v1", "-uall", "--branch"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    status = git(repo, "status", "--porcelain=v1", "-uall", "--branch")
     assert status.splitlines() == ["## main"]
 
 

@@ -179,21 +179,43 @@ def test_rejection_is_tied_to_the_object_it_names() -> None:
     assert rejection.message == REJECTION
 
 
+@pytest.fixture
+def stand_in_kubectl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Puts a `kubectl` on the PATH that reads the objects, then runs the script given."""
+
+    def install(script: str) -> None:
+        bin_dir = tmp_path / "bin"
+        bin_dir.mkdir()
+        stand_in = bin_dir / "kubectl"
+        stand_in.write_text(f"#!/bin/sh\ncat >/dev/null\n{script}")
+        stand_in.chmod(stand_in.stat().st_mode | stat.S_IXUSR)
+        monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+
+    return install
+
+
+def _dry_run_staging(repo: Path) -> list[str]:
+    return ["-C", str(repo), "validate", "--env", "staging", "--select", "MG901", "--kubectl",
+            "--context", "staging-admin"]  # fmt: skip
+
+
+@pytest.mark.rule_case("MG901", "fail")
 def test_rejection_becomes_a_finding_at_the_template(
-    repo_copy: Callable[[str], Path],
-    invoke: Invoke,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    repo_copy: Callable[[str], Path], invoke: Invoke, stand_in_kubectl: Callable[[str], None]
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    stand_in = bin_dir / "kubectl"
-    stand_in.write_text(f"#!/bin/sh\ncat >/dev/null\necho '{REJECTION}' >&2\nexit 1\n")
-    stand_in.chmod(stand_in.stat().st_mode | stat.S_IXUSR)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    args = ["-C", str(repo_copy("argocd")), "validate", "--env", "staging", "--select", "MG901"]
-    result = invoke([*args, "--kubectl", "--context", "staging-admin"], expect=1)
+    stand_in_kubectl(f"echo '{REJECTION}' >&2\nexit 1\n")
+    result = invoke(_dry_run_staging(repo_copy("argocd")), expect=1)
     assert (
         "charts/first-app/templates/virtualservice.yaml:3:1: MG901 error: [staging/first-app] "
         "Error from server (BadRequest)" in result.stdout
     )
+
+
+@pytest.mark.rule_case("MG901", "pass")
+def test_an_accepted_dry_run_is_no_finding(
+    repo_copy: Callable[[str], Path], invoke: Invoke, stand_in_kubectl: Callable[[str], None]
+) -> None:
+    stand_in_kubectl("exit 0\n")
+    result = invoke(_dry_run_staging(repo_copy("argocd")))
+    assert " MG901 " not in result.stdout
+    assert "0 errors, 0 warnings, 0 notes" in result.stdout

@@ -2,15 +2,14 @@
 
 The objects must be valid for the upstream tools that read them (eksctl, Argo CD, Flux,
 cert-manager, the Istio charts, GitHub Actions, pre-commit, yamllint), and wired so that
-the engine brings an empty cluster to a working mesh in the right order.
+the engine brings an empty cluster to a working mesh in the right order: the wiring is
+checked in test_platform_gitops.py, the repository tooling in test_platform_tooling.py.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import GOLDEN_DIR, REAL_ANSWERS, Golden, Invoke
+from conftest import GOLDEN_DIR, Golden, Invoke
+from helpers import by_name, load_all
 
 ENGINES = ("argocd", "flux")
 # Files of a generated repo that the platform owns (charts/ and environments/ are not).
@@ -43,14 +43,6 @@ def objects(repo: Path) -> Iterator[tuple[str, dict[str, Any]]]:
             for document in yaml.safe_load_all(path.read_text()):
                 if isinstance(document, dict) and "apiVersion" in document and "kind" in document:
                     yield path.relative_to(repo).as_posix(), document
-
-
-def load_all(path: Path) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(path.read_text()) if d]
-
-
-def by_name(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {d["metadata"]["name"]: d for d in docs}
 
 
 # -- golden files -------------------------------------------------------------------
@@ -215,292 +207,6 @@ def test_issuers_use_the_istio_class_and_the_acme_email_from_the_answers(
     assert values["crds"]["enabled"] is True
 
 
-def test_argocd_syncs_each_environment_on_its_own_in_waves(
-    pristine_repos: dict[str, Path],
-) -> None:
-    argocd = pristine_repos["argocd"] / "gitops" / "argocd"
-
-    def wave(obj: dict[str, Any]) -> int:
-        return int(obj["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave", 0))
-
-    root = load_all(argocd / "root.yaml")[0]
-    assert root["spec"]["source"]["path"] == "gitops/argocd/apps"
-    project = load_all(argocd / "apps" / "project.yaml")[0]
-    for environment in ("staging", "production"):
-        # One Application per environment: a release stuck in one never holds back another.
-        (entry,) = load_all(argocd / "apps" / f"{environment}.yaml")
-        assert entry["spec"]["source"]["path"] == f"gitops/argocd/environments/{environment}"
-        assert wave(project) < wave(entry)
-        folder = argocd / "environments" / environment
-        platform = by_name(load_all(folder / "platform.yaml"))
-        (app,) = load_all(folder / "first-app.yaml")
-        order = ["istio-base", "istio-cni", "istiod", "istio-gateway", "cert-manager", "issuers"]
-        waves = [wave(platform[f"{environment}-{name}"]) for name in order] + [wave(app)]
-        assert waves == sorted(set(waves)), "each step has its own, later wave"
-        for application in [*platform.values(), app]:
-            assert application["spec"]["destination"]["name"] == f"acme-mesh-{environment}"
-            assert application["spec"]["project"] == "acme-mesh"
-        releases = {
-            source["chart"]: source
-            for application in platform.values()
-            for source in application["spec"].get("sources", [])
-            if "chart" in source
-        }
-        assert releases["gateway"]["helm"]["releaseName"] == "istio-gateway"
-        assert releases["base"]["targetRevision"] == "1.30.3"
-        assert releases["cni"]["helm"]["releaseName"] == "istio-cni"
-        assert releases["cni"]["helm"]["valueFiles"] == ["$values/platform/istio/cni.values.yaml"]
-        # Common values first, then the environment's own, whose keys win.
-        for chart in ("istiod", "gateway"):
-            assert releases[chart]["helm"]["valueFiles"] == [
-                f"$values/platform/istio/{chart}.values.yaml",
-                f"$values/platform/istio/{environment}/{chart}.values.yaml",
-            ]
-        assert releases["cert-manager"]["targetRevision"] == "v1.21.1"
-        issuers = platform[f"{environment}-issuers"]["spec"]["syncPolicy"]
-        assert "SkipDryRunOnMissingResource=true" in issuers["syncOptions"]
-        assert app["spec"]["source"]["path"] == "charts/first-app"
-        assert app["spec"]["source"]["helm"]["valueFiles"] == [
-            f"../../environments/{environment}/first-app.yaml"
-        ]
-        assert app["spec"]["destination"]["namespace"] == environment
-        assert "SkipDryRunOnMissingResource=true" in app["spec"]["syncPolicy"]["syncOptions"]
-
-
-def test_every_argocd_application_retries_with_backoff(pristine_repos: dict[str, Path]) -> None:
-    argocd = pristine_repos["argocd"] / "gitops" / "argocd"
-    applications = [
-        obj for path in sorted(argocd.rglob("*.yaml")) for obj in load_all(path)
-        if obj["kind"] == "Application"
-    ]  # fmt: skip
-    assert len(applications) == 1 + 2 * (1 + 6 + 1)  # root; per environment: entry, platform, app
-    for application in applications:
-        # Argo CD does not retry a failed automated sync of the same commit by itself.
-        retry = application["spec"]["syncPolicy"]["retry"]
-        assert retry["limit"] < 0 or retry["limit"] >= 5, application["metadata"]["name"]
-        assert retry["backoff"]["factor"] >= 2
-        assert retry["backoff"]["maxDuration"]
-
-
-def test_argocd_project_lists_the_cluster_scoped_kinds_it_allows(
-    pristine_repos: dict[str, Path],
-) -> None:
-    project = load_all(pristine_repos["argocd"] / "gitops" / "argocd" / "apps" / "project.yaml")[0]
-    allowed = project["spec"]["clusterResourceWhitelist"]
-    assert {"group": "*", "kind": "*"} not in allowed
-    assert all("*" not in (entry["group"] + entry["kind"]) for entry in allowed)
-
-
-def test_flux_orders_the_platform_by_depends_on(pristine_repos: dict[str, Path]) -> None:
-    flux = pristine_repos["flux"] / "gitops" / "flux"
-    releases = by_name(load_all(flux / "platform-base" / "releases.yaml"))
-    depends = {
-        name: [d["name"] for d in release["spec"].get("dependsOn", [])]
-        for name, release in releases.items()
-    }
-    assert depends == {
-        "istio-base": [],
-        "istio-cni": ["istio-base"],
-        "istiod": ["istio-base", "istio-cni"],
-        "istio-gateway": ["istiod"],
-        "cert-manager": ["istio-gateway"],
-    }
-    assert releases["istio-gateway"]["spec"]["releaseName"] == "istio-gateway"
-    assert releases["istio-gateway"]["spec"]["targetNamespace"] == "istio-ingress"
-    assert releases["istiod"]["spec"]["chart"]["spec"]["version"] == "1.30.3"
-    cni = releases["istio-cni"]["spec"]
-    assert cni["chart"]["spec"]["chart"] == "cni"
-    assert cni["chart"]["spec"]["version"] == "1.30.3"
-    assert (cni["releaseName"], cni["targetNamespace"]) == ("istio-cni", "istio-system")
-    kustomization = yaml.safe_load((flux / "platform-base" / "kustomization.yaml").read_text())
-    generated = {g["name"]: g["files"] for g in kustomization["configMapGenerator"]}
-    assert generated["istio-cni-values"] == ["values.yaml=../../../platform/istio/cni.values.yaml"]
-    assert cni["valuesFrom"] == [
-        {"kind": "ConfigMap", "name": "istio-cni-values", "valuesKey": "values.yaml"}
-    ]
-    for name in ("istiod", "istio-gateway"):
-        assert [v["name"] for v in releases[name]["spec"]["valuesFrom"]] == [
-            f"{name}-values",
-            f"{name}-environment-values",
-        ], "common values first, then the environment's, whose keys win"
-    for environment in ("staging", "production"):
-        steps = by_name(load_all(flux / "clusters" / environment / "platform.yaml"))
-        # The environment's folder adds its own istiod and gateway values to the common ones.
-        assert steps["platform"]["spec"]["path"] == f"./gitops/flux/platform/{environment}"
-        overlay = yaml.safe_load(
-            (flux / "platform" / environment / "kustomization.yaml").read_text()
-        )
-        # The common platform is a sibling folder: kustomize refuses a parent as a base.
-        assert overlay["resources"] == ["../../platform-base"]
-        assert {g["name"]: g["files"] for g in overlay["configMapGenerator"]} == {
-            f"{name}-environment-values": [
-                f"values.yaml=../../../../platform/istio/{environment}/{chart}.values.yaml"
-            ]
-            for name, chart in (("istiod", "istiod"), ("istio-gateway", "gateway"))
-        }
-        assert steps["issuers"]["spec"]["dependsOn"] == [{"name": "platform"}]
-        assert steps["apps"]["spec"]["dependsOn"] == [{"name": "issuers"}]
-        assert steps["apps"]["spec"]["path"] == f"./gitops/flux/apps/{environment}"
-        (app,) = load_all(flux / "apps" / environment / "first-app.yaml")
-        assert app["spec"]["targetNamespace"] == environment
-        assert app["spec"]["releaseName"] == "first-app"
-        assert (
-            f"./environments/{environment}/first-app.yaml"
-            in (app["spec"]["chart"]["spec"]["valuesFiles"])
-        )
-        root = by_name(load_all(flux / "clusters" / environment / "sync.yaml"))
-        assert root["acme-mesh"]["spec"]["path"] == f"./gitops/flux/clusters/{environment}"
-
-
-@pytest.mark.parametrize(("engine", "other"), [("argocd", "flux"), ("flux", "argocd")])
-def test_custom_environments_get_their_own_gitops_files_and_validate(
-    tmp_path: Path, invoke: Invoke, engine: str, other: str
-) -> None:
-    dest = tmp_path / "mesh"
-    options = ["--env", "dev", "--env", "qa", "--env", "prod", "--gitops", engine, *REAL_ANSWERS]
-    invoke(["new", str(dest), "--no-input", "--no-git", *options])
-    assert not (dest / "gitops" / other).exists()
-    if engine == "argocd":
-        apps = sorted(p.name for p in (dest / "gitops" / "argocd" / "apps").iterdir())
-        assert apps == ["dev.yaml", "prod.yaml", "project.yaml", "qa.yaml"]
-        folders = sorted(p.name for p in (dest / "gitops" / "argocd" / "environments").iterdir())
-        assert folders == ["dev", "prod", "qa"]
-    else:
-        clusters = sorted(p.name for p in (dest / "gitops" / "flux" / "clusters").iterdir())
-        assert clusters == ["dev", "prod", "qa"]
-    result = invoke(["-C", str(dest), "validate"])
-    assert "0 errors, 0 warnings" in result.stdout.splitlines()[-1]
-
-
-# -- repository tooling ---------------------------------------------------------------
-
-
-def run_tool(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-@pytest.mark.parametrize("engine", ENGINES)
-def test_workflow_config_and_yaml_pass_their_own_tools(
-    pristine_repos: dict[str, Path], engine: str
-) -> None:
-    repo = pristine_repos[engine]
-    checks = [
-        ("check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-         ".github/workflows/validate.yaml"),
-        ("pre_commit", "validate-config", ".pre-commit-config.yaml"),
-        ("yamllint", "--strict", "-c", ".yamllint.yaml", "."),
-    ]  # fmt: skip
-    for check in checks:
-        result = run_tool(repo, *check)
-        assert result.returncode == 0, f"{check}\n{result.stdout}\n{result.stderr}"
-
-
-def test_yamllint_config_would_catch_a_problem(pristine_repos: dict[str, Path]) -> None:
-    repo = pristine_repos["flux"]
-    broken = repo.parent / "yamllint-check"
-    broken.mkdir(exist_ok=True)
-    (broken / ".yamllint.yaml").write_text((repo / ".yamllint.yaml").read_text())
-    (broken / "bad.yaml").write_text("key: value\nkey: again\n")
-    result = run_tool(broken, "yamllint", "--strict", "-c", ".yamllint.yaml", ".")
-    assert result.returncode != 0
-    assert "duplication of key" in result.stdout
-
-
-def test_pre_commit_hooks_are_local_only(pristine_repos: dict[str, Path]) -> None:
-    config = yaml.safe_load((pristine_repos["argocd"] / ".pre-commit-config.yaml").read_text())
-    assert [repo["repo"] for repo in config["repos"]] == ["local"]
-    entries = {hook["id"]: hook["entry"] for hook in config["repos"][0]["hooks"]}
-    assert entries == {"meshgen-validate": "meshgen validate", "yamllint": "yamllint --strict"}
-
-
-def test_workflow_validates_every_pull_request_and_publishes_weights_and_diff(
-    pristine_repos: dict[str, Path],
-) -> None:
-    workflow = yaml.safe_load(
-        (pristine_repos["argocd"] / ".github" / "workflows" / "validate.yaml").read_text()
-    )
-    assert "pull_request" in workflow[True]  # PyYAML reads the key `on` as True
-    steps = workflow["jobs"]["validate"]["steps"]
-    scripts = "\n".join(step.get("run", "") for step in steps)
-    assert "meshgen validate" in scripts
-    assert "meshgen weights show" in scripts
-    assert 'meshgen diff --base "origin/$BASE_REF" --head HEAD --format markdown' in scripts
-    assert "GITHUB_STEP_SUMMARY" in scripts
-    assert "gh pr comment" in scripts
-    assert workflow["jobs"]["validate"]["permissions"]["pull-requests"] == "write"
-    # The findings reach code scanning.
-    assert "meshgen validate --format sarif > meshgen.sarif" in scripts
-    (upload,) = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/")]
-    assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
-    assert upload["with"]["sarif_file"] == "meshgen.sarif"
-    assert workflow["jobs"]["validate"]["permissions"]["security-events"] == "write"
-
-
-def test_readme_walks_from_the_cluster_to_a_trusted_certificate_in_order(
-    pristine_repos: dict[str, Path],
-) -> None:
-    def position(text: str, needle: str) -> int:
-        assert needle in text, needle
-        return text.index(needle)
-
-    common_start = ["meshgen validate` must end", "eksctl create cluster -f cluster/staging.yaml"]
-    common_end = [
-        "kubectl -n istio-ingress get service istio-gateway",
-        "kubectl -n istio-ingress get certificate --watch",
-        "letsencrypt-production` gives the trusted one",
-        "kubectl -n <env> logs first-app-test-traffic-split",
-        "## Teardown",
-        "kubectl -n istio-ingress delete service istio-gateway",
-        "eksctl delete cluster -f cluster/<env>.yaml",
-        "## Shifting traffic by pull request",
-    ]
-    engine_steps = {
-        "argocd": [
-            "manifests/install.yaml",
-            "argocd cluster add",
-            "kubectl apply -n argocd -f gitops/argocd/root.yaml",
-            "argocd app sync <env>-first-app",
-        ],
-        "flux": [
-            "flux install",
-            "kubectl apply -f gitops/flux/clusters/staging/sync.yaml",
-            "helm test first-app -n <env> --logs",
-        ],
-    }
-    for engine, steps in engine_steps.items():
-        readme = (pristine_repos[engine] / "README.md").read_text()
-        ordered = [*common_start, *steps[:-1], *common_end[:3], steps[-1], *common_end[3:]]
-        positions = [position(readme, step) for step in ordered]
-        assert positions == sorted(positions), engine
-        # Nothing sends a reader to the public `meshgen` project on PyPI, someone else's.
-        assert "pypi.org/project/meshgen/" not in readme
-        assert "pip install meshgen-gitops==0.1.0" in readme
-
-
-def test_install_instructions_name_the_distribution_and_the_generating_version(
-    pristine_repos: dict[str, Path],
-) -> None:
-    repo = pristine_repos["flux"]
-    pre_commit = (repo / ".pre-commit-config.yaml").read_text()
-    assert "pip install meshgen-gitops==0.1.0 yamllint" in pre_commit
-    assert "pip install meshgen " not in pre_commit
-    workflow = yaml.safe_load((repo / ".github" / "workflows" / "validate.yaml").read_text())
-    steps = workflow["jobs"]["validate"]["steps"]
-    (install,) = [s for s in steps if s.get("name") == "Install meshgen and yamllint"]
-    # The pinned distribution by default; MESHGEN_PIP_SPEC still overrides it.
-    assert '"${MESHGEN_PIP_SPEC:-meshgen-gitops==0.1.0}"' in install["run"]
-    assert install["env"]["MESHGEN_PIP_SPEC"] == "${{ vars.MESHGEN_PIP_SPEC }}"
-    (python,) = [s for s in steps if s.get("uses", "").startswith("actions/setup-python")]
-    assert python["with"]["cache"] == "pip"
-
-
 def test_eksctl_cluster_config_per_environment(pristine_repos: dict[str, Path]) -> None:
     for environment in ("staging", "production"):
         config = yaml.safe_load(
@@ -536,20 +242,6 @@ def test_only_the_apps_node_group_waits_for_the_istio_cni_agent(
     # istiod's untaint controller lifts the taint once the agent is ready on the node.
     assert istiod["taint"] == {"enabled": True}
     assert istiod["cni"]["enabled"] is True
-
-
-def test_validate_reads_each_environment_s_platform_values_over_the_common_ones(
-    repo_copy: Callable[[str], Path], invoke: Invoke
-) -> None:
-    repo = repo_copy("flux")
-    production = repo / "platform" / "istio" / "production" / "gateway.values.yaml"
-    production.write_text(production.read_text() + "labels:\n  istio: edge\n")
-    result = invoke(["-C", str(repo), "validate", "--select", "MG405"], expect=1)
-    findings = [line for line in result.stdout.splitlines() if " MG405 " in line]
-    # Production's gateway pods are labelled istio=edge; staging keeps istio=gateway.
-    assert len(findings) == 1, result.stdout
-    assert "[production] Gateway/istio-ingress/first-app-production" in findings[0]
-    assert "installed gateways: istio=edge" in findings[0]
 
 
 # The gateway's namespace is in the mesh, cert-manager's deliberately outside it.

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from conftest import REAL_DOMAIN, REAL_EMAIL, Invoke
-from test_platform import by_name, load_all, objects, schema_errors, upstream_schema
-from test_platform_upstream import SHARED_CHARTS, split_manifests, values_of
+from helpers import by_name, load_all
+from test_platform import objects, schema_errors, upstream_schema
+from upstream_releases import SHARED_CHARTS, split_manifests, values_of
 
 ENGINES = ("argocd", "flux")
 ENVIRONMENTS = ("staging", "production")

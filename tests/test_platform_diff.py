@@ -3,17 +3,14 @@ objects, the rendered upstream charts when their repository answers, changed fil
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from conftest import SHARED_SCHEMAS, Invoke
-from helpers import git
+from helpers import git, serve_folder
 from meshgen.helm import select_backend
 from meshgen.platform.charts import ChartRepositories
 from meshgen.traffic.platform_diff import diff_platform
@@ -21,16 +18,6 @@ from meshgen.traffic.platform_diff import diff_platform
 UPSTREAM_CHARTS = SHARED_SCHEMAS.parent / "upstream-charts"
 ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts"
 JETSTACK = "https://charts.jetstack.io"
-
-
-def _edit(root: Path, containing: str, old: str, new: str) -> Path:
-    """Replace `old` in the one GitOps file that mentions `containing`, whatever the layout."""
-    for path in sorted((root / "gitops").rglob("*.yaml")):
-        text = path.read_text()
-        if containing in text and old in text:
-            path.write_text(text.replace(old, new))
-            return path
-    raise AssertionError(f"no file under gitops/ holds {containing!r} and {old!r}")
 
 
 def _istiod_release_edit(root: Path, version: str) -> Path:
@@ -107,20 +94,8 @@ def test_a_changed_file_that_is_no_object_is_still_listed(
 def chart_repository() -> Iterator[str]:
     if not UPSTREAM_CHARTS.is_dir():
         pytest.skip(f"{UPSTREAM_CHARTS} is absent: no chart repository to serve")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(UPSTREAM_CHARTS))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(UPSTREAM_CHARTS) as url:
+        yield url
 
 
 def _serve_from(root: Path, url: str) -> None:

@@ -11,207 +11,30 @@ inline values, chart `valuesFiles`). The assertions are on the rendered objects.
 from __future__ import annotations
 
 import copy
-import functools
 import json
-import posixpath
-import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-SHARED_CHARTS = Path(__file__).resolve().parents[2] / "shared" / "upstream-charts"
-ENGINES = ("argocd", "flux")
-ENVIRONMENTS = ("staging", "production")
-# Where the generated repository says its charts come from; the loopback repository
-# stands in for both.
-UPSTREAM_REPOSITORIES = (
-    "https://istio-release.storage.googleapis.com/charts",
-    "https://charts.jetstack.io",
+from helpers import serve_folder
+from upstream_releases import (
+    ANSWERS,
+    ENGINES,
+    ENVIRONMENTS,
+    SHARED_CHARTS,
+    Release,
+    argocd_releases,
+    documents,
+    flux_releases,
+    split_manifests,
 )
-ANSWERS = {"domain": "acme.io", "acme_email": "platform@acme.io"}
-
-
-@dataclass(frozen=True)
-class Release:
-    """One Helm release as the GitOps engine would install it."""
-
-    environment: str
-    name: str
-    namespace: str
-    chart: str
-    version: str | None
-    values: dict[str, Any]
-    source: str
-    local_chart: Path | None = None
-    objects: list[dict[str, Any]] = field(default_factory=list, compare=False)
-
-    def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        return [o for o in self.objects if o.get("kind") == kind]
-
-    def named(self, kind: str, name: str) -> dict[str, Any]:
-        (found,) = [o for o in self.of_kind(kind) if o["metadata"]["name"] == name]
-        return found
-
-
-# -- Helm's way of combining values -------------------------------------------------
-
-
-def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Values files in order, as Helm merges them: maps key by key, anything else replaced."""
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def values_of(*texts: str) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for text in texts:
-        merged = merge(merged, yaml.safe_load(text) or {})
-    return merged
-
-
-# Helm's own separator (releaseutil.SplitManifests): `---` may be followed by a comment.
-_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
-
-
-def split_manifests(text: str) -> list[dict[str, Any]]:
-    chunks = (yaml.safe_load(chunk) for chunk in _SEPARATOR.split(text) if chunk.strip())
-    return [chunk for chunk in chunks if isinstance(chunk, dict)]
-
-
-def documents(path: Path) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
-
-
-# -- Argo CD: Applications with chart sources and a `ref: values` source -------------
-
-
-def argocd_releases(repo: Path, environment: str) -> list[Release]:
-    folder = repo / "gitops" / "argocd" / "environments" / environment
-    releases = []
-    for path in sorted(folder.glob("*.yaml")):
-        for app in documents(path):
-            if app.get("kind") != "Application":
-                continue
-            spec = app["spec"]
-            sources = spec.get("sources") or [spec["source"]]
-            namespace = spec["destination"]["namespace"]
-            for source in sources:
-                helm = source.get("helm")
-                if helm is None:
-                    continue
-                base = source.get("path", "")
-                texts = []
-                for value_file in helm.get("valueFiles", []):
-                    if value_file.startswith("$values/"):
-                        relative = value_file.removeprefix("$values/")
-                    else:
-                        relative = posixpath.normpath(posixpath.join(base, value_file))
-                    texts.append((repo / relative).read_text())
-                values = values_of(*texts)
-                values = merge(values, yaml.safe_load(helm.get("values", "")) or {})
-                values = merge(values, helm.get("valuesObject", {}))
-                chart = source.get("chart")
-                releases.append(
-                    Release(
-                        environment=environment,
-                        name=helm.get("releaseName", app["metadata"]["name"]),
-                        namespace=namespace,
-                        chart=chart or Path(base).name,
-                        version=source.get("targetRevision") if chart else None,
-                        values=values,
-                        source=f"{path.relative_to(repo)}: Application {app['metadata']['name']}",
-                        local_chart=None if chart else repo / base,
-                    )
-                )
-    return releases
-
-
-# -- Flux: Kustomizations of each cluster, kustomize's ConfigMap generator ----------
-
-
-def kustomize(folder: Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
-    """The objects and generated ConfigMaps (name -> data) a kustomize build would make."""
-    kustomization = folder / "kustomization.yaml"
-    if not kustomization.is_file():
-        objects = [d for p in sorted(folder.rglob("*.yaml")) for d in documents(p)]
-        return objects, {}
-    spec = yaml.safe_load(kustomization.read_text())
-    objects: list[dict[str, Any]] = []
-    config_maps: dict[str, dict[str, str]] = {}
-    for resource in spec.get("resources", []):
-        target = (folder / resource).resolve()
-        if target.is_dir():
-            more, generated = kustomize(target)
-            objects += more
-            config_maps.update(generated)
-        else:
-            objects += documents(target)
-    for generator in spec.get("configMapGenerator", []):
-        data = {}
-        for entry in generator["files"]:
-            key, _, file = entry.partition("=")
-            data[key] = (folder / file).read_text()
-        config_maps[generator["name"]] = data
-    return objects, config_maps
-
-
-def flux_releases(repo: Path, environment: str) -> list[Release]:
-    cluster = repo / "gitops" / "flux" / "clusters" / environment
-    objects: list[dict[str, Any]] = []
-    config_maps: dict[str, dict[str, str]] = {}
-    for step in documents(cluster / "platform.yaml"):
-        more, generated = kustomize(repo / step["spec"]["path"])
-        objects += more
-        config_maps.update(generated)
-    repositories = {
-        o["metadata"]["name"]: o["spec"]["url"] for o in objects if o["kind"] == "HelmRepository"
-    }
-    releases = []
-    for release in (o for o in objects if o["kind"] == "HelmRelease"):
-        spec = release["spec"]
-        chart = spec["chart"]["spec"]
-        texts = [(repo / f).read_text() for f in chart.get("valuesFiles", [])]
-        for reference in spec.get("valuesFrom", []):
-            assert reference["kind"] == "ConfigMap", reference
-            texts.append(config_maps[reference["name"]][reference.get("valuesKey", "values.yaml")])
-        values = merge(values_of(*texts), spec.get("values", {}))
-        from_git = chart["sourceRef"]["kind"] == "GitRepository"
-        if not from_git:
-            assert repositories[chart["sourceRef"]["name"]] in UPSTREAM_REPOSITORIES
-        releases.append(
-            Release(
-                environment=environment,
-                name=spec.get("releaseName", release["metadata"]["name"]),
-                namespace=spec.get("targetNamespace", release["metadata"]["namespace"]),
-                chart=Path(chart["chart"]).name,
-                version=None if from_git else chart["version"],
-                values=values,
-                source=f"HelmRelease {release['metadata']['name']} ({environment})",
-                local_chart=repo / chart["chart"] if from_git else None,
-            )
-        )
-    return releases
-
 
 # -- fixtures ----------------------------------------------------------------------------
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Requests are not worth a line each in the test output."""
 
 
 @pytest.fixture(scope="module")
@@ -219,15 +42,8 @@ def chart_repository() -> Iterator[str]:
     """../shared/upstream-charts/ served as a Helm chart repository on a loopback port."""
     if not (SHARED_CHARTS / "index.yaml").is_file():
         pytest.skip(f"{SHARED_CHARTS} is absent: the platform is not rendered with upstream charts")
-    handler = functools.partial(_QuietHandler, directory=str(SHARED_CHARTS))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(SHARED_CHARTS) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from conftest import Golden, Invoke
+from helpers import line_of
 
 CASE = Path(__file__).resolve().parent / "rules" / "MG401" / "fail"
 
@@ -126,5 +127,4 @@ def test_rules_lists_istio_codes_and_json(invoke: Invoke) -> None:
 
 def _traffic_line(repo: Path) -> int:
     """Where weight findings point: the `traffic:` key of the staging file."""
-    lines = (repo / "environments" / "staging" / "first-app.yaml").read_text().splitlines()
-    return lines.index("traffic:") + 1
+    return line_of(repo / "environments" / "staging" / "first-app.yaml", "traffic:")

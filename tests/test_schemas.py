@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from conftest import Invoke
+from helpers import serve_folder
 
 MG304_CASE = Path(__file__).resolve().parent / "rules" / "MG304"
 
@@ -149,25 +147,13 @@ def test_url_template_location_with_file_scheme(
     assert "'hots' was unexpected" in invoke(args, expect=1).stdout
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def schema_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A local HTTP server over a copy of the MG304 case's schemas (removable by the test)."""
     served = tmp_path / "served"
     shutil.copytree(MG304_CASE / "fail" / "schemas", served)
-    handler = functools.partial(_Quiet, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", served
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_folder(served) as url:
+        yield url, served
 
 
 def test_url_location_is_cached_for_offline_runs(

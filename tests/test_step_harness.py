@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
+from helpers import git
 
 STAGING = "environments/staging/first-app.yaml"
 # meshgen's own files in git's directory, which may be left: the lock file stays by design
@@ -36,13 +37,6 @@ STEP = ["weights", "set", "staging", "v1=70", "v2=30"]
 WORKERS = 4
 # Kills per signal; MESHGEN_KILLS=100 probes the phases more finely (about a minute more).
 KILLS = int(os.environ.get("MESHGEN_KILLS", "18"))
-
-
-def git(repo: Path, *args: str, check: bool = True) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=check, timeout=60
-    )
-    return done.stdout
 
 
 def meshgen(repo: Path, *args: str) -> subprocess.Popen[bytes]:

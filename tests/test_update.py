@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
-from helpers import git
+from helpers import git, replace
 from meshgen import TEMPLATE_VERSION
 from meshgen.day2 import archive
 
@@ -95,12 +95,6 @@ def _running_as_rendered(ours: Path, rendered: Path, relative: Path) -> str:
     return yamlio.dumps_roundtrip(tree)
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
-
-
 @needs_history
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
@@ -110,9 +104,9 @@ def test_template_1_repository_updates_keeping_the_team_edits(
     repo = generate_with_release(tmp_path, engine)
     assert "  template: 1\n" in (repo / "meshgen.yaml").read_text()
     staging = repo / "environments/staging/first-app.yaml"
-    edit(staging, "  v1: 100\n  v2: 0\n", "  v1: 70\n  v2: 30\n")
-    edit(staging, 'tag: "1.0"', 'tag: "1.0.1"')
-    edit(
+    replace(staging, "  v1: 100\n  v2: 0\n", "  v1: 70\n  v2: 30\n")
+    replace(staging, 'tag: "1.0"', 'tag: "1.0.1"')
+    replace(
         staging,
         "# Canary releases happen here",
         "# Owned by the payments team.\n# Canary releases happen here",
@@ -161,7 +155,7 @@ def test_an_edit_the_template_also_changes_is_left_as_a_conflict(
     repo = generate_with_release(tmp_path, "argocd")
     manifest = repo / "meshgen.yaml"
     # The team edits the line the update changes (the recorded template version).
-    edit(manifest, "  template: 1\n", "  template: 1  # pinned by the platform team\n")
+    replace(manifest, "  template: 1\n", "  template: 1  # pinned by the platform team\n")
     git(repo, "commit", "-qam", "team edit on the template's line")
     head = git(repo, "rev-parse", "HEAD")
     result = invoke(["-C", str(repo), "update", "--branch", "update/template-2"], expect=1)

@@ -1,4 +1,5 @@
-"""`meshgen validate` on generated repos, good and damaged."""
+"""`meshgen validate` on generated repos, good and damaged: the report, its formats and
+options. Each rule's own cases are folders under tests/rules/<RULE>/."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
-from helpers import line_of, replace
+from helpers import replace
 
 
 @pytest.mark.parametrize("engine", ["argocd", "flux"])
@@ -20,113 +21,6 @@ def test_generated_repo_validates(
     result = invoke(["-C", str(repo), "validate"])
     assert "0 errors, 0 warnings" in result.stdout.splitlines()[-1]
     assert "environments: staging, production" in result.stdout
-
-
-def test_weights_not_summing_to_100_name_file_and_line(
-    repo_copy: Callable[[str], Path], invoke: Invoke
-) -> None:
-    repo = repo_copy("argocd")
-    overlay = repo / "environments" / "staging" / "first-app.yaml"
-    replace(overlay, "v2: 0", "v2: 10")
-    result = invoke(["-C", str(repo), "validate"], expect=1)
-    line = line_of(overlay, "traffic:")
-    assert (
-        f"environments/staging/first-app.yaml:{line}:1: MG110 error: weights sum to 110"
-        in result.stdout
-    )
-
-
-def test_weight_on_an_undefined_version(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
-    repo = repo_copy("argocd")
-    overlay = repo / "environments" / "production" / "first-app.yaml"
-    replace(overlay, "v2: 0", "v3: 0")
-    result = invoke(["-C", str(repo), "validate"], expect=1)
-    line = line_of(overlay, "v3: 0")
-    assert (
-        f"environments/production/first-app.yaml:{line}:1: MG110 error: weight given for v3"
-        in result.stdout
-    )
-
-
-def test_schema_violation_names_the_key_and_line(
-    repo_copy: Callable[[str], Path], invoke: Invoke
-) -> None:
-    repo = repo_copy("argocd")
-    overlay = repo / "environments" / "staging" / "first-app.yaml"
-    replace(overlay, "replicas: 1", "replicas: -1")
-    result = invoke(["-C", str(repo), "validate"], expect=1)
-    line = line_of(overlay, "replicas: -1")
-    expected = "MG102 error: versions.v1.replicas: -1 is less than 0"
-    assert f"environments/staging/first-app.yaml:{line}:1: {expected}" in result.stdout
-
-
-def test_broken_yaml_is_a_finding_not_a_crash(
-    repo_copy: Callable[[str], Path], invoke: Invoke
-) -> None:
-    repo = repo_copy("argocd")
-    overlay = repo / "environments" / "staging" / "first-app.yaml"
-    overlay.write_text("host: [unclosed\nversions: {}\n")
-    result = invoke(["-C", str(repo), "validate"], expect=1)
-    assert "environments/staging/first-app.yaml:" in result.stdout
-    assert "MG101 error: invalid YAML" in result.stdout
-    assert "Traceback" not in result.stdout + result.stderr
-
-
-def test_missing_environment_file(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:
-    repo = repo_copy("argocd")
-    (repo / "environments" / "production" / "first-app.yaml").unlink()
-    result = invoke(["-C", str(repo), "validate"], expect=1)
-    assert "meshgen.yaml:" in result.stdout
-    assert (
-        "MG103 error: environment 'production' has no file environments/production/first-app.yaml"
-        in result.stdout
-    )
-
-
-def test_strict_kubernetes_schema_catches_unknown_fields(
-    repo_copy: Callable[[str], Path], invoke: Invoke
-) -> None:
-    repo = repo_copy("argocd")
-    template = repo / "charts" / "first-app" / "templates" / "service.yaml"
-    replace(template, "spec:\n", "spec:\n  clusterIPz: None\n")
-    result = invoke(["-C", str(repo), "validate", "--env", "staging"], expect=1)
-    # Findings on rendered objects point at the object's `apiVersion:` line in its
-    # template, where the fix goes.
-    line = line_of(template, "apiVersion: v1")
-    assert (
-        f"charts/first-app/templates/service.yaml:{line}:1: MG301 error: "
-        "[staging] Service/staging/first-app" in result.stdout
-    )
-    assert "clusterIPz" in result.stdout
-
-
-def test_every_version_of_a_range_points_at_the_same_template_line(
-    repo_copy: Callable[[str], Path], invoke: Invoke
-) -> None:
-    repo = repo_copy("argocd")
-    template = repo / "charts" / "first-app" / "templates" / "deployment.yaml"
-    replace(template, "  replicas:", "  replicaz: 1\n  replicas:")
-    result = invoke(
-        ["-C", str(repo), "validate", "--env", "staging", "--select", "MG301"], expect=1
-    )
-    line = line_of(template, "apiVersion: apps/v1")
-    for version in ("v1", "v2"):
-        assert (
-            f"charts/first-app/templates/deployment.yaml:{line}:1: MG301 error: "
-            f"[staging] Deployment/staging/first-app-{version}: spec: Additional properties"
-            in result.stdout
-        )
-
-
-def test_template_error_is_reported_per_environment(
-    repo_copy: Callable[[str], Path], invoke: Invoke
-) -> None:
-    repo = repo_copy("argocd")
-    template = repo / "charts" / "first-app" / "templates" / "service.yaml"
-    template.write_text(template.read_text() + "\n{{ .Values.nope.deeper }}\n")
-    result = invoke(["-C", str(repo), "validate"], expect=1)
-    assert "MG201 error: [staging] Helm could not render first-app" in result.stdout
-    assert "MG201 error: [production]" in result.stdout
 
 
 def test_json_report(repo_copy: Callable[[str], Path], invoke: Invoke) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REAL_ANSWERS, Invoke
-from helpers import git, repo_state
+from helpers import git, line_of, repo_state
 
 STAGING = Path("environments/staging/first-app.yaml")
 
@@ -135,7 +135,7 @@ def test_set_refuses_bad_weights_and_changes_nothing(
 
 def test_sum_refusal_names_the_file_and_line(acme: Path, invoke: Invoke) -> None:
     result = invoke(["-C", str(acme), "weights", "set", "staging", "v2=10"], expect=2)
-    line = (acme / STAGING).read_text().splitlines().index("traffic:") + 1
+    line = line_of(acme / STAGING, "traffic:")
     assert f"{acme / STAGING}:{line}: refused, nothing changed: weights sum to 110" in result.stderr
 
 

@@ -44,54 +44,84 @@ class Annotation:
     check: Callable[[str], str | None] | None = None
 
 
+def _on_pods(
+    *keys: str, check: Callable[[str], str | None] | None = None, deprecated: bool = False
+) -> dict[str, Annotation]:
+    return {key: Annotation(POD, deprecated=deprecated, check=check) for key in keys}
+
+
+def _sidecar(*names: str) -> tuple[str, ...]:
+    return tuple(f"sidecar.istio.io/{name}" for name in names)
+
+
+def _traffic(*names: str) -> tuple[str, ...]:
+    return tuple(f"traffic.sidecar.istio.io/{name}" for name in names)
+
+
+# Grouped by what Istio accepts as their value.
 _POD_ANNOTATIONS = {
-    "sidecar.istio.io/inject": Annotation(POD, check=_BOOL),
-    "sidecar.istio.io/status": Annotation(POD),
-    "sidecar.istio.io/rewriteAppHTTPProbers": Annotation(POD, check=_BOOL),
-    "sidecar.istio.io/proxyImage": Annotation(POD),
-    "sidecar.istio.io/proxyImageType": Annotation(POD),
-    "sidecar.istio.io/proxyCPU": Annotation(POD, check=_quantity),
-    "sidecar.istio.io/proxyCPULimit": Annotation(POD, check=_quantity),
-    "sidecar.istio.io/proxyMemory": Annotation(POD, check=_quantity),
-    "sidecar.istio.io/proxyMemoryLimit": Annotation(POD, check=_quantity),
-    "sidecar.istio.io/interceptionMode": Annotation(
-        POD, check=_one_of("REDIRECT", "TPROXY", "NONE")
+    **_on_pods(
+        *_sidecar("inject", "rewriteAppHTTPProbers", "enableCoreDump", "nativeSidecar"),
+        "prometheus.istio.io/merge-metrics",
+        check=_BOOL,
     ),
-    "sidecar.istio.io/bootstrapOverride": Annotation(POD),
-    "sidecar.istio.io/userVolume": Annotation(POD),
-    "sidecar.istio.io/userVolumeMount": Annotation(POD),
-    "sidecar.istio.io/enableCoreDump": Annotation(POD, check=_BOOL),
-    "sidecar.istio.io/logLevel": Annotation(POD),
-    "sidecar.istio.io/componentLogLevel": Annotation(POD),
-    "sidecar.istio.io/agentLogLevel": Annotation(POD),
-    "sidecar.istio.io/extraStatTags": Annotation(POD),
-    "sidecar.istio.io/nativeSidecar": Annotation(POD, check=_BOOL),
-    "sidecar.istio.io/statsHistogramBuckets": Annotation(POD),
-    "sidecar.istio.io/statsFlushInterval": Annotation(POD),
-    "sidecar.istio.io/discoveryAddress": Annotation(POD, deprecated=True),
-    "sidecar.istio.io/controlPlaneAuthPolicy": Annotation(POD, deprecated=True),
-    "sidecar.istio.io/statsInclusionPrefixes": Annotation(POD, deprecated=True),
-    "sidecar.istio.io/statsInclusionSuffixes": Annotation(POD, deprecated=True),
-    "sidecar.istio.io/statsInclusionRegexps": Annotation(POD, deprecated=True),
-    "status.sidecar.istio.io/port": Annotation(POD),
-    "readiness.status.sidecar.istio.io/initialDelaySeconds": Annotation(POD),
-    "readiness.status.sidecar.istio.io/periodSeconds": Annotation(POD),
-    "readiness.status.sidecar.istio.io/failureThreshold": Annotation(POD),
-    "readiness.status.sidecar.istio.io/applicationPorts": Annotation(POD),
-    "traffic.sidecar.istio.io/includeOutboundIPRanges": Annotation(POD),
-    "traffic.sidecar.istio.io/excludeOutboundIPRanges": Annotation(POD),
-    "traffic.sidecar.istio.io/includeInboundPorts": Annotation(POD, check=_ports),
-    "traffic.sidecar.istio.io/excludeInboundPorts": Annotation(POD, check=_ports),
-    "traffic.sidecar.istio.io/includeOutboundPorts": Annotation(POD, check=_ports),
-    "traffic.sidecar.istio.io/excludeOutboundPorts": Annotation(POD, check=_ports),
-    "traffic.sidecar.istio.io/excludeInterfaces": Annotation(POD),
-    "traffic.sidecar.istio.io/kubevirtInterfaces": Annotation(POD),
-    "proxy.istio.io/config": Annotation(POD),
-    "proxy.istio.io/overrides": Annotation(POD),
-    "inject.istio.io/templates": Annotation(POD),
-    "prometheus.istio.io/merge-metrics": Annotation(POD, check=_BOOL),
-    "ambient.istio.io/redirection": Annotation(POD),
-    "ambient.istio.io/bypass-inbound-capture": Annotation(POD),
+    **_on_pods(
+        *_sidecar("proxyCPU", "proxyCPULimit", "proxyMemory", "proxyMemoryLimit"),
+        check=_quantity,
+    ),
+    **_on_pods("sidecar.istio.io/interceptionMode", check=_one_of("REDIRECT", "TPROXY", "NONE")),
+    **_on_pods(
+        *_sidecar(
+            "status",
+            "proxyImage",
+            "proxyImageType",
+            "bootstrapOverride",
+            "userVolume",
+            "userVolumeMount",
+            "logLevel",
+            "componentLogLevel",
+            "agentLogLevel",
+            "extraStatTags",
+            "statsHistogramBuckets",
+            "statsFlushInterval",
+        ),
+        "status.sidecar.istio.io/port",
+        *(
+            f"readiness.status.sidecar.istio.io/{name}"
+            for name in ("initialDelaySeconds", "periodSeconds", "failureThreshold")
+        ),
+        "readiness.status.sidecar.istio.io/applicationPorts",
+        *_traffic(
+            "includeOutboundIPRanges",
+            "excludeOutboundIPRanges",
+            "excludeInterfaces",
+            "kubevirtInterfaces",
+        ),
+        "proxy.istio.io/config",
+        "proxy.istio.io/overrides",
+        "inject.istio.io/templates",
+        "ambient.istio.io/redirection",
+        "ambient.istio.io/bypass-inbound-capture",
+    ),
+    **_on_pods(
+        *_traffic(
+            "includeInboundPorts",
+            "excludeInboundPorts",
+            "includeOutboundPorts",
+            "excludeOutboundPorts",
+        ),
+        check=_ports,
+    ),
+    **_on_pods(
+        *_sidecar(
+            "discoveryAddress",
+            "controlPlaneAuthPolicy",
+            "statsInclusionPrefixes",
+            "statsInclusionSuffixes",
+            "statsInclusionRegexps",
+        ),
+        deprecated=True,
+    ),
 }
 
 ANNOTATIONS: Mapping[str, Annotation] = {

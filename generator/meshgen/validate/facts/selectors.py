@@ -7,12 +7,14 @@ selecting policy per pod; more is undefined behaviour, which istioctl reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from meshgen.render import Manifest
+from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.endpoints import Endpoint, endpoints
-from meshgen.validate.facts.world import World, selects
+from meshgen.validate.facts.world import World, problem_at, selects, worlds
+from meshgen.validate.findings import Problem
 
 
 @dataclass(frozen=True)
@@ -62,3 +64,42 @@ def analyze_selectors(
                 reported.add(id(policy))
                 report.overlapping.append((policy, names, pod_of[key]))
     return report
+
+
+@dataclass(frozen=True)
+class PolicyKind:
+    """A namespaced policy kind with a workload selector, as its findings name it."""
+
+    plural: str
+    selector_field: str
+    policies: Callable[[World], list[Manifest]]
+    selector_of: Callable[[Manifest], dict[str, str]]
+
+    def reports(self, ctx: ValidationContext) -> Iterator[tuple[World, SelectorReport]]:
+        for world in worlds(ctx):
+            yield world, analyze_selectors(world, self.policies(world), self.selector_of)
+
+
+def without_selector(ctx: ValidationContext, kind: PolicyKind) -> Iterator[Problem]:
+    """Each selector-less policy that shares its namespace with another one."""
+    for world, report in kind.reports(ctx):
+        for policy, names in report.unselective:
+            message = f"{kind.plural} {', '.join(names)} all have no {kind.selector_field}"
+            yield problem_at(ctx, world, policy, message)
+
+
+def selecting_no_pod(ctx: ValidationContext, kind: PolicyKind) -> Iterator[Problem]:
+    """Each policy whose selector matches no pod of its namespace."""
+    for world, report in kind.reports(ctx):
+        for policy, selector in report.matching_nothing:
+            shown = ", ".join(f"{k}={v}" for k, v in selector.items())
+            message = f"{kind.selector_field} {shown} matches no pod in its namespace"
+            yield problem_at(ctx, world, policy, message)
+
+
+def selecting_one_pod_twice(ctx: ValidationContext, kind: PolicyKind) -> Iterator[Problem]:
+    """Each policy selecting a pod that another policy of its kind selects too."""
+    for world, report in kind.reports(ctx):
+        for policy, names, pod in report.overlapping:
+            message = f"{kind.plural} {', '.join(names)} all select the pods of {pod.origin.ref}"
+            yield problem_at(ctx, world, policy, message)

@@ -9,7 +9,12 @@ from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.endpoints import workload_selector
 from meshgen.validate.facts.injection import Mode, namespace_labels, namespace_mode
-from meshgen.validate.facts.selectors import analyze_selectors
+from meshgen.validate.facts.selectors import (
+    PolicyKind,
+    selecting_no_pod,
+    selecting_one_pod_twice,
+    without_selector,
+)
 from meshgen.validate.facts.world import World, problem_at, worlds
 from meshgen.validate.findings import Problem, Severity, rule
 
@@ -20,6 +25,9 @@ def _selector(sidecar: Manifest) -> dict[str, str]:
 
 def _sidecars(world: World) -> list[Manifest]:
     return world.istio("Sidecar")
+
+
+SIDECARS = PolicyKind("Sidecars", "workloadSelector", _sidecars, _selector)
 
 
 @rule(
@@ -35,12 +43,7 @@ def sidecars_without_selector(ctx: ValidationContext) -> Iterator[Problem]:
     Keep one namespace-wide Sidecar per namespace and give the others a
     `workloadSelector`; which one applies is otherwise undefined.
     """
-    for world in worlds(ctx):
-        report = analyze_selectors(world, _sidecars(world), _selector)
-        for sidecar, names in report.unselective:
-            yield problem_at(
-                ctx, world, sidecar, f"Sidecars {', '.join(names)} all have no workloadSelector"
-            )
+    yield from without_selector(ctx, SIDECARS)
 
 
 @rule(
@@ -56,13 +59,7 @@ def sidecar_selects_no_pods(ctx: ValidationContext) -> Iterator[Problem]:
     Correct `workloadSelector.labels` to the labels of the pods it is for (Sidecars apply
     only to pods of their own namespace), or remove it.
     """
-    for world in worlds(ctx):
-        report = analyze_selectors(world, _sidecars(world), _selector)
-        for sidecar, selector in report.matching_nothing:
-            shown = ", ".join(f"{k}={v}" for k, v in selector.items())
-            yield problem_at(
-                ctx, world, sidecar, f"workloadSelector {shown} matches no pod in its namespace"
-            )
+    yield from selecting_no_pod(ctx, SIDECARS)
 
 
 @rule(
@@ -78,15 +75,7 @@ def sidecars_select_same_pod(ctx: ValidationContext) -> Iterator[Problem]:
     Make the workload selectors disjoint, or merge the Sidecars; which one applies is
     otherwise undefined.
     """
-    for world in worlds(ctx):
-        report = analyze_selectors(world, _sidecars(world), _selector)
-        for sidecar, names, pod in report.overlapping:
-            yield problem_at(
-                ctx,
-                world,
-                sidecar,
-                f"Sidecars {', '.join(names)} all select the pods of {pod.origin.ref}",
-            )
+    yield from selecting_one_pod_twice(ctx, SIDECARS)
 
 
 @rule(

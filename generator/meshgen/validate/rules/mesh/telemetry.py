@@ -9,13 +9,21 @@ from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import as_list, as_map
 from meshgen.validate.facts.endpoints import workload_selector
-from meshgen.validate.facts.selectors import analyze_selectors
+from meshgen.validate.facts.selectors import (
+    PolicyKind,
+    selecting_no_pod,
+    selecting_one_pod_twice,
+    without_selector,
+)
 from meshgen.validate.facts.world import World, problem_at, worlds
 from meshgen.validate.findings import Problem, Severity, rule
 
 
 def _telemetries(world: World) -> list[Manifest]:
     return [t for t in world.kind("Telemetry") if t.api_version.startswith("telemetry.istio.io/")]
+
+
+TELEMETRIES = PolicyKind("Telemetries", "selector", _telemetries, workload_selector)
 
 
 @rule(
@@ -30,12 +38,7 @@ def telemetries_without_selector(ctx: ValidationContext) -> Iterator[Problem]:
 
     Keep one namespace-wide Telemetry per namespace and give the others a `selector`.
     """
-    for world in worlds(ctx):
-        report = analyze_selectors(world, _telemetries(world), workload_selector)
-        for telemetry, names in report.unselective:
-            yield problem_at(
-                ctx, world, telemetry, f"Telemetries {', '.join(names)} all have no selector"
-            )
+    yield from without_selector(ctx, TELEMETRIES)
 
 
 @rule(
@@ -50,13 +53,7 @@ def telemetry_selects_no_pods(ctx: ValidationContext) -> Iterator[Problem]:
 
     Correct `selector.matchLabels`, or remove the Telemetry.
     """
-    for world in worlds(ctx):
-        report = analyze_selectors(world, _telemetries(world), workload_selector)
-        for telemetry, selector in report.matching_nothing:
-            shown = ", ".join(f"{k}={v}" for k, v in selector.items())
-            yield problem_at(
-                ctx, world, telemetry, f"selector {shown} matches no pod in its namespace"
-            )
+    yield from selecting_no_pod(ctx, TELEMETRIES)
 
 
 @rule(
@@ -71,15 +68,7 @@ def telemetries_select_same_pod(ctx: ValidationContext) -> Iterator[Problem]:
 
     Make the selectors disjoint, or merge the resources.
     """
-    for world in worlds(ctx):
-        report = analyze_selectors(world, _telemetries(world), workload_selector)
-        for telemetry, names, pod in report.overlapping:
-            yield problem_at(
-                ctx,
-                world,
-                telemetry,
-                f"Telemetries {', '.join(names)} all select the pods of {pod.origin.ref}",
-            )
+    yield from selecting_one_pod_twice(ctx, TELEMETRIES)
 
 
 @rule(
