@@ -30,6 +30,7 @@ from meshgen.errors import TemplateError
 from meshgen.helm.sdk import EmbeddedHelm
 from meshgen.render import Manifest, Rendering, render_app, to_plain
 from meshgen.repo import App, Environment, Repo
+from meshgen.severity import Severity
 from meshgen.traffic.weights import weight_problems
 from meshgen.validate.schemas import meshgen_files
 from meshgen.validate.schemas.kube import KubeSchemas, is_core_api
@@ -678,7 +679,7 @@ def test_helm_lint_strict_is_clean(scenario: str) -> None:
         namespace="staging",
         kube_version=KUBERNETES_VERSION,
     )
-    assert [m for m in messages if m.severity != "info"] == []
+    assert [m for m in messages if m.severity is not Severity.INFO] == []
 
 
 def test_helm_lint_strict_reports_bad_values() -> None:
@@ -686,7 +687,7 @@ def test_helm_lint_strict_reports_bad_values() -> None:
     messages = _BACKEND.lint(
         resources.chart_dir(), values, namespace="staging", kube_version=KUBERNETES_VERSION
     )
-    assert any(m.severity == "error" and "minimum" in m.message for m in messages)
+    assert any(m.severity is Severity.ERROR and "minimum" in m.message for m in messages)
 
 
 # -- the Helm test ---------------------------------------------------------------------

@@ -211,9 +211,9 @@ class ValidationContext:
         if self.repo is not None:
             return self.repo.kubernetes_version
         if self.files_mode:
-            from meshgen.validate.schemas.kube import available_versions
+            from meshgen.resources import kubernetes_versions
 
-            return available_versions()[-1]
+            return kubernetes_versions()[-1]
         return None
 
     @cached_property

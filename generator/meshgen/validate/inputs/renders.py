@@ -10,6 +10,7 @@ from meshgen.errors import ConfigError, TemplateError, ToolError
 from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate, RenderLimitError
 from meshgen.render import Rendering, assemble, render_templates, to_plain
 from meshgen.repo import Repo
+from meshgen.severity import Severity
 from meshgen.validate.inputs.repo_files import EnvironmentFile
 from meshgen.validate.options import ProgressCallback
 
@@ -95,7 +96,7 @@ class Renders:
             return prefetched.result()
         except RenderLimitError as exc:
             chart = self._repo.chart_path(ref.app)
-            return [LintMessage("error", ref.app.chart, str(exc).replace(f"{chart}: ", ""))]
+            return [LintMessage(Severity.ERROR, ref.app.chart, str(exc).replace(f"{chart}: ", ""))]
 
     def close(self) -> None:
         """Stop the workers; what was not started is dropped."""
