@@ -129,8 +129,8 @@ def to_plain(node: Any) -> Any:
     return node
 
 
-def load_overlay(repo: Repo, environment: Environment, app: App) -> dict[str, Any]:
-    path = repo.overlay_path(environment.name, app.name)
+def load_environment_file(repo: Repo, environment: Environment, app: App) -> dict[str, Any]:
+    path = repo.environment_file_path(environment.name, app.name)
     data = yamlio.load_roundtrip(path)
     if data is None:
         return {}
@@ -146,9 +146,9 @@ def render_app(
     backend: HelmBackend,
     values: Mapping[str, Any] | None = None,
 ) -> Rendering:
-    """Render `app` with the environment's overlay (or `values`, already loaded)."""
+    """Render `app` with its environment file (or `values`, already loaded)."""
     if values is None:
-        values = load_overlay(repo, environment, app)
+        values = load_environment_file(repo, environment, app)
     try:
         templates = render_templates(repo, environment, app, backend, values)
     except RenderLimitError as exc:

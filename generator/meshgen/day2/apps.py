@@ -86,7 +86,7 @@ def charts_for_app(tree: dict[str, str], old: str, new: str) -> dict[str, str]:
     }
 
 
-def _overlay(
+def _environment_file(
     state: recorded.Recorded,
     name: str,
     environment: str,
@@ -170,8 +170,8 @@ def plan_add(
     writes = _chart(repo, name)
     writes.update(_wiring(repo, name))
     for environment in repo.environments:
-        path = repo.overlay_path(environment.name, name).relative_to(repo.root).as_posix()
-        writes[path] = _overlay(state, name, environment.name, versions, image, port)
+        path = repo.environment_file_path(environment.name, name).relative_to(repo.root).as_posix()
+        writes[path] = _environment_file(state, name, environment.name, versions, image, port)
     taken = [p for p in writes if (repo.root / p).exists()]
     if taken:
         raise ConfigError(f"{taken[0]} already exists; remove it or choose another app name")

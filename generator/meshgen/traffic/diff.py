@@ -225,7 +225,7 @@ def _states(root: Path, backend: HelmBackend) -> dict[tuple[str, str], AppState]
 
 
 def _state(repo: Repo, environment_name: str, app_name: str, backend: HelmBackend) -> AppState:
-    path = repo.overlay_path(environment_name, app_name)
+    path = repo.environment_file_path(environment_name, app_name)
     try:
         values = to_plain(yamlio.load_roundtrip(path)) or {}
     except ConfigError as exc:

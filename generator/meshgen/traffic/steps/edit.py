@@ -43,7 +43,7 @@ def locate(repo_path: Path, environment: str, app: str | None = None) -> Target:
     repo = load_repo(repo_path)
     env = repo.environment(environment)
     chosen = repo.app(app)
-    path = repo.overlay_path(env.name, chosen.name)
+    path = repo.environment_file_path(env.name, chosen.name)
     if not path.is_file():
         raise ConfigError(
             f"environment {env.name!r} has no file for {chosen.name}; create "

@@ -30,7 +30,7 @@ def check_guardrails(edit: Edit, *, force: bool, base_ref: str | None = None) ->
         return edit
     baseline = guardrails.find_baseline(target.repo.root, rails, base_ref)
     previous = rails.previous(target.environment)
-    previous_path = target.repo.overlay_path(previous, target.app) if previous else None
+    previous_path = target.repo.environment_file_path(previous, target.app) if previous else None
     if isinstance(baseline, guardrails.Baseline):
         measured_against = str(baseline)
         before = guardrails.weights_at(target.repo.root, baseline.commit, target.path)

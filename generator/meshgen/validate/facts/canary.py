@@ -45,7 +45,9 @@ def _compute(ctx: ValidationContext) -> Outcome:
             continue
         previous = rails.previous(ref.environment.name)
         previous_before = (
-            guardrails.weights_at(root, base, ctx.repo.overlay_path(previous, ref.app.name))
+            guardrails.weights_at(
+                root, base, ctx.repo.environment_file_path(previous, ref.app.name)
+            )
             if previous
             else None
         )

@@ -50,7 +50,9 @@ def repo_model(root: Path, config: LoadedFile) -> Repo | None:
 
 def environment_files(repo: Repo, environments: Sequence[Environment]) -> list[EnvironmentFile]:
     return [
-        EnvironmentFile(environment, app, load(repo.overlay_path(environment.name, app.name)))
+        EnvironmentFile(
+            environment, app, load(repo.environment_file_path(environment.name, app.name))
+        )
         for environment in environments
         for app in repo.apps
     ]
