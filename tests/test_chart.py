@@ -28,7 +28,7 @@ from conftest import Golden
 from meshgen import resources, yamlio
 from meshgen.errors import TemplateError
 from meshgen.helm.sdk import EmbeddedHelm
-from meshgen.render import Manifest, Rendering, render_app, to_plain
+from meshgen.render import Manifest, Rendering, render_app
 from meshgen.repo import App, Environment, Repo
 from meshgen.severity import Severity
 from meshgen.traffic.weights import weight_problems
@@ -49,7 +49,7 @@ _BACKEND = EmbeddedHelm()
 def default_values(environment: str) -> dict[str, Any]:
     """The environment file `meshgen new` writes for `environment`, as Helm values."""
     path = resources.environments_dir() / "defaults" / f"{environment}.yaml"
-    return dict(to_plain(yamlio.load_roundtrip(path)))
+    return dict(yamlio.to_plain(yamlio.load_roundtrip(path)))
 
 
 def render(values: Mapping[str, Any], namespace: str = "staging") -> Rendering:

@@ -19,6 +19,7 @@ from meshgen import resources, yamlio
 from meshgen.day2 import recorded
 from meshgen.day2.carry import token
 from meshgen.day2.changes import Changeset
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import MANIFEST_NAME, Repo
 from meshgen.scaffold.answers import DNS_LABEL, RESERVED_NAMESPACES
@@ -97,7 +98,7 @@ def _environment_file(
     source = resources.environments_dir() / "defaults" / f"{profile_for(environment)}.yaml"
     text = token(state.answers.app_name).sub(name, yamlio.read_text(source))
     text = token("first-app").sub(name, text)
-    tree: Any = yamlio.loads_roundtrip(text, source)
+    tree: Any = EnvironmentFile.parse(text, source).tree
     tree["host"] = f"{name}.{environment}.{state.answers.domain}"
     tree.insert(0, "appName", name)
     tree.insert(1, "namespace", yamlio.CommentedMap({"create": False}))

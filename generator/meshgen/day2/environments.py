@@ -19,6 +19,7 @@ from meshgen import yamlio
 from meshgen.day2 import recorded, templates
 from meshgen.day2.carry import Carried, carry, for_app, localize
 from meshgen.day2.changes import Changeset
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import ENVIRONMENTS_DIR, MANIFEST_NAME, Environment
 from meshgen.scaffold.answers import DNS_LABEL, _check_environments
@@ -105,7 +106,7 @@ def plan_add(
                 "choose another with --from",
                 path=source_path,
             )
-        values = yamlio.load_roundtrip(source_path)
+        values = EnvironmentFile.read(source_path).tree
         if isinstance(values, dict) and "host" in values:
             values["host"] = f"{app.name}.{name}.{state.answers.domain}"
         target = repo.environment_file_path(name, app.name).relative_to(repo.root).as_posix()

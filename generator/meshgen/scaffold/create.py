@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen import TEMPLATE_VERSION, __version__, resources, yamlio
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError, TemplateError
 from meshgen.git import commit as vcs
 from meshgen.scaffold.answers import Answers
@@ -205,7 +206,7 @@ def _write_environment_files(answers: Answers, project: Path, data: Path) -> Non
     defaults = data / "environments" / "defaults"
     for environment in answers.environments:
         source = defaults / f"{profile_for(environment)}.yaml"
-        tree = yamlio.load_roundtrip(source)
+        tree = EnvironmentFile.read(source).tree
         tree["host"] = default_host(answers, environment)
         target = project / "environments" / environment / f"{answers.app_name}.yaml"
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -12,15 +12,14 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from meshgen import yamlio
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError, GitError, MeshgenError
 from meshgen.git import refs as vcs
 from meshgen.helm.base import HelmBackend
 from meshgen.pins import pin_changes
 from meshgen.platform.charts import ChartRepositories
-from meshgen.render import render_app, to_plain
+from meshgen.render import render_app
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
 from meshgen.traffic import guardrails
 from meshgen.traffic.platform_diff import PlatformDiff, diff_platform
@@ -31,7 +30,6 @@ from meshgen.traffic.platform_report import (
     text_sections,
 )
 from meshgen.traffic.steps.edit import weight_changes
-from meshgen.traffic.weights import whole_weights
 
 # GitHub refuses comments above 65536 characters; keep room for the traffic table.
 MARKDOWN_DIFF_BUDGET = 50_000
@@ -160,7 +158,7 @@ def diff_refs(
         raise GitError(f"the repository at {root} has no commits yet; commit, then compare")
     head_commit = vcs.resolve_commit(root, head)
     if base is None:
-        rails = guardrails.from_manifest(_manifest_data(root))
+        rails = _guardrails(root)
         found = vcs.find_base(root, rails.base_branch, env_base_ref)
         if found is None:
             raise GitError(
@@ -206,11 +204,11 @@ def diff_refs(
     return DiffResult(base, head, base_commit, head_commit, entries, platform)
 
 
-def _manifest_data(root: Path) -> Any:
+def _guardrails(root: Path) -> guardrails.Guardrails:
     try:
-        return yamlio.load_roundtrip(root / MANIFEST_NAME)
+        return guardrails.read(root / MANIFEST_NAME)
     except ConfigError:
-        return None
+        return guardrails.Guardrails()
 
 
 def _states(root: Path, backend: HelmBackend) -> dict[tuple[str, str], AppState]:
@@ -227,17 +225,12 @@ def _states(root: Path, backend: HelmBackend) -> dict[tuple[str, str], AppState]
 def _state(repo: Repo, environment_name: str, app_name: str, backend: HelmBackend) -> AppState:
     path = repo.environment_file_path(environment_name, app_name)
     try:
-        values = to_plain(yamlio.load_roundtrip(path)) or {}
+        env = EnvironmentFile.read(path)
     except ConfigError as exc:
         return AppState({}, {}, {}, _relative(str(exc), repo.root))
-    versions = values.get("versions") if isinstance(values, Mapping) else None
-    tags = {
-        str(name): str((entry.get("image") or {}).get("tag", ""))
-        for name, entry in (versions.items() if isinstance(versions, Mapping) else ())
-        if isinstance(entry, Mapping)
-    }
-    weights = whole_weights(values)
+    tags, weights = env.image_tags(), env.whole_weights()
     try:
+        values = env.values()
         rendering = render_app(
             repo, repo.environment(environment_name), repo.app(app_name), backend, values
         )
