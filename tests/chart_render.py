@@ -10,7 +10,7 @@ from typing import Any
 
 from meshgen import resources, yamlio
 from meshgen.helm.sdk import EmbeddedHelm
-from meshgen.render import Manifest, Rendering, render_app, to_plain
+from meshgen.render import Manifest, Rendering, render_app
 from meshgen.repo import App, Environment, Repo
 
 KUBERNETES_VERSION = "1.34"
@@ -24,7 +24,7 @@ BACKEND = EmbeddedHelm()
 def default_values(environment: str) -> dict[str, Any]:
     """The environment file `meshgen new` writes for `environment`, as Helm values."""
     path = resources.environments_dir() / "defaults" / f"{environment}.yaml"
-    return dict(to_plain(yamlio.load_roundtrip(path)))
+    return dict(yamlio.to_plain(yamlio.load_roundtrip(path)))
 
 
 def render(values: Mapping[str, Any], namespace: str = "staging") -> Rendering:

@@ -27,6 +27,7 @@ from chart_render import (
 from meshgen import resources, yamlio
 from meshgen.errors import TemplateError
 from meshgen.render import Manifest
+from meshgen.severity import Severity
 from meshgen.traffic.weights import weight_problems
 from meshgen.validate.schemas import meshgen_files
 from meshgen.validate.schemas.kube import KubeSchemas, is_core_api
@@ -223,7 +224,7 @@ def test_helm_lint_strict_is_clean(scenario: str) -> None:
         namespace="staging",
         kube_version=KUBERNETES_VERSION,
     )
-    assert [m for m in messages if m.severity != "info"] == []
+    assert [m for m in messages if m.severity is not Severity.INFO] == []
 
 
 def test_helm_lint_strict_reports_bad_values() -> None:
@@ -231,4 +232,4 @@ def test_helm_lint_strict_reports_bad_values() -> None:
     messages = BACKEND.lint(
         resources.chart_dir(), values, namespace="staging", kube_version=KUBERNETES_VERSION
     )
-    assert any(m.severity == "error" and "minimum" in m.message for m in messages)
+    assert any(m.severity is Severity.ERROR and "minimum" in m.message for m in messages)

@@ -11,6 +11,7 @@ import pytest
 from meshgen.errors import TemplateError
 from meshgen.helm.base import LintMessage, RenderedTemplate
 from meshgen.helm.cached import CachedHelm
+from meshgen.severity import Severity
 
 
 class CountingHelm:
@@ -41,7 +42,7 @@ class CountingHelm:
         self, chart: Path, values: Mapping[str, Any], *, namespace: str, kube_version: str
     ) -> list[LintMessage]:
         self.calls += 1
-        return [LintMessage("info", "c", "icon is recommended")]
+        return [LintMessage(Severity.INFO, "c", "icon is recommended")]
 
 
 @pytest.fixture

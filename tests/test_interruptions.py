@@ -15,7 +15,9 @@ def _interrupt(*_args: object, **_kwargs: object) -> None:
     raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("step", ["_copy_chart", "_write_overlays", "_render_per_environment"])
+@pytest.mark.parametrize(
+    "step", ["_copy_chart", "_write_environment_files", "_render_per_environment"]
+)
 def test_ctrl_c_mid_generation_leaves_no_destination(
     tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch, step: str
 ) -> None:
@@ -30,7 +32,7 @@ def test_ctrl_c_keeps_an_empty_destination_folder_empty(
 ) -> None:
     dest = tmp_path / "out"
     dest.mkdir()
-    monkeypatch.setattr(create, "_write_overlays", _interrupt)
+    monkeypatch.setattr(create, "_write_environment_files", _interrupt)
     invoke(["new", str(dest), "--no-input"], expect=130)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
     assert list(dest.iterdir()) == []

@@ -10,7 +10,8 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from meshgen.validate.schemas.kube import KubeSchemas, _schema_root
+from meshgen.resources import kubernetes_schema_root
+from meshgen.validate.schemas.kube import KubeSchemas
 
 VERSION = "1.34"
 
@@ -80,7 +81,7 @@ def _errors(validator: Any, instance: Any) -> list[tuple[str, list[Any]]]:
 
 
 def _resolved_by_registry(api_version: str, kind: str) -> Any:
-    folder = _schema_root() / f"v{VERSION}.0-local-strict"
+    folder = kubernetes_schema_root() / f"v{VERSION}.0-local-strict"
     definitions = json.loads((folder / "_definitions.json").read_text("utf-8"))
     registry: Registry[Any] = Registry().with_resource(
         definitions["$id"], Resource.from_contents(definitions)

@@ -119,10 +119,13 @@ def test_rules_lists_istio_codes_and_json(invoke: Invoke) -> None:
         "virtualservice.DestinationRuleAnalyzer)" in listed
     )
     payload = json.loads(invoke(["rules", "--format", "json"]).stdout)
-    by_id = {rule["id"]: rule for rule in payload}
+    assert payload["schemaVersion"] == 1
+    by_id = {rule["id"]: rule for rule in payload["rules"]}
     assert by_id["MG402"]["istioCode"] == "IST0173"
     assert by_id["MG402"]["istioAnalyzer"] == "destinationrule.SubsetSelectPodAnalyzer"
-    assert all(rule["fix"] for rule in payload)
+    assert all(rule["fix"] for rule in payload["rules"])
+    assert {"id": "MG502", "replacedBy": "MG412"} in payload["retired"]
+    assert "MG502" not in by_id
 
 
 def _traffic_line(repo: Path) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen import safefs, yamlio
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.helm.base import HelmBackend, RenderedTemplate, RenderLimitError
 from meshgen.repo import App, Environment, Repo
@@ -114,31 +115,6 @@ class Rendering:
         return "".join(parts)
 
 
-def to_plain(node: Any) -> Any:
-    """A round-trip YAML tree as plain dicts, lists and scalars (what Helm expects)."""
-    if isinstance(node, Mapping):
-        return {str(key): to_plain(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [to_plain(item) for item in node]
-    if isinstance(node, bool) or node is None:
-        return node
-    # ruamel's scalar subclasses (quoted strings, formatted numbers) become builtins.
-    for builtin in (int, float, str):
-        if isinstance(node, builtin):
-            return builtin(node)
-    return node
-
-
-def load_overlay(repo: Repo, environment: Environment, app: App) -> dict[str, Any]:
-    path = repo.overlay_path(environment.name, app.name)
-    data = yamlio.load_roundtrip(path)
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise ConfigError("expected a mapping of chart values", path=path, line=1)
-    return dict(to_plain(data))
-
-
 def render_app(
     repo: Repo,
     environment: Environment,
@@ -146,9 +122,10 @@ def render_app(
     backend: HelmBackend,
     values: Mapping[str, Any] | None = None,
 ) -> Rendering:
-    """Render `app` with the environment's overlay (or `values`, already loaded)."""
+    """Render `app` with its environment file (or `values`, already loaded)."""
     if values is None:
-        values = load_overlay(repo, environment, app)
+        path = repo.environment_file_path(environment.name, app.name)
+        values = EnvironmentFile.read(path).values()
     try:
         templates = render_templates(repo, environment, app, backend, values)
     except RenderLimitError as exc:

@@ -68,7 +68,7 @@ class Repo:
             f"unknown app {name!r}; {MANIFEST_NAME} declares: {known}", path=self.manifest_path
         )
 
-    def overlay_path(self, environment: str, app: str) -> Path:
+    def environment_file_path(self, environment: str, app: str) -> Path:
         return self.root / ENVIRONMENTS_DIR / environment / f"{app}.yaml"
 
     def chart_path(self, app: App) -> Path:

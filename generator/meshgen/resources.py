@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from functools import cache
 from pathlib import Path
 
@@ -31,3 +33,31 @@ def environments_dir() -> Path:
 
 def template_dir() -> Path:
     return data_root() / "cookiecutter-template"
+
+
+@cache
+def kubernetes_schema_root() -> Path:
+    """The Kubernetes JSON schemas bundled in the `kubernetes-validate` package."""
+    # Only the package's data folder is needed: finding it without importing the package
+    # spares its own imports (packaging, importlib_resources, typing_extensions).
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(
+            "No module named 'kubernetes_validate'", name="kubernetes_validate"
+        )
+    return Path(spec.origin).resolve().parent / "kubernetes-json-schema"
+
+
+@cache
+def kubernetes_versions() -> tuple[str, ...]:
+    """Kubernetes minor versions with bundled schemas, oldest first (e.g. "1.34").
+
+    The newest is the newest version meshgen validates against, which `meshgen new`
+    and the command line also check answers with.
+    """
+    found = set()
+    for folder in kubernetes_schema_root().iterdir():
+        match = re.fullmatch(r"v(\d+)\.(\d+)\.\d+-local", folder.name)
+        if match:
+            found.add((int(match[1]), int(match[2])))
+    return tuple(f"{major}.{minor}" for major, minor in sorted(found))

@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ __all__ = [
     "load_roundtrip",
     "loads_roundtrip",
     "split_documents",
+    "to_plain",
 ]
 
 MAX_FILE_BYTES = safefs.MAX_FILE_BYTES
@@ -208,6 +209,21 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def to_plain(node: Any) -> Any:
+    """A round-trip YAML tree as plain dicts, lists and scalars (what Helm expects)."""
+    if isinstance(node, Mapping):
+        return {str(key): to_plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [to_plain(item) for item in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    # ruamel's scalar subclasses (quoted strings, formatted numbers) become builtins.
+    for builtin in (int, float, str):
+        if isinstance(node, builtin):
+            return builtin(node)
+    return node
 
 
 def line_of(node: Any, key: Any = None) -> int | None:

@@ -71,7 +71,8 @@ def diff(
     from meshgen.helm.cached import cache_root
     from meshgen.platform.charts import ChartRepositories
     from meshgen.repo import find_root
-    from meshgen.traffic.diff import diff_refs, format_markdown, format_text
+    from meshgen.report.diff import DIFF_RENDERERS
+    from meshgen.traffic.diff import diff_refs
 
     with tempfile.TemporaryDirectory(prefix="meshgen-charts-") as scratch:
         cache = cache_root(os.environ)
@@ -85,7 +86,7 @@ def diff(
             env_base_ref=os.environ.get(ENV_BASE_REF) or None,
             charts=charts,
         )
-    text = format_markdown(result) if output_format == "markdown" else format_text(result)
+    text = DIFF_RENDERERS[output_format](result)
     click.echo(text, nl=False)
     if result.incomplete:
         # A side that does not render is a finding about the pull request, as in validate.

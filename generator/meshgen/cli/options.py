@@ -57,8 +57,8 @@ def kubernetes_version_callback(
     if value is None:
         return None
     from meshgen.errors import ConfigError
+    from meshgen.resources import kubernetes_versions
     from meshgen.scaffold.answers import KUBERNETES_MINOR, MIN_KUBERNETES_MINOR, Answers
-    from meshgen.validate.schemas.kube import available_versions
 
     try:
         if not KUBERNETES_MINOR.match(value):
@@ -66,7 +66,7 @@ def kubernetes_version_callback(
         Answers(kubernetes_version=value).validate()
     except ConfigError:
         raise click.BadParameter(
-            f"expected a version from 1.{MIN_KUBERNETES_MINOR} to {available_versions()[-1]} "
+            f"expected a version from 1.{MIN_KUBERNETES_MINOR} to {kubernetes_versions()[-1]} "
             f"(what the chart supports and meshgen validates against), got {value!r}"
         ) from None
     return value

@@ -283,32 +283,7 @@ def rules(output_format: str) -> None:
       meshgen rules
       meshgen rules --format json
     """
-    import json
-
+    from meshgen.report.rules import RULES_RENDERERS
     from meshgen.validate.registry import RETIRED_RULES, all_rules
 
-    if output_format == "json":
-        payload = [
-            {
-                "id": rule.id,
-                "name": rule.name,
-                "severity": rule.severity.value,
-                "istioCode": rule.istio_code,
-                "istioAnalyzer": rule.istio_analyzer,
-                "summary": rule.summary,
-                "fix": rule.fix,
-            }
-            for rule in all_rules()
-        ]
-        click.echo(json.dumps(payload, indent=2))
-        return
-    for rule in all_rules():
-        code = ""
-        if rule.istio_code:
-            code = f"  (istioctl {rule.istio_code}, {rule.istio_analyzer or 'analyze'})"
-        click.echo(f"{rule.id}  {rule.name}  [{rule.severity.value}]{code}")
-        click.echo(f"    {rule.summary}")
-        if rule.fix:
-            click.echo(f"    Fix: {rule.fix}")
-    for retired, successor in sorted(RETIRED_RULES.items()):
-        click.echo(f"{retired}  retired: its checks are {successor}'s; the ID is never reused")
+    click.echo(RULES_RENDERERS[output_format](all_rules(), RETIRED_RULES), nl=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -50,36 +49,11 @@ def show(output_format: str) -> None:
       meshgen weights show
       meshgen -C ../acme-mesh weights show --format json
     """
+    from meshgen.report.weights import WEIGHTS_RENDERERS
     from meshgen.traffic.table import weight_table
 
     table = weight_table(Path())
-    if output_format == "json":
-        document = {"schemaVersion": 1, "environments": [entry.to_json() for entry in table]}
-        click.echo(json.dumps(document, indent=2))
-    else:
-        several_apps = len({entry.app for entry in table}) > 1
-        header = ["ENVIRONMENT", *(["APP"] if several_apps else []), "VERSION", "WEIGHT", "IMAGE"]
-        rows = [header]
-        for entry in table:
-            for row in entry.versions:
-                weight = f"{row.weight}%" if isinstance(row.weight, int) else repr(row.weight)
-                rows.append(
-                    [
-                        entry.environment,
-                        *([entry.app] if several_apps else []),
-                        row.name,
-                        weight,
-                        f"{row.repository}:{row.tag}",
-                    ]
-                )
-        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-        weight_column = header.index("WEIGHT")
-        for r in rows:
-            cells = [
-                cell.rjust(widths[i]) if i == weight_column else cell.ljust(widths[i])
-                for i, cell in enumerate(r)
-            ]
-            click.echo("  ".join(cells).rstrip())
+    click.echo(WEIGHTS_RENDERERS[output_format](table), nl=False)
     broken = [entry for entry in table if entry.problems]
     for entry in broken:
         for problem in entry.problems:

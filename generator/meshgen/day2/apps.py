@@ -19,6 +19,7 @@ from meshgen import resources, yamlio
 from meshgen.day2 import recorded
 from meshgen.day2.carry import token
 from meshgen.day2.changes import Changeset
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import MANIFEST_NAME, Repo
 from meshgen.scaffold.answers import DNS_LABEL, RESERVED_NAMESPACES
@@ -86,7 +87,7 @@ def charts_for_app(tree: dict[str, str], old: str, new: str) -> dict[str, str]:
     }
 
 
-def _overlay(
+def _environment_file(
     state: recorded.Recorded,
     name: str,
     environment: str,
@@ -97,7 +98,7 @@ def _overlay(
     source = resources.environments_dir() / "defaults" / f"{profile_for(environment)}.yaml"
     text = token(state.answers.app_name).sub(name, yamlio.read_text(source))
     text = token("first-app").sub(name, text)
-    tree: Any = yamlio.loads_roundtrip(text, source)
+    tree: Any = EnvironmentFile.parse(text, source).tree
     tree["host"] = f"{name}.{environment}.{state.answers.domain}"
     tree.insert(0, "appName", name)
     tree.insert(1, "namespace", yamlio.CommentedMap({"create": False}))
@@ -170,8 +171,8 @@ def plan_add(
     writes = _chart(repo, name)
     writes.update(_wiring(repo, name))
     for environment in repo.environments:
-        path = repo.overlay_path(environment.name, name).relative_to(repo.root).as_posix()
-        writes[path] = _overlay(state, name, environment.name, versions, image, port)
+        path = repo.environment_file_path(environment.name, name).relative_to(repo.root).as_posix()
+        writes[path] = _environment_file(state, name, environment.name, versions, image, port)
     taken = [p for p in writes if (repo.root / p).exists()]
     if taken:
         raise ConfigError(f"{taken[0]} already exists; remove it or choose another app name")

@@ -19,6 +19,7 @@ from meshgen import yamlio
 from meshgen.day2 import recorded, templates
 from meshgen.day2.carry import Carried, carry, for_app, localize
 from meshgen.day2.changes import Changeset
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import ENVIRONMENTS_DIR, MANIFEST_NAME, Environment
 from meshgen.scaffold.answers import DNS_LABEL, _check_environments
@@ -98,18 +99,18 @@ def plan_add(
     _refuse_conflicts(carried, f"adding environment {name}")
     writes = dict(carried.writes)
     for app in repo.apps:
-        source_path = repo.overlay_path(template_env.name, app.name)
+        source_path = repo.environment_file_path(template_env.name, app.name)
         if not source_path.is_file():
             raise ConfigError(
                 f"environment {template_env.name!r} has no file for {app.name} to copy; "
                 "choose another with --from",
                 path=source_path,
             )
-        overlay = yamlio.load_roundtrip(source_path)
-        if isinstance(overlay, dict) and "host" in overlay:
-            overlay["host"] = f"{app.name}.{name}.{state.answers.domain}"
-        target = repo.overlay_path(name, app.name).relative_to(repo.root).as_posix()
-        writes[target] = yamlio.dumps_roundtrip(overlay)
+        values = EnvironmentFile.read(source_path).tree
+        if isinstance(values, dict) and "host" in values:
+            values["host"] = f"{app.name}.{name}.{state.answers.domain}"
+        target = repo.environment_file_path(name, app.name).relative_to(repo.root).as_posix()
+        writes[target] = yamlio.dumps_roundtrip(values)
 
     def add_entry(tree: Any) -> None:
         entry = yamlio.CommentedMap(recorded.environment_entry(new))
@@ -140,11 +141,13 @@ def plan_remove(root: Path, name: str) -> Changeset:
     remaining = tuple(e for e in repo.environments if e.name != name)
     carried = _rendered_pair(state, repo.environments, remaining)
     _refuse_conflicts(carried, f"removing environment {name}")
-    overlays = repo.root / ENVIRONMENTS_DIR / name
+    environment_folder = repo.root / ENVIRONMENTS_DIR / name
     deletes = [*carried.deletes]
-    if overlays.is_dir():
+    if environment_folder.is_dir():
         deletes += [
-            p.relative_to(repo.root).as_posix() for p in sorted(overlays.rglob("*")) if p.is_file()
+            p.relative_to(repo.root).as_posix()
+            for p in sorted(environment_folder.rglob("*"))
+            if p.is_file()
         ]
 
     def remove_entry(tree: Any) -> None:

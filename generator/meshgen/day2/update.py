@@ -19,6 +19,7 @@ from meshgen.day2 import recorded, templates
 from meshgen.day2.apps import charts_for_app
 from meshgen.day2.carry import carry, for_app, localize
 from meshgen.day2.changes import Changeset
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import ENVIRONMENTS_DIR, MANIFEST_NAME
 
@@ -35,8 +36,8 @@ def _keep_running(root: Path, tree: templates.Tree) -> templates.Tree:
         if not path.startswith(f"{ENVIRONMENTS_DIR}/") or not ours_path.is_file():
             continue
         try:
-            ours = yamlio.load_roundtrip(ours_path)
-            rendered = yamlio.loads_roundtrip(text, ours_path)
+            ours = EnvironmentFile.read(ours_path).tree
+            rendered = EnvironmentFile.parse(text, ours_path).tree
         except ConfigError:
             continue  # an unreadable file merges as text, and validate says why
         if not isinstance(ours, dict) or not isinstance(rendered, dict):

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from meshgen import safefs
 from meshgen.errors import ConfigError, TemplateError
 from meshgen.helm.worker import too_large
-
-Severity = Literal["info", "warning", "error"]
+from meshgen.severity import Severity
 
 
 @dataclass(frozen=True)

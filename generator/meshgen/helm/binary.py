@@ -21,6 +21,7 @@ from meshgen.helm.base import (
 )
 from meshgen.helm.bounded import Exceeded, bounded_run
 from meshgen.helm.worker import is_manifest_source
+from meshgen.severity import Severity
 
 _SOURCE_HEADER = re.compile(r"^# Source: (?P<source>.+)$", re.MULTILINE)
 _GO_FATAL = re.compile(r"^(?:fatal error|panic): (?P<reason>.*)$", re.MULTILINE)
@@ -138,14 +139,9 @@ class BinaryHelm:
         for line in result.stdout.splitlines():
             match = _LINT_LINE.match(line.strip())
             if match:
-                severity = match["severity"].lower()
                 messages.append(
                     LintMessage(
-                        severity="warning"
-                        if severity == "warning"
-                        else "error"
-                        if severity == "error"
-                        else "info",
+                        severity=Severity(match["severity"].lower()),
                         path=match["path"],
                         message=match["message"],
                     )

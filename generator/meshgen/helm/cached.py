@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
+from meshgen.severity import Severity
 
 ENV_NO_CACHE = "MESHGEN_NO_CACHE"
 ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
@@ -92,13 +93,15 @@ class CachedHelm:
         if isinstance(cached, list):
             try:
                 return [
-                    LintMessage(i["severity"], str(i["path"]), str(i["message"])) for i in cached
+                    LintMessage(Severity(i["severity"]), str(i["path"]), str(i["message"]))
+                    for i in cached
                 ]
-            except (KeyError, TypeError):
+            except (KeyError, TypeError, ValueError):
                 pass
         result = self.inner.lint(chart, values, namespace=namespace, kube_version=kube_version)
         self._store(
-            key, [{"severity": m.severity, "path": m.path, "message": m.message} for m in result]
+            key,
+            [{"severity": m.severity.value, "path": m.path, "message": m.message} for m in result],
         )
         return result
 

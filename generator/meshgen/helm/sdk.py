@@ -17,13 +17,18 @@ from meshgen.helm.base import (
     Limits,
     LintMessage,
     RenderedTemplate,
-    Severity,
     check_chart,
     check_output,
 )
 from meshgen.helm.isolation import HelmWorker, WorkerFailure, WorkerPool, shared_worker
+from meshgen.severity import Severity
 
-_SEVERITIES: dict[int, Severity] = {0: "info", 1: "info", 2: "warning", 3: "error"}
+_SEVERITIES: dict[int, Severity] = {
+    0: Severity.INFO,
+    1: Severity.INFO,
+    2: Severity.WARNING,
+    3: Severity.ERROR,
+}
 _GENERATIONS = itertools.count(1)
 
 
@@ -113,7 +118,7 @@ class EmbeddedHelm:
         )
         return [
             LintMessage(
-                severity=_SEVERITIES.get(int(entry.get("severity", 0)), "info"),
+                severity=_SEVERITIES.get(int(entry.get("severity", 0)), Severity.INFO),
                 path=str(entry.get("path", "")),
                 message=str(entry.get("error", "")),
             )

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from meshgen import yamlio
-from meshgen.render import to_plain
 
 # Istio's charts keep their defaults under this key and lift them to the top level in
 # their templates; users set the same keys at the top level.
@@ -62,7 +61,7 @@ def coalesce(base: Any, overlay: Any) -> Any:
 def merged_user_values(sources: Sequence[ValuesSource]) -> dict[str, Any]:
     merged: Any = {}
     for source in sources:
-        plain = to_plain(source.tree)
+        plain = yamlio.to_plain(source.tree)
         if isinstance(plain, Mapping):
             merged = coalesce(merged, plain)
     return dict(merged) if isinstance(merged, Mapping) else {}

@@ -1,4 +1,9 @@
-"""Reporters: turn a validation report into text, JSON or SARIF. They return strings."""
+"""Every output renderer, chosen by name; each returns a string the command line prints.
+
+The validation report (text, JSON, SARIF) is here; `meshgen diff` is in `report.diff`,
+`weights show` in `report.weights`, `meshgen rules` in `report.rules`. A JSON output
+names the version of its shape `schemaVersion`.
+"""
 
 from __future__ import annotations
 

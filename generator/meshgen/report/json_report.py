@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 
 from meshgen import __version__
-from meshgen.validate.findings import Report, Severity
+from meshgen.validate.findings import Report, Rule, Severity
 
 JSON_FORMAT_VERSION = 2
 
@@ -61,17 +61,19 @@ def render_json(report: Report) -> str:
             }
             for finding in report.findings
         ],
-        "rules": [
-            {
-                "id": rule.id,
-                "name": rule.name,
-                "severity": rule.severity.value,
-                "istioCode": rule.istio_code,
-                "istioAnalyzer": rule.istio_analyzer,
-                "summary": rule.summary,
-                "fix": rule.fix,
-            }
-            for rule in report.rules_run
-        ],
+        "rules": [rule_json(rule) for rule in report.rules_run],
     }
     return json.dumps(payload, indent=2) + "\n"
+
+
+def rule_json(rule: Rule) -> dict[str, str | None]:
+    """A rule as every JSON output describes it (validate's report, `meshgen rules`)."""
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "severity": rule.severity.value,
+        "istioCode": rule.istio_code,
+        "istioAnalyzer": rule.istio_analyzer,
+        "summary": rule.summary,
+        "fix": rule.fix,
+    }

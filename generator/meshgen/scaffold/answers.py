@@ -159,9 +159,9 @@ def _check_repo_url(repo_url: str, gitops: str) -> None:
 
 def _check_kubernetes_version(version: str) -> None:
     """Between the chart's minimum and the newest Kubernetes meshgen can validate against."""
-    from meshgen.validate.schemas.kube import available_versions
+    from meshgen.resources import kubernetes_versions
 
-    newest = available_versions()[-1]
+    newest = kubernetes_versions()[-1]
     minor = int(version.split(".")[1])
     if minor < MIN_KUBERNETES_MINOR or minor > int(newest.split(".")[1]):
         raise ConfigError(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen import TEMPLATE_VERSION, __version__, resources, yamlio
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError, TemplateError
 from meshgen.git import commit as vcs
 from meshgen.scaffold.answers import Answers
@@ -144,7 +145,7 @@ def build(
     shutil.rmtree(scratch / ".replay", ignore_errors=True)
     _render_per_environment(template / PER_ENVIRONMENT_DIR, project, context, answers)
     _copy_chart(answers, project, data)
-    _write_overlays(answers, project, data)
+    _write_environment_files(answers, project, data)
     return project
 
 
@@ -192,7 +193,8 @@ def _copy_chart(answers: Answers, project: Path, data: Path) -> None:
 
 
 def profile_for(environment: str) -> str:
-    """Which default overlay an environment starts from: production-like or staging-like."""
+    """Which default environment file an environment starts from: production-like or
+    staging-like."""
     return "production" if environment.startswith(PRODUCTION_PROFILE_PREFIX) else "staging"
 
 
@@ -200,11 +202,11 @@ def default_host(answers: Answers, environment: str) -> str:
     return f"{answers.app_name}.{environment}.{answers.domain}"
 
 
-def _write_overlays(answers: Answers, project: Path, data: Path) -> None:
+def _write_environment_files(answers: Answers, project: Path, data: Path) -> None:
     defaults = data / "environments" / "defaults"
     for environment in answers.environments:
         source = defaults / f"{profile_for(environment)}.yaml"
-        tree = yamlio.load_roundtrip(source)
+        tree = EnvironmentFile.read(source).tree
         tree["host"] = default_host(answers, environment)
         target = project / "environments" / environment / f"{answers.app_name}.yaml"
         target.parent.mkdir(parents=True, exist_ok=True)

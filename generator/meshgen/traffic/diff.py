@@ -3,6 +3,7 @@
 Both git refs are exported into a temporary folder (`git archive`), so the working tree,
 the index and the checked-out branch are never touched. As on a pull request, the base
 side is the merge base of the two refs: the diff shows what the head branch changes.
+`meshgen.report.diff` renders the result as text or as the pull-request comment.
 """
 
 from __future__ import annotations
@@ -12,29 +13,18 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
-from meshgen import yamlio
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError, GitError, MeshgenError
 from meshgen.git import refs as vcs
 from meshgen.helm.base import HelmBackend
 from meshgen.pins import pin_changes
 from meshgen.platform.charts import ChartRepositories
-from meshgen.render import render_app, to_plain
+from meshgen.render import render_app
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
 from meshgen.traffic import guardrails
 from meshgen.traffic.platform_diff import PlatformDiff, diff_platform
-from meshgen.traffic.platform_report import (
-    ensure_newlines,
-    longest_backtick_run,
-    markdown_sections,
-    text_sections,
-)
 from meshgen.traffic.steps.edit import weight_changes
-from meshgen.traffic.weights import whole_weights
-
-# GitHub refuses comments above 65536 characters; keep room for the traffic table.
-MARKDOWN_DIFF_BUDGET = 50_000
 
 
 @dataclass(frozen=True)
@@ -160,7 +150,7 @@ def diff_refs(
         raise GitError(f"the repository at {root} has no commits yet; commit, then compare")
     head_commit = vcs.resolve_commit(root, head)
     if base is None:
-        rails = guardrails.from_manifest(_manifest_data(root))
+        rails = _guardrails(root)
         found = vcs.find_base(root, rails.base_branch, env_base_ref)
         if found is None:
             raise GitError(
@@ -206,11 +196,11 @@ def diff_refs(
     return DiffResult(base, head, base_commit, head_commit, entries, platform)
 
 
-def _manifest_data(root: Path) -> Any:
+def _guardrails(root: Path) -> guardrails.Guardrails:
     try:
-        return yamlio.load_roundtrip(root / MANIFEST_NAME)
+        return guardrails.read(root / MANIFEST_NAME)
     except ConfigError:
-        return None
+        return guardrails.Guardrails()
 
 
 def _states(root: Path, backend: HelmBackend) -> dict[tuple[str, str], AppState]:
@@ -225,19 +215,14 @@ def _states(root: Path, backend: HelmBackend) -> dict[tuple[str, str], AppState]
 
 
 def _state(repo: Repo, environment_name: str, app_name: str, backend: HelmBackend) -> AppState:
-    path = repo.overlay_path(environment_name, app_name)
+    path = repo.environment_file_path(environment_name, app_name)
     try:
-        values = to_plain(yamlio.load_roundtrip(path)) or {}
+        env = EnvironmentFile.read(path)
     except ConfigError as exc:
         return AppState({}, {}, {}, _relative(str(exc), repo.root))
-    versions = values.get("versions") if isinstance(values, Mapping) else None
-    tags = {
-        str(name): str((entry.get("image") or {}).get("tag", ""))
-        for name, entry in (versions.items() if isinstance(versions, Mapping) else ())
-        if isinstance(entry, Mapping)
-    }
-    weights = whole_weights(values)
+    tags, weights = env.image_tags(), env.whole_weights()
     try:
+        values = env.values()
         rendering = render_app(
             repo, repo.environment(environment_name), repo.app(app_name), backend, values
         )
@@ -258,105 +243,3 @@ def _state(repo: Repo, environment_name: str, app_name: str, backend: HelmBacken
 def _relative(message: str, root: Path) -> str:
     # Errors name files in the temporary export; show repo-relative paths instead.
     return message.replace(f"{root}/", "")
-
-
-# -- reports --------------------------------------------------------------------------
-
-
-def format_text(result: DiffResult) -> str:
-    lines = [
-        f"meshgen diff {result.base_ref}...{result.head_ref} "
-        f"({result.base_commit[:12]}..{result.head_commit[:12]})",
-        "",
-        "Traffic:",
-    ]
-    for entry in result.entries:
-        lines.append(f"  {entry.label}: {', '.join(entry.changes) or 'no change'}")
-        lines.extend(f"  {entry.label}: {error}" for error in entry.errors)
-    lines += text_sections(result.platform, others_changed=result.apps_changed)
-    lines += ["", "Rendered manifests:"]
-    diffs = [entry.rendered_diff for entry in result.entries if entry.rendered_diff]
-    if result.incomplete:
-        lines.append(f"  not compared for {', '.join(result.incomplete)}: did not render (above)")
-    if not diffs:
-        if not result.incomplete:
-            lines.append("  no change")
-        return "\n".join(lines) + "\n"
-    text = "\n".join(lines) + "\n"
-    for diff in diffs:
-        text += "".join(ensure_newlines(diff))
-    return text
-
-
-def format_markdown(result: DiffResult) -> str:
-    """The pull-request comment: traffic first, a weight table, then the rendered diff."""
-    out = [f"### meshgen diff: `{result.base_ref}` -> `{result.head_ref}`", "", "**Traffic**", ""]
-    for entry in result.entries:
-        changes = ", ".join(entry.changes)
-        if changes:
-            out.append(f"- **{entry.label}**: {changes}")
-        else:
-            out.append(f"- {entry.label}: no change")
-        out.extend(f"- **{entry.label}**: :warning: {error}" for error in entry.errors)
-    out += ["", "| environment | version | image tag | base | head |", "|---|---|---|---|---|"]
-    for entry in result.entries:
-        out.extend(_weight_rows(entry))
-    out.append("")
-    budget = MARKDOWN_DIFF_BUDGET
-    platform = markdown_sections(
-        result.platform, others_changed=result.apps_changed, budget=budget // 2
-    )
-    budget -= sum(len(line) for line in platform)
-    out += [*platform, "**Rendered manifests**", ""]
-    shown_any = False
-    for entry in result.entries:
-        diff = entry.rendered_diff
-        if not diff:
-            continue
-        shown_any = True
-        body = "".join(ensure_newlines(diff))
-        added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
-        removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
-        summary = f"{entry.label}: +{added} -{removed} rendered lines"
-        if len(body) > budget:
-            out += [
-                f"- {summary}: diff too long to post; run "
-                f"`meshgen diff --base {result.base_ref} --head {result.head_ref} "
-                f"--env {entry.environment}`",
-                "",
-            ]
-            continue
-        budget -= len(body)
-        fence = "`" * max(3, longest_backtick_run(body) + 1)
-        out += [
-            f"<details open><summary>{summary}</summary>",
-            "",
-            f"{fence}diff",
-            body.rstrip("\n"),
-            fence,
-            "",
-            "</details>",
-            "",
-        ]
-    if result.incomplete:
-        out += [
-            f":warning: Not compared for {', '.join(result.incomplete)}: "
-            "did not render (see above).",
-            "",
-        ]
-    elif not shown_any and not result.changed:
-        out += ["No change.", ""]
-    return "\n".join(out).rstrip("\n") + "\n"
-
-
-def _weight_rows(entry: EnvDiff) -> list[str]:
-    base = entry.base or AppState({}, {}, {})
-    head = entry.head or AppState({}, {}, {})
-    rows = []
-    for version in dict.fromkeys([*base.tags, *head.tags]):
-        tag = head.tags.get(version) or base.tags.get(version, "")
-        old = f"{base.weights.get(version, 0)}%" if version in base.tags else "-"
-        new = f"{head.weights.get(version, 0)}%" if version in head.tags else "-"
-        shown_new = f"**{new}**" if new != old else new
-        rows.append(f"| {entry.label} | {version} | {tag} | {old} | {shown_new} |")
-    return rows

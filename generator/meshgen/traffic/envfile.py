@@ -1,10 +1,11 @@
 """Surgical edits of an environment file: only the changed scalars and lines move.
 
-ruamel.yaml parses the file and says where every key and value sits; the edit itself is
-made in the original text at those positions. Dumping the whole tree would re-indent a
-file that uses another indentation width or flow style, and a canary step must stay a
-two-line diff. Every edit is re-parsed and compared with the intended data before it is
-returned, so a surprising layout is refused instead of silently rewritten.
+`meshgen.environment_file` reads the file, and ruamel says where every key and value
+sits; the edit itself is made in the original text at those positions. Dumping the whole
+tree would re-indent a file that uses another indentation width or flow style, and a
+canary step must stay a two-line diff. Every edit is re-parsed and compared with the
+intended data before it is returned, so a surprising layout is refused instead of
+silently rewritten.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from meshgen import safefs, yamlio
+from meshgen.environment_file import (
+    TRAFFIC_KEY,
+    VERSIONS_KEY,
+    EnvironmentFile,
+    is_whole_number,
+)
 from meshgen.errors import ConfigError
-from meshgen.render import to_plain
-from meshgen.traffic.weights import is_whole_number
-
-VERSIONS_KEY = "versions"
-TRAFFIC_KEY = "traffic"
+from meshgen.yamlio import to_plain
 
 # A scalar token as it can appear as a weight: quoted, or plain up to a separator.
 _SCALAR_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[^\s,#}\]]+")
@@ -32,14 +35,6 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _VERSION_NAME = re.compile(r"^[a-z][-a-z0-9]*$")
 # Words YAML 1.1 (and so Helm) reads as booleans or null rather than text.
 _YAML_NON_STRINGS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
-
-
-@dataclass(frozen=True)
-class Version:
-    name: str
-    repository: str
-    tag: str
-    replicas: int | None
 
 
 _Edit = TypeVar("_Edit", bound=Callable[..., str])
@@ -68,22 +63,19 @@ def _layout_guard(edit: _Edit) -> _Edit:
 
 
 @dataclass(frozen=True)
-class EnvFile:
-    """One environment file: its exact text and the round-trip tree parsed from it."""
-
-    path: Path
-    text: str
-    tree: Any
+class EnvFile(EnvironmentFile):
+    """An environment file a canary step edits: one with `versions:` and `traffic:` maps."""
 
     @classmethod
-    def read(cls, path: Path) -> EnvFile:
+    def read(cls, path: Path) -> Self:
         # Canary steps edit this file: a link is refused before any step begins.
         safefs.check_writable(path)
-        return cls.parse(yamlio.read_text(path), path)
+        return super().read(path)
 
     @classmethod
-    def parse(cls, text: str, path: Path) -> EnvFile:
-        tree = yamlio.loads_roundtrip(text, path)
+    def parse(cls, text: str, path: Path) -> Self:
+        env = super().parse(text, path)
+        tree = env.tree
         if not isinstance(tree, Mapping):
             raise ConfigError("expected a mapping of chart values", path=path, line=1)
         for key in (VERSIONS_KEY, TRAFFIC_KEY):
@@ -93,24 +85,7 @@ class EnvFile:
                     path=path,
                     line=yamlio.line_of(tree, key) or 1,
                 )
-        return cls(path, text, tree)
-
-    @property
-    def version_names(self) -> list[str]:
-        return [str(name) for name in self.tree[VERSIONS_KEY]]
-
-    def version(self, name: str) -> Version:
-        entry = self.tree[VERSIONS_KEY].get(name)
-        entry = entry if isinstance(entry, Mapping) else {}
-        image = entry.get("image")
-        image = image if isinstance(image, Mapping) else {}
-        replicas = entry.get("replicas")
-        return Version(
-            name=name,
-            repository=str(image.get("repository", "")),
-            tag=str(image.get("tag", "")),
-            replicas=replicas if is_whole_number(replicas) else None,
-        )
+        return env
 
     @property
     def raw_traffic(self) -> dict[str, object]:
@@ -134,15 +109,6 @@ class EnvFile:
             if name not in weights and isinstance(value, int):
                 weights[name] = value
         return weights
-
-    def weight_line(self, version: str) -> int | None:
-        traffic = self.tree[TRAFFIC_KEY]
-        return yamlio.line_of(traffic, version) or yamlio.line_of(self.tree, TRAFFIC_KEY)
-
-    def version_line(self, version: str) -> int | None:
-        return yamlio.line_of(self.tree[VERSIONS_KEY], version) or yamlio.line_of(
-            self.tree, VERSIONS_KEY
-        )
 
     # -- edits: each returns the new text and leaves this object unchanged ---------------
 

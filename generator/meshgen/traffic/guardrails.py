@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from meshgen.errors import UserError
+from meshgen import yamlio
+from meshgen.environment_file import EnvironmentFile, is_whole_number
+from meshgen.errors import ConfigError, UserError
 from meshgen.git.refs import ENV_BASE_REF
-from meshgen.traffic.weights import is_whole_number
 
 __all__ = ["ENV_BASE_REF"]
 
@@ -41,10 +42,23 @@ _OVERRIDE_LINE = re.compile(rf"^{OVERRIDE_TRAILER}:\s*(.+)$", re.MULTILINE | re.
 
 
 @dataclass(frozen=True)
+class Mention:
+    """An environment named under `maxStep:` or `order:`, where it is written."""
+
+    key: str
+    name: str
+    written: str
+    """The name as YAML read it, quoted (a number stays unquoted)."""
+    line: int | None
+
+
+@dataclass(frozen=True)
 class Guardrails:
     max_step: Mapping[str, int] = field(default_factory=dict)
     order: tuple[str, ...] = ()
     base_branch: str = DEFAULT_BASE_BRANCH
+    mentions: tuple[Mention, ...] = field(default=(), compare=False)
+    """Every environment the section names, valid or not, for MG703."""
 
     @property
     def enabled(self) -> bool:
@@ -58,8 +72,17 @@ class Guardrails:
         return self.order[index - 1] if index > 0 else None
 
 
+def read(manifest_path: Path) -> Guardrails:
+    """The guard rails of the meshgen.yaml at `manifest_path`; ConfigError if unreadable."""
+    return from_manifest(yamlio.load_roundtrip(manifest_path))
+
+
 def from_manifest(data: Any) -> Guardrails:
-    """Guard rails from a parsed meshgen.yaml; malformed parts are left to its schema check."""
+    """Guard rails from a parsed meshgen.yaml; malformed parts are left to its schema check.
+
+    The one reader of the `guardrails:` section: the canary commands, `meshgen diff`,
+    `platform upgrade` and validation all take the guard rails from here.
+    """
     section = data.get("guardrails") if isinstance(data, Mapping) else None
     if not isinstance(section, Mapping):
         return Guardrails()
@@ -72,7 +95,13 @@ def from_manifest(data: Any) -> Guardrails:
     raw_order = section.get("order")
     order = tuple(str(env) for env in raw_order) if isinstance(raw_order, list) else ()
     base = section.get("baseBranch")
-    return Guardrails(max_step, order, str(base) if base else DEFAULT_BASE_BRANCH)
+    mentions = [
+        Mention(key, str(name), repr(name), yamlio.line_of(node, at))
+        for key in ("maxStep", "order")
+        if isinstance(node := section.get(key), Mapping | list)
+        for at, name in (enumerate(node) if isinstance(node, list) else ((n, n) for n in node))
+    ]
+    return Guardrails(max_step, order, str(base) if base else DEFAULT_BASE_BRANCH, tuple(mentions))
 
 
 @dataclass(frozen=True)
@@ -145,17 +174,13 @@ def find_baseline(root: Path, rails: Guardrails, env_ref: str | None) -> Baselin
 
 def weights_at(root: Path, commit: str, path: Path) -> dict[str, int] | None:
     """The `traffic:` weights of an environment file at `commit`; None when it is absent."""
-    from meshgen import yamlio
-    from meshgen.errors import ConfigError
     from meshgen.git import refs as vcs
-    from meshgen.render import to_plain
-    from meshgen.traffic.weights import whole_weights
 
     text = vcs.read_file_at(root, commit, path)
     if text is None:
         return None
     try:
-        return whole_weights(to_plain(yamlio.loads_roundtrip(text, path)))
+        return EnvironmentFile.parse(text, path).whole_weights()
     except ConfigError:
         return {}
 

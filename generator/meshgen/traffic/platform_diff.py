@@ -24,7 +24,7 @@ from meshgen.platform.charts import ChartRepositories
 from meshgen.platform.objects import Objects, load_static_objects
 from meshgen.platform.releases import ChartRelease, releases_by_environment
 from meshgen.platform.values import merged_user_values
-from meshgen.render import Manifest, to_plain
+from meshgen.render import Manifest
 from meshgen.repo import MANIFEST_NAME, load_repo
 
 # What reaches a cluster: everything but documentation and CI configuration.
@@ -136,7 +136,7 @@ def _by_identity(objects: Sequence[Manifest]) -> dict[str, str]:
     found: dict[str, str] = {}
     for manifest in objects:
         key = f"{manifest.source}: {manifest.ref}"
-        found[key] = yamlio.dump_manifest(to_plain(manifest.data))
+        found[key] = yamlio.dump_manifest(yamlio.to_plain(manifest.data))
     return found
 
 

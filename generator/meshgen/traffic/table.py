@@ -55,7 +55,7 @@ def weight_table(repo_path: Path) -> list[EnvironmentWeights]:
     table = []
     for environment in repo.environments:
         for app in repo.apps:
-            path = repo.overlay_path(environment.name, app.name)
+            path = repo.environment_file_path(environment.name, app.name)
             if not path.is_file():
                 raise ConfigError(
                     f"environment {environment.name!r} has no file for {app.name}", path=path

@@ -1,41 +1,24 @@
-"""Canary weights: how they are read from an environment file, and the rules they obey.
+"""The rules canary weights obey: whole numbers 0..100, over versions that exist, summing
+to 100.
 
-The one place that says what a weight is; validation, editing, guard rails and diff
-all read weights through it."""
+Weights are read from an environment file by `meshgen.environment_file`; validation and
+the canary commands check them here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeGuard
+
+from meshgen.environment_file import TRAFFIC_KEY, VERSIONS_KEY, is_whole_number
 
 TOTAL = 100
-TRAFFIC_KEY = "traffic"
-
-
-def is_whole_number(value: object) -> TypeGuard[int]:
-    """A whole number (YAML's true and false are not, though Python counts them as ints)."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def traffic_of(values: object) -> Mapping[str, object]:
-    """The `traffic:` map of an environment file's values, as written ({} if none)."""
-    traffic = values.get(TRAFFIC_KEY) if isinstance(values, Mapping) else None
-    return traffic if isinstance(traffic, Mapping) else {}
-
-
-def whole_weights(values: object) -> dict[str, int]:
-    """The weights of an environment file's values that are whole numbers, by version."""
-    return {
-        str(name): weight for name, weight in traffic_of(values).items() if is_whole_number(weight)
-    }
 
 
 def has_weight_problems(values: object) -> bool:
     """Whether an environment file's `traffic:` breaks a weight rule (see weight_problems)."""
     if not isinstance(values, Mapping) or not isinstance(values.get(TRAFFIC_KEY), Mapping):
         return False
-    versions = values.get("versions")
+    versions = values.get(VERSIONS_KEY)
     defined = versions.keys() if isinstance(versions, Mapping) else ()
     return bool(weight_problems(defined, values[TRAFFIC_KEY]))
 

@@ -13,7 +13,7 @@ from meshgen.repo import MANIFEST_NAME, Environment, Repo
 from meshgen.validate.findings import Location
 from meshgen.validate.inputs import repo_files, static_files
 from meshgen.validate.inputs.renders import RenderResult, Renders
-from meshgen.validate.inputs.repo_files import EnvironmentFile, LoadedFile
+from meshgen.validate.inputs.repo_files import EnvironmentFileRef, LoadedFile
 from meshgen.validate.inputs.static_files import StaticFile
 from meshgen.validate.options import ValidateOptions
 from meshgen.validate.schemas import meshgen_files
@@ -92,7 +92,7 @@ class ValidationContext:
         return tuple(self.repo.environment(name) for name in self.options.environments)
 
     @cached_property
-    def environment_files(self) -> list[EnvironmentFile]:
+    def environment_files(self) -> list[EnvironmentFileRef]:
         if self.repo is None:
             return []
         return repo_files.environment_files(self.repo, self.environments)
@@ -101,7 +101,7 @@ class ValidationContext:
     def environment_file_schema_errors(self) -> dict[Path, list[meshgen_files.SchemaError]]:
         return repo_files.schema_errors(self.environment_files)
 
-    def environment_file_is_sound(self, ref: EnvironmentFile) -> bool:
+    def environment_file_is_sound(self, ref: EnvironmentFileRef) -> bool:
         """Readable and schema-valid: safe to render and to reason about."""
         return ref.file.error is None and not self.environment_file_schema_errors.get(ref.file.path)
 
@@ -141,11 +141,11 @@ class ValidationContext:
         return [r.rendering for r in self._render_results if r.rendering is not None]
 
     @property
-    def render_failures(self) -> list[tuple[EnvironmentFile, str]]:
+    def render_failures(self) -> list[tuple[EnvironmentFileRef, str]]:
         return [(r.ref, r.error) for r in self._render_results if r.error is not None]
 
     @cached_property
-    def lint_results(self) -> list[tuple[EnvironmentFile, list[LintMessage]]]:
+    def lint_results(self) -> list[tuple[EnvironmentFileRef, list[LintMessage]]]:
         """`helm lint` once per chart, with the first environment that renders.
 
         Every environment's render is checked on its own (MG201, and strictly against
@@ -211,9 +211,9 @@ class ValidationContext:
         if self.repo is not None:
             return self.repo.kubernetes_version
         if self.files_mode:
-            from meshgen.validate.schemas.kube import available_versions
+            from meshgen.resources import kubernetes_versions
 
-            return available_versions()[-1]
+            return kubernetes_versions()[-1]
         return None
 
     @cached_property

@@ -1,30 +1,37 @@
-"""What validation produces: severities, locations, findings, and the rules behind them.
+"""What validation produces: locations, findings, and the rules behind them.
 
 Data only. A rule module decorates its check with `@rule`, which records the rule on
-the function; `registry` collects them. Nothing here imports the rest of meshgen, so
-every layer above can import it without a circle."""
+the function; `registry` collects them. Nothing here imports the rest of meshgen but
+the severity scale (`meshgen.severity`, shared with Helm's lint messages), so every
+layer above can import it without a circle."""
 
 from __future__ import annotations
 
-import enum
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from meshgen.severity import Severity
+
+# Severity is re-exported: rules and reporters take the scale from here with the rest.
+__all__ = [
+    "RULE_ATTRIBUTE",
+    "STDIN_NAME",
+    "Check",
+    "Finding",
+    "Location",
+    "ObjectRef",
+    "Problem",
+    "Report",
+    "Rule",
+    "Severity",
+    "rule",
+]
+
 # How `--files -` names standard input in findings.
 STDIN_NAME = "<stdin>"
-
-
-class Severity(enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return {"error": 0, "warning": 1, "info": 2}[self.value]
 
 
 @dataclass(frozen=True, order=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from meshgen import yamlio
+from meshgen.environment_file import whole_weights
 from meshgen.errors import ConfigError
 from meshgen.repo import Repo, load_repo
 from meshgen.traffic import guardrails
@@ -43,7 +44,7 @@ def locate(repo_path: Path, environment: str, app: str | None = None) -> Target:
     repo = load_repo(repo_path)
     env = repo.environment(environment)
     chosen = repo.app(app)
-    path = repo.overlay_path(env.name, chosen.name)
+    path = repo.environment_file_path(env.name, chosen.name)
     if not path.is_file():
         raise ConfigError(
             f"environment {env.name!r} has no file for {chosen.name}; create "
@@ -90,10 +91,6 @@ def command_line(*parts: str) -> str:
 
 def app_args(target: Target) -> list[str]:
     return ["--app", target.app] if len(target.repo.apps) > 1 else []
-
-
-def int_weights(raw: Mapping[str, object]) -> dict[str, int]:
-    return {k: v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
 def unknown_version(
@@ -154,8 +151,8 @@ def finish(
         target=target,
         old_text=env.text,
         new_text=new_text,
-        before=int_weights(env.raw_traffic),
-        after=int_weights(after_traffic),
+        before=whole_weights(env.raw_traffic),
+        after=whole_weights(after_traffic),
         command=command,
         subject=subject,
     )

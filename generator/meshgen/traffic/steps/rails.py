@@ -5,16 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from meshgen import yamlio
 from meshgen.errors import ConfigError
 from meshgen.repo import Repo
 from meshgen.traffic import guardrails
 from meshgen.traffic.envfile import EnvFile
-from meshgen.traffic.steps.edit import Edit, int_weights
+from meshgen.traffic.steps.edit import Edit
 
 
 def load_guardrails(repo: Repo) -> guardrails.Guardrails:
-    return guardrails.from_manifest(yamlio.load_roundtrip(repo.manifest_path))
+    return guardrails.read(repo.manifest_path)
 
 
 def check_guardrails(edit: Edit, *, force: bool, base_ref: str | None = None) -> Edit:
@@ -30,7 +29,7 @@ def check_guardrails(edit: Edit, *, force: bool, base_ref: str | None = None) ->
         return edit
     baseline = guardrails.find_baseline(target.repo.root, rails, base_ref)
     previous = rails.previous(target.environment)
-    previous_path = target.repo.overlay_path(previous, target.app) if previous else None
+    previous_path = target.repo.environment_file_path(previous, target.app) if previous else None
     if isinstance(baseline, guardrails.Baseline):
         measured_against = str(baseline)
         before = guardrails.weights_at(target.repo.root, baseline.commit, target.path)
@@ -66,6 +65,6 @@ def _weights_on_disk(path: Path | None) -> dict[str, int] | None:
     if path is None or not path.is_file():
         return None
     try:
-        return int_weights(EnvFile.read(path).raw_traffic)
+        return EnvFile.read(path).whole_weights()
     except ConfigError:
         return None

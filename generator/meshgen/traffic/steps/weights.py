@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from meshgen.environment_file import whole_weights
 from meshgen.errors import ConfigError
 from meshgen.traffic.envfile import EnvFile
 from meshgen.traffic.steps.edit import (
@@ -13,7 +14,6 @@ from meshgen.traffic.steps.edit import (
     app_args,
     command_line,
     finish,
-    int_weights,
     unknown_version,
     weight_changes,
 )
@@ -62,7 +62,7 @@ def plan_set(target: Target, weights: Mapping[str, int]) -> Edit:
         *(f"{v}={w}" for v, w in weights.items()),
         *app_args(target),
     )
-    subject = _subject(target, int_weights(env.raw_traffic), int_weights(after_traffic))
+    subject = _subject(target, whole_weights(env.raw_traffic), whole_weights(after_traffic))
     return finish(target, env, new_text, env.version_names, after_traffic, command, subject)
 
 
@@ -103,7 +103,7 @@ def plan_shift(target: Target, to: str, step: int) -> Edit:
     command = command_line(
         "shift", target.environment, "--to", to, "--step", str(step), *app_args(target)
     )
-    subject = _subject(target, int_weights(env.raw_traffic), after)
+    subject = _subject(target, whole_weights(env.raw_traffic), after)
     return finish(target, env, new_text, env.version_names, after_traffic, command, subject)
 
 
@@ -116,5 +116,5 @@ def plan_promote(target: Target, version: str) -> Edit:
     new_text = env.with_weights(changed) if changed else env.text
     after_traffic = {**env.raw_traffic, **changed}
     command = command_line("promote", target.environment, version, *app_args(target))
-    subject = _subject(target, int_weights(env.raw_traffic), weights)
+    subject = _subject(target, whole_weights(env.raw_traffic), weights)
     return finish(target, env, new_text, env.version_names, after_traffic, command, subject)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from meshgen import yamlio
+from meshgen.environment_file import whole_weights
 from meshgen.errors import ConfigError, GitError
 from meshgen.git.commit import CommitResult, commit_file, remove_scratch
 from meshgen.git.identity import Author
@@ -16,7 +17,7 @@ from meshgen.git.preflight import git_dir_of, head_state, plan_commit
 from meshgen.repo import ENVIRONMENTS_DIR, find_root
 from meshgen.traffic import guardrails
 from meshgen.traffic.envfile import EnvFile
-from meshgen.traffic.steps.edit import Edit, Target, int_weights, locate
+from meshgen.traffic.steps.edit import Edit, Target, locate
 from meshgen.traffic.steps.rails import check_guardrails, load_guardrails
 
 
@@ -132,7 +133,7 @@ def _same_change(edit: Edit) -> Callable[[str], bool]:
             return False
         planned = EnvFile.parse(edit.new_text, edit.target.path)
         same_versions = env.version_names == planned.version_names
-        return same_versions and int_weights(env.raw_traffic) == dict(edit.after)
+        return same_versions and whole_weights(env.raw_traffic) == dict(edit.after)
 
     return accept
 

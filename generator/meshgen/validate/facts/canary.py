@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from meshgen import yamlio
 from meshgen.traffic import guardrails
-from meshgen.traffic.weights import whole_weights
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.findings import Location, Problem, Severity
 
@@ -36,8 +33,8 @@ def _compute(ctx: ValidationContext) -> Outcome:
     root, base, base_ref, overrides = ctx.root, baseline.commit, baseline.ref, baseline.overrides
     problems: dict[str, list[Problem]] = {}
     for ref in ctx.environment_files:
-        data = ref.file.data
-        if ref.file.error is not None or not isinstance(data, Mapping):
+        env = ref.contents
+        if env is None or not env.is_mapping:
             continue
         before = guardrails.weights_at(root, base, ref.file.path)
         if before is None:
@@ -45,16 +42,17 @@ def _compute(ctx: ValidationContext) -> Outcome:
             continue
         previous = rails.previous(ref.environment.name)
         previous_before = (
-            guardrails.weights_at(root, base, ctx.repo.overlay_path(previous, ref.app.name))
+            guardrails.weights_at(
+                root, base, ctx.repo.environment_file_path(previous, ref.app.name)
+            )
             if previous
             else None
         )
-        after = whole_weights(data)
-        traffic = data.get("traffic")
+        after = env.whole_weights()
         for violation in guardrails.check_change(
             rails, ref.environment.name, before, after, previous_before
         ):
-            line = yamlio.line_of(traffic, violation.version) or yamlio.line_of(data, "traffic")
+            line = env.weight_line(violation.version)
             message = f"{violation.message} (compared with {base_ref} at {base[:12]})"
             severity = None
             if violation.rule_id in overrides:

@@ -6,12 +6,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.inputs.repo_files import EnvironmentFile
+from meshgen.validate.inputs.repo_files import EnvironmentFileRef
 
 
 def weight_maps(
     ctx: ValidationContext,
-) -> Iterator[tuple[EnvironmentFile, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
+) -> Iterator[tuple[EnvironmentFileRef, Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]]:
     """Each readable environment file with its `versions:` and `traffic:` maps, if both are maps."""
     for ref in ctx.environment_files:
         data = ref.file.data

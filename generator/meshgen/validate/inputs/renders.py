@@ -8,17 +8,19 @@ from dataclasses import dataclass
 
 from meshgen.errors import ConfigError, TemplateError, ToolError
 from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate, RenderLimitError
-from meshgen.render import Rendering, assemble, render_templates, to_plain
+from meshgen.render import Rendering, assemble, render_templates
 from meshgen.repo import Repo
-from meshgen.validate.inputs.repo_files import EnvironmentFile
+from meshgen.severity import Severity
+from meshgen.validate.inputs.repo_files import EnvironmentFileRef
 from meshgen.validate.options import ProgressCallback
+from meshgen.yamlio import to_plain
 
 
 @dataclass(frozen=True)
 class RenderResult:
     """One environment file's render, or why Helm could not render it."""
 
-    ref: EnvironmentFile
+    ref: EnvironmentFileRef
     rendering: Rendering | None
     error: str | None
 
@@ -30,7 +32,7 @@ class Renders:
     (importing and preparing the checks, then parsing each rendered environment).
     """
 
-    def __init__(self, repo: Repo, backend: HelmBackend, sound: Sequence[EnvironmentFile]):
+    def __init__(self, repo: Repo, backend: HelmBackend, sound: Sequence[EnvironmentFileRef]):
         self._repo = repo
         self._backend = backend
         # Two renders at a time, each in its own Helm worker process; for a single
@@ -39,7 +41,7 @@ class Renders:
         self._pool = ThreadPoolExecutor(
             max_workers=2 if len(sound) > 1 else 1, thread_name_prefix="meshgen-helm"
         )
-        self._pending: list[tuple[EnvironmentFile, Future[list[RenderedTemplate]]]] = [
+        self._pending: list[tuple[EnvironmentFileRef, Future[list[RenderedTemplate]]]] = [
             (
                 ref,
                 self._pool.submit(
@@ -53,12 +55,12 @@ class Renders:
             )
             for ref in sound
         ]
-        first_per_chart: dict[str, EnvironmentFile] = {}
+        first_per_chart: dict[str, EnvironmentFileRef] = {}
         for ref in sound:
             first_per_chart.setdefault(ref.app.chart, ref)
         self._lints = {id(ref): self._submit_lint(ref) for ref in first_per_chart.values()}
 
-    def _submit_lint(self, ref: EnvironmentFile) -> Future[list[LintMessage]]:
+    def _submit_lint(self, ref: EnvironmentFileRef) -> Future[list[LintMessage]]:
         return self._pool.submit(
             self._backend.lint,
             self._repo.chart_path(ref.app),
@@ -82,7 +84,7 @@ class Renders:
                 results.append(RenderResult(ref, rendering, None))
         return results
 
-    def lint(self, ref: EnvironmentFile) -> list[LintMessage]:
+    def lint(self, ref: EnvironmentFileRef) -> list[LintMessage]:
         """`helm lint` of `ref`'s chart: the one started early, or a new one.
 
         Lint runs the templates too: one stopped at a limit is a lint error, like a
@@ -95,7 +97,7 @@ class Renders:
             return prefetched.result()
         except RenderLimitError as exc:
             chart = self._repo.chart_path(ref.app)
-            return [LintMessage("error", ref.app.chart, str(exc).replace(f"{chart}: ", ""))]
+            return [LintMessage(Severity.ERROR, ref.app.chart, str(exc).replace(f"{chart}: ", ""))]
 
     def close(self) -> None:
         """Stop the workers; what was not started is dropped."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen import yamlio
+from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import App, Environment, Repo, repo_from_manifest
 from meshgen.validate.schemas import meshgen_files
@@ -23,12 +24,14 @@ class LoadedFile:
 
 
 @dataclass(frozen=True)
-class EnvironmentFile:
+class EnvironmentFileRef:
     """The environment file of one app in one environment (the chart's values file)."""
 
     environment: Environment
     app: App
     file: LoadedFile
+    contents: EnvironmentFile | None = None
+    """The file as `meshgen.environment_file` read it; None when it could not be read."""
 
 
 def load(path: Path) -> LoadedFile:
@@ -48,15 +51,25 @@ def repo_model(root: Path, config: LoadedFile) -> Repo | None:
         return None
 
 
-def environment_files(repo: Repo, environments: Sequence[Environment]) -> list[EnvironmentFile]:
+def environment_files(repo: Repo, environments: Sequence[Environment]) -> list[EnvironmentFileRef]:
     return [
-        EnvironmentFile(environment, app, load(repo.overlay_path(environment.name, app.name)))
+        _environment_file(environment, app, repo.environment_file_path(environment.name, app.name))
         for environment in environments
         for app in repo.apps
     ]
 
 
-def schema_errors(files: Sequence[EnvironmentFile]) -> dict[Path, list[meshgen_files.SchemaError]]:
+def _environment_file(environment: Environment, app: App, path: Path) -> EnvironmentFileRef:
+    try:
+        contents = EnvironmentFile.read(path)
+    except ConfigError as exc:
+        return EnvironmentFileRef(environment, app, LoadedFile(path, None, exc))
+    return EnvironmentFileRef(environment, app, LoadedFile(path, contents.tree), contents)
+
+
+def schema_errors(
+    files: Sequence[EnvironmentFileRef],
+) -> dict[Path, list[meshgen_files.SchemaError]]:
     return {
         ref.file.path: meshgen_files.check_environment_file(ref.file.data)
         for ref in files

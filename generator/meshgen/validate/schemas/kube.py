@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin
 
@@ -14,38 +12,16 @@ import jsonschema
 from referencing import Registry, Resource
 
 from meshgen.errors import ConfigError
+from meshgen.resources import kubernetes_schema_root, kubernetes_versions
 from meshgen.validate.schemas.verdicts import ObjectValidator, Verdicts, remembering
-
-
-@cache
-def _schema_root() -> Path:
-    # Only the package's data folder is needed: finding it without importing the package
-    # spares its own imports (packaging, importlib_resources, typing_extensions).
-    spec = importlib.util.find_spec("kubernetes_validate")
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError(
-            "No module named 'kubernetes_validate'", name="kubernetes_validate"
-        )
-    return Path(spec.origin).resolve().parent / "kubernetes-json-schema"
-
-
-@cache
-def available_versions() -> tuple[str, ...]:
-    """Kubernetes minor versions with bundled schemas, oldest first (e.g. "1.34")."""
-    found = set()
-    for folder in _schema_root().iterdir():
-        match = re.fullmatch(r"v(\d+)\.(\d+)\.\d+-local", folder.name)
-        if match:
-            found.add((int(match[1]), int(match[2])))
-    return tuple(f"{major}.{minor}" for major, minor in sorted(found))
 
 
 def schema_version_for(kubernetes_version: str) -> str:
     """The newest bundled schema set not newer than the cluster's version."""
     wanted = _minor_tuple(kubernetes_version)
-    candidates = [v for v in available_versions() if _minor_tuple(v) <= wanted]
+    candidates = [v for v in kubernetes_versions() if _minor_tuple(v) <= wanted]
     if not candidates:
-        oldest = available_versions()[0]
+        oldest = kubernetes_versions()[0]
         raise ConfigError(
             f"Kubernetes {kubernetes_version} is older than the oldest bundled schemas "
             f"({oldest}); set cluster.kubernetesVersion to {oldest} or newer"
@@ -102,7 +78,7 @@ class KubeSchemas:
         self.version = schema_version_for(kubernetes_version)
         self.verdicts = verdicts
         suffix = "-local-strict" if strict else "-local"
-        self._folder = _schema_root() / f"v{self.version}.0{suffix}"
+        self._folder = kubernetes_schema_root() / f"v{self.version}.0{suffix}"
         self._validators: dict[tuple[str, str], ObjectValidator | None] = {}
         self._definitions: tuple[Registry[Any], _RefInliner] | None = None
 

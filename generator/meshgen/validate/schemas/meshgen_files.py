@@ -11,7 +11,6 @@ from yamale.schema import Schema
 
 from meshgen import resources, yamlio
 from meshgen.credentials import scrub
-from meshgen.render import to_plain
 
 _MANIFEST_SCHEMA = "manifest.yaml"
 
@@ -47,7 +46,7 @@ def check_environment_file(tree: Any) -> list[SchemaError]:
 def _check(schema: Schema, tree: Any) -> list[SchemaError]:
     if tree is None:
         return [SchemaError("", "the file is empty", 1)]
-    data = to_plain(tree)
+    data = yamlio.to_plain(tree)
     results = yamale.validate(schema, [(data, "<data>")], strict=True, _raise_error=False)
     errors = []
     for result in results:

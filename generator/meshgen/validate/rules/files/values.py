@@ -8,7 +8,7 @@ from meshgen import yamlio
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.environment_files import weight_maps
 from meshgen.validate.findings import Problem, Severity, rule
-from meshgen.validate.inputs.repo_files import EnvironmentFile, value_position
+from meshgen.validate.inputs.repo_files import EnvironmentFileRef, value_position
 
 
 @rule("MG112", "host-shared", Severity.ERROR)
@@ -18,7 +18,7 @@ def host_shared(ctx: ValidationContext) -> Iterator[Problem]:
     Each environment's Gateway and Certificate claim its `host:`; DNS can point a name at
     one gateway only, so give every environment its own host (e.g. first-app.<env>.<domain>).
     """
-    first_seen: dict[tuple[str, str], EnvironmentFile] = {}
+    first_seen: dict[tuple[str, str], EnvironmentFileRef] = {}
     for ref in ctx.environment_files:
         data = ref.file.data
         if ref.file.error is not None or not isinstance(data, Mapping):

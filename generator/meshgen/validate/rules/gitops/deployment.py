@@ -26,7 +26,7 @@ def environment_not_deployed(ctx: ValidationContext) -> Iterator[Problem]:
     for environment in ctx.environments:
         deployments = argocd if repo.gitops == "argocd" else flux_deployments(ctx, environment.name)
         for app in repo.apps:
-            values_file = ctx.rel(repo.overlay_path(environment.name, app.name))
+            values_file = ctx.rel(repo.environment_file_path(environment.name, app.name))
             chart = repo_path(app.chart)
             target = (
                 (environment.cluster, environment.namespace)

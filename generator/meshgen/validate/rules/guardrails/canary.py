@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
-from meshgen import yamlio
 from meshgen.traffic import guardrails
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.canary import outcome
@@ -53,20 +52,13 @@ def guardrail_unknown_environment(ctx: ValidationContext) -> Iterator[Problem]:
     the real environment without its step limit or its place in the order, in silence.
     Fix the name, or add the environment under `environments:`.
     """
-    data = ctx.config.data
-    if ctx.repo is None or not isinstance(data, Mapping):
-        return
-    section = data.get("guardrails")
-    if not isinstance(section, Mapping):
+    if ctx.repo is None:
         return
     declared = {environment.name for environment in ctx.repo.environments}
-    for key in ("maxStep", "order"):
-        node = section.get(key)
-        names = list(node) if isinstance(node, Mapping | list) else []
-        for index, name in enumerate(names):
-            if str(name) not in declared:
-                line = yamlio.line_of(node, index if isinstance(node, list) else name)
-                yield Problem(
-                    f"guardrails.{key} names {name!r}, which is not under `environments:`",
-                    ctx.location(ctx.config.path, line),
-                )
+    for mention in guardrails.from_manifest(ctx.config.data).mentions:
+        if mention.name not in declared:
+            yield Problem(
+                f"guardrails.{mention.key} names {mention.written}, which is not under "
+                "`environments:`",
+                ctx.location(ctx.config.path, mention.line),
+            )

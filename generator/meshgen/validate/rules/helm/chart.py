@@ -54,11 +54,11 @@ def helm_lint(ctx: ValidationContext) -> Iterator[Problem]:
             continue
         chart = ctx.repo.chart_path(ref.app)
         for message in messages:
-            if message.severity == "info":
+            if message.severity is Severity.INFO:
                 continue
             path = chart / message.path if message.path else chart / "Chart.yaml"
             yield Problem(
                 f"[{ref.environment.name}] {message.message}",
                 ctx.location(path, 1),
-                Severity.ERROR if message.severity == "error" else Severity.WARNING,
+                message.severity,
             )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from meshgen.traffic.weights import has_weight_problems, is_whole_number
+from meshgen.environment_file import is_whole_number
+from meshgen.traffic.weights import has_weight_problems
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import as_list, spec
 from meshgen.validate.facts.hosts import destinations, registry, to_fqdn
