@@ -50,5 +50,9 @@ def add(
     """
     from meshgen.day2.apps import plan_add
 
-    changeset = plan_add(Path(), name, image=image, port=port, versions_spec=versions_spec)
-    run_change(changeset, branch=branch, commit=commit, helm_binary=helm_binary)
+    run_change(
+        lambda: plan_add(Path(), name, image=image, port=port, versions_spec=versions_spec),
+        branch=branch,
+        commit=commit,
+        helm_binary=helm_binary,
+    )

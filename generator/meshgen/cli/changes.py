@@ -12,7 +12,7 @@ import click
 from meshgen.cli.options import helm_binary_option
 
 if TYPE_CHECKING:
-    from meshgen.day2.changes import Applied, Changeset
+    from meshgen.day2.changes import Applied, NothingToDo, Planner
     from meshgen.validate.findings import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,22 +57,24 @@ def validator(helm_binary: str | None) -> Callable[[Path], Report]:
 
 
 def run_change(
-    changeset: Changeset,
+    planner: Planner,
     *,
     branch: str | None,
     commit: bool,
     helm_binary: str | None,
-    validate: bool = True,
-) -> Applied:
-    """Validate, write and (maybe) commit `changeset`, then say what happened."""
-    from meshgen.day2.changes import apply
+) -> Applied | NothingToDo:
+    """Plan, validate, write and (maybe) commit a change, then say what happened."""
+    from meshgen.day2.changes import NothingToDo, run
+    from meshgen.git.signals import step_signals
 
-    applied = apply(
-        changeset,
-        validator(helm_binary) if validate else None,
-        commit=commit,
-        branch=branch,
-    )
+    with step_signals():
+        applied = run(Path(), planner, validator(helm_binary), commit=commit, branch=branch)
+    if isinstance(applied, NothingToDo):
+        click.echo(applied.message)
+        return applied
+    changeset = applied.changeset
+    for note in applied.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(changeset.subject)
     for path in applied.paths:
         verb = "wrote" if path in changeset.writes else "deleted"

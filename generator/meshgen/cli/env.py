@@ -49,8 +49,12 @@ def add(
     """
     from meshgen.day2.environments import plan_add
 
-    changeset = plan_add(Path(), name, namespace=namespace, cluster=cluster, source=source)
-    run_change(changeset, branch=branch, commit=commit, helm_binary=helm_binary)
+    run_change(
+        lambda: plan_add(Path(), name, namespace=namespace, cluster=cluster, source=source),
+        branch=branch,
+        commit=commit,
+        helm_binary=helm_binary,
+    )
 
 
 @env.command(epilog=CHANGE_EPILOG)
@@ -65,4 +69,6 @@ def remove(name: str, branch: str | None, commit: bool, helm_binary: str | None)
     """
     from meshgen.day2.environments import plan_remove
 
-    run_change(plan_remove(Path(), name), branch=branch, commit=commit, helm_binary=helm_binary)
+    run_change(
+        lambda: plan_remove(Path(), name), branch=branch, commit=commit, helm_binary=helm_binary
+    )

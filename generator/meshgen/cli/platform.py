@@ -47,5 +47,9 @@ def upgrade(
     """
     from meshgen.day2.platform import plan_upgrade
 
-    changeset = plan_upgrade(Path(), component, version, environment=environment, force=force)
-    run_change(changeset, branch=branch, commit=commit, helm_binary=helm_binary)
+    run_change(
+        lambda: plan_upgrade(Path(), component, version, environment=environment, force=force),
+        branch=branch,
+        commit=commit,
+        helm_binary=helm_binary,
+    )
