@@ -27,11 +27,30 @@ def git(repo: Path, *args: str, check: bool = True) -> str:
     return done.stdout
 
 
-def meshgen(repo: Path, *args: str) -> subprocess.Popen[bytes]:
+# meshgen with a day-2 validation that always passes: the kill and race tests judge how
+# a change is published, and a real validation (seconds of Helm renders on a busy
+# machine) would make each run of a sweep over every publication point that long.
+PASSING_VALIDATION = """
+import sys
+import meshgen.cli.changes as changes
+from meshgen.validate.findings import Report
+changes.validator = lambda _helm: lambda root: Report(root, (), (), 0, ())
+from meshgen.cli import main
+main()
+"""
+
+
+def meshgen(
+    repo: Path, *args: str, validation: bool = True, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """meshgen -C repo ARGS, in a process of its own; `validation=False`: a day-2 change is
+    not validated (see PASSING_VALIDATION)."""
+    launcher = ["-m", "meshgen"] if validation else ["-c", PASSING_VALIDATION]
     return subprocess.Popen(
-        [sys.executable, "-m", "meshgen", "-C", str(repo), *args],
+        [sys.executable, *launcher, "-C", str(repo), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -105,11 +124,16 @@ def holds_lock(pid: int, lock: Path) -> bool:
         return False
 
 
-def pair(repo: Path, first: Sequence[str], second: Sequence[str]) -> list[tuple[int, str]]:
+def pair(
+    repo: Path, first: Sequence[str], second: Sequence[str], *, validation: bool = True
+) -> list[tuple[int, str]]:
     """Both commands, released together: each has started and waits on the lock."""
     lock = repo / ".git" / "meshgen.lock"
     with lock_held(lock) as release:
-        processes = [meshgen(repo, *first), meshgen(repo, *second)]
+        processes = [
+            meshgen(repo, *first, validation=validation),
+            meshgen(repo, *second, validation=validation),
+        ]
         deadline = time.monotonic() + 60
         while not all(holds_lock(p.pid, lock) or p.poll() is not None for p in processes):
             assert time.monotonic() < deadline, "the commands never reached the lock"

@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from meshgen.errors import ConfigError, UserError
 from meshgen.git.commit import CommitResult, FileChange, commit_files
-from meshgen.git.preflight import ChangePlan, plan_change
-from meshgen.git.signals import mark_done
+from meshgen.git.preflight import ChangePlan, git_dir_of, plan_change
 from meshgen.git.transaction import locked_change
 from meshgen.git.worktree import publish_files
 from meshgen.repo import find_root
@@ -113,8 +112,7 @@ def run(
         changes = {p: _encoded(changeset.writes.get(p)) for p in paths}
         sha = None if plan is None else _commit(plan, changeset, changes, before).sha
         if plan is None:
-            publish_files(changeset.root, changes)
-        mark_done()
+            publish_files(changeset.root, changes, git_dir=git_dir_of(changeset.root))
     return Applied(changeset, tuple(paths), sha, branch, tuple(notes))
 
 
@@ -142,8 +140,8 @@ def _commit(
         plan,
         _message(changeset),
         files,
-        write=lambda: publish_files(changeset.root, changes),
-        restore=lambda: publish_files(changeset.root, before),
+        write=lambda: publish_files(changeset.root, changes, git_dir=plan.git_dir, final=False),
+        restore=lambda: publish_files(changeset.root, before, git_dir=plan.git_dir, final=False),
         accept=lambda _path, _data: False,
     )
 

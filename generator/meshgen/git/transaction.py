@@ -49,7 +49,7 @@ def _clear_leftovers(root: Path, temporaries: Path | None) -> list[str]:
     git_dir = git_dir_of(root)
     if git_dir is not None:
         found += remove_scratch(git_dir)
-    found += remove_leftovers(root)
+    found += remove_leftovers(root, git_dir)
     if temporaries is not None and temporaries.is_dir():
         for leftover in temporaries.rglob(".*.yaml.*.tmp"):
             if leftover.is_file() and not leftover.is_symlink():

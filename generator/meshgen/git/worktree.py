@@ -1,19 +1,22 @@
 """Publishing files into the working tree without a commit: all of them, or none.
 
-Every new file is written in full beside its target first, under a temporary name (a
-new folder as a whole temporary folder), so that a full disk or an error stops the
-change while nothing the user sees has changed. Then one detached process, holding
-the repository lock it inherits, moves them into place with renames and deletes the
-files the change removes; it undoes its own renames if one fails. A kill of meshgen
+Every new file is written in full first, under a temporary name in git's directory
+(`meshgen-publish/`; beside its target outside git, or when git's directory is on
+another file system), a new folder as a whole temporary folder, so that a full disk or
+an error stops the change while nothing the user sees has changed. Then one detached
+process, holding the repository lock it inherits, moves them into place with renames and
+deletes the files the change removes; it undoes its own renames if one fails. A kill of meshgen
 cannot stop it halfway (it runs in its own session, as the git command that publishes
 a commit does), and the next meshgen command waits for it on the lock.
 
-What a killed run can leave is temporary files, never a half-changed repository; the
-next writer removes them under the lock (`remove_leftovers`).
+What a killed run can leave is temporary files (in git's directory, where git never
+looks), never a half-changed repository; the next writer removes them under the lock
+(`remove_leftovers`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,9 +29,10 @@ from pathlib import Path
 
 from meshgen import safefs
 from meshgen.git.plumbing import inherited_fds
-from meshgen.git.signals import shielded
+from meshgen.git.signals import mark_done, shielded
 
 _SUFFIX = "meshgen-tmp"
+STAGING_DIR = "meshgen-publish"
 _LEFTOVER = re.compile(rf"^\..+\.[0-9a-f]{{8}}\.{_SUFFIX}$")
 PUBLISH_TIMEOUT_SECONDS = 60
 
@@ -75,14 +79,20 @@ for folder in plan["prune"]:
 @dataclass
 class _Staged:
     token: str
+    folder: Path | None
+    """Where temporary files go, or None: beside their targets."""
     place: list[tuple[str, str, str | None]] = field(default_factory=list)
     """(staged, target, backup of the target or None)"""
     remove: list[tuple[str, str]] = field(default_factory=list)
     prune: list[str] = field(default_factory=list)
     folders: dict[Path, Path] = field(default_factory=dict)
     """New folders: target folder -> its staged folder."""
+    count: int = 0
 
     def aside(self, target: Path) -> Path:
+        if self.folder is not None:
+            self.count += 1
+            return self.folder / str(self.count)
         return target.with_name(f".{target.name}.{self.token}.{_SUFFIX}")
 
 
@@ -120,7 +130,7 @@ def _stage(root: Path, changes: Mapping[str, bytes | None], staged: _Staged) -> 
             mode = target.stat().st_mode & 0o7777 if exists else 0o644
             aside = staged.aside(target)
             _write(aside, data, mode)
-            backup = str(aside.with_name(aside.name + "-old")) if exists else None
+            backup = str(aside.with_name(f"{aside.name}-old")) if exists else None
             staged.place.append((str(aside), str(target), backup))
             continue
         folder = staged.folders.get(top)
@@ -136,6 +146,11 @@ def _stage(root: Path, changes: Mapping[str, bytes | None], staged: _Staged) -> 
 def _discard(staged: _Staged) -> None:
     import shutil
 
+    if staged.folder is not None:
+        shutil.rmtree(staged.folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            staged.folder.parent.rmdir()  # only when no other run's folder is left
+        return
     for path, _, _ in staged.place:
         if Path(path).is_dir():
             shutil.rmtree(path, ignore_errors=True)
@@ -143,16 +158,35 @@ def _discard(staged: _Staged) -> None:
             Path(path).unlink(missing_ok=True)
 
 
-def publish_files(root: Path, changes: Mapping[str, bytes | None]) -> None:
+def _staging_folder(root: Path, git_dir: Path | None, token: str) -> Path | None:
+    """A fresh folder for the temporary files in git's directory, when a rename from there
+    into `root` stays on one file system."""
+    if git_dir is None or git_dir.stat().st_dev != root.stat().st_dev:
+        return None
+    folder = git_dir / STAGING_DIR / token
+    folder.mkdir(parents=True)
+    return folder
+
+
+def publish_files(
+    root: Path,
+    changes: Mapping[str, bytes | None],
+    *,
+    git_dir: Path | None = None,
+    final: bool = True,
+) -> None:
     """Write (bytes) or delete (None) the files at `changes`' paths below `root`, all of
     them or none; call with the repository lock held.
 
-    The caller marks the change done (signals.mark_done) when it is: a commit's files
-    written for its pre-commit hook are not yet the change.
+    With `final`, the files in place are the command's change: from then on SIGINT and
+    SIGTERM are not obeyed (signals.mark_done). A commit's files written for its
+    pre-commit hook are not final: an interruption still rolls them back.
     """
     root = root.resolve()
-    staged = _Staged(secrets.token_hex(4))
+    token = secrets.token_hex(4)
+    staged = _Staged(token, None)
     try:
+        staged = _Staged(token, _staging_folder(root, git_dir, token))
         _stage(root, changes, staged)
     except BaseException:
         _discard(staged)
@@ -169,8 +203,10 @@ def publish_files(root: Path, changes: Mapping[str, bytes | None]) -> None:
             pass_fds=inherited_fds(),
             check=False,
         )
+        if final and done.returncode == 0:
+            mark_done()
+    _discard(staged)
     if done.returncode != 0:
-        _discard(staged)
         try:
             number, reason, filename = json.loads(done.stderr)
         except ValueError:
@@ -178,12 +214,15 @@ def publish_files(root: Path, changes: Mapping[str, bytes | None]) -> None:
         raise OSError(number, reason, filename)
 
 
-def remove_leftovers(root: Path) -> list[Path]:
-    """Delete the temporary files and folders a killed `publish_files` left below `root`
-    (only a holder of the repository lock writes them); returns those found."""
+def remove_leftovers(root: Path, git_dir: Path | None) -> list[Path]:
+    """Delete the temporary files and folders a killed `publish_files` left in `git_dir`
+    or below `root` (only a holder of the repository lock writes them); returns those
+    found."""
     import shutil
 
     found: list[Path] = []
+    if git_dir is not None and (git_dir / STAGING_DIR).is_dir():
+        found += sorted((git_dir / STAGING_DIR).iterdir())
     for folder, folders, files in os.walk(root):
         if ".git" in folders:
             folders.remove(".git")
