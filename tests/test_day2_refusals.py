@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REAL_DOMAIN, REAL_EMAIL, Invoke
-from helpers import replace
+from helpers import replace, start_merge
 from kills import git, snapshot
 from meshgen.git import worktree
 from meshgen.scaffold import answers_from_mapping, generate
@@ -74,15 +74,6 @@ def _ignored_target(repo: Path) -> None:
     _untracked_target(repo)
 
 
-def _merging(repo: Path) -> None:
-    git(repo, "switch", "-q", "-c", "other")
-    (repo / "docs.txt").write_text("x\n")
-    git(repo, "add", "docs.txt")
-    git(repo, "commit", "-qm", "other")
-    git(repo, "switch", "-q", "main")
-    git(repo, "merge", "--no-commit", "--no-ff", "-q", "other")
-
-
 def _branch_taken(repo: Path) -> None:
     git(repo, "branch", "app/checkout")
 
@@ -97,7 +88,7 @@ def _detached(repo: Path) -> None:
         (_dirty, APP_ADD, "--commit", "the working tree has uncommitted changes (README.md)"),
         (_untracked_target, ENV_ADD, "--commit", f"{QA_FILE} exists but is not committed"),
         (_ignored_target, ENV_ADD, "--branch", f"{QA_FILE} exists but is not committed"),
-        (_merging, APP_ADD, "--branch", "in the middle of a merge"),
+        (start_merge, APP_ADD, "--branch", "in the middle of a merge"),
         (_branch_taken, APP_ADD, "--branch", "branch 'app/checkout' already exists"),
         (_detached, APP_ADD, "--commit", "HEAD is detached"),
     ],
