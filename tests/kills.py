@@ -73,7 +73,7 @@ def snapshot(repo: Path) -> dict[str, str]:
         "head": git(repo, "symbolic-ref", "-q", "HEAD", check=False)
         or git(repo, "rev-parse", "HEAD"),
         "index": git(repo, "ls-files", "-s"),
-        "status": git(repo, "status", "--porcelain=v1", "-uall"),
+        "status": git(repo, "--no-optional-locks", "status", "--porcelain=v1", "-uall"),
         "files": "\n".join(files),
         # git's own lock files: one left behind is a git command stopped halfway.
         "locks": " ".join(

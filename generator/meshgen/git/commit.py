@@ -313,7 +313,8 @@ def _publish(plan: BranchPlan, sha: str, subject: str) -> None:
     with shielded():
         # git inherits the repository lock (run_git): killed now, meshgen leaves git to
         # finish, and the lock is not free for the next meshgen before the switch is done.
-        run_git(plan.top, args, env=reflog, detach=True)
+        action = "git checkout" if plan.branch is not None else "git reset"
+        run_git(plan.top, args, env=reflog, detach=True, action=action)
         mark_done()
 
 
