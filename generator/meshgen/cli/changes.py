@@ -19,7 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 CHANGE_EPILOG = (
     "The result is validated in a scratch copy before anything is written; a change that "
-    "would not validate is refused and the repository stays as it was. With --branch, "
+    "would not validate is refused and the repository stays as it was; one that does is "
+    "written all at once, or committed and checked out by one git command. With --branch, "
     "meshgen commits on a new branch and leaves you on it, ready to push. "
     "Exit codes: 0 done, 1 refused (findings), 2 could not do it."
 )
