@@ -194,3 +194,18 @@ def test_a_failing_rename_puts_back_those_done(
     assert sorted(p.name for p in (root / "new").iterdir()) == ["mine.txt"]
     assert sorted(p.name for p in (root / "keep").iterdir()) == ["edited.yaml", "gone.yaml"]
     assert sorted(p.name for p in root.iterdir()) == ["keep", "new"]
+
+
+@pytest.mark.slow
+def test_a_pre_commit_hook_that_passes_sees_the_change_and_it_is_committed(
+    repo: Path, invoke: Invoke
+) -> None:
+    # The hook runs on the written, staged files: what it checks is what is committed.
+    _hook(repo, "pre-commit", "git diff --cached --name-only > .git/hook-saw")
+    start = git(repo, "rev-parse", "HEAD").strip()
+    invoke(["-C", str(repo), *APP_ADD, "--branch", "app/checkout"])
+    assert git(repo, "rev-parse", "HEAD^").strip() == start
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    committed = git(repo, "diff", "--name-only", start, "HEAD")
+    assert (repo / ".git" / "hook-saw").read_text() == committed
+    assert "charts/checkout/Chart.yaml" in committed.splitlines()
