@@ -268,7 +268,7 @@ def test_a_second_writer_waits_then_refuses_clearly(
 
 
 @pytest.fixture
-def acme_withlock_held(
+def acme_with_lock_held(
     tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
     """A generated repository whose lock another process holds."""
