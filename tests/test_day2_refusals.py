@@ -111,15 +111,21 @@ def test_git_states_a_commit_does_not_belong_in_are_refused(
     assert snapshot(repo) == before
 
 
-def test_no_identity_is_refused_before_anything_is_written(
+def test_no_identity_is_refused_before_anything_is_written_unless_an_author_is_given(
     repo: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"):
         monkeypatch.delenv(variable)
     before = snapshot(repo)
     result = invoke(["-C", str(repo), *APP_ADD, "--branch", "app/checkout"], expect=2)
-    assert "needs a person as its author" in result.stderr
+    assert "needs a person as its author" in result.stderr and "--author" in result.stderr
     assert snapshot(repo) == before
+    author = ["--author", "Jane Doe <jane@example.com>"]
+    usage = invoke(["-C", str(repo), *APP_ADD, *author], expect=2)
+    assert "--author needs a commit" in usage.stderr
+    assert snapshot(repo) == before
+    invoke(["-C", str(repo), *APP_ADD, "--branch", "app/checkout", *author])
+    assert git(repo, "log", "-1", "--format=%an <%ae>").strip() == "Jane Doe <jane@example.com>"
 
 
 def _hook(repo: Path, name: str, body: str) -> None:

@@ -38,6 +38,7 @@ def add(
     versions_spec: str | None,
     branch: str | None,
     commit: bool,
+    author: str | None,
     helm_binary: str | None,
 ) -> None:
     """Add app NAME: its chart (charts/NAME), an environment file per environment (host
@@ -54,5 +55,6 @@ def add(
         lambda: plan_add(Path(), name, image=image, port=port, versions_spec=versions_spec),
         branch=branch,
         commit=commit,
+        author=author,
         helm_binary=helm_binary,
     )

@@ -39,6 +39,12 @@ def change_options(function: F) -> F:
                 is_flag=True,
                 help="Commit the change on the current branch [default: write files only].",
             ),
+            click.option(
+                "--author",
+                metavar="'NAME <EMAIL>'",
+                help="Author of the commit [default: git's user.name and user.email; "
+                "required when git has none].",
+            ),
             helm_binary_option,
         ]
     ):
@@ -62,14 +68,25 @@ def run_change(
     *,
     branch: str | None,
     commit: bool,
+    author: str | None,
     helm_binary: str | None,
 ) -> Applied | NothingToDo:
     """Plan, validate, write and (maybe) commit a change, then say what happened."""
     from meshgen.day2.changes import NothingToDo, run
+    from meshgen.git.identity import Author
     from meshgen.git.signals import step_signals
 
+    if author is not None and not (commit or branch):
+        raise click.UsageError("--author needs a commit; add --commit or --branch NAME")
     with step_signals():
-        applied = run(Path(), planner, validator(helm_binary), commit=commit, branch=branch)
+        applied = run(
+            Path(),
+            planner,
+            validator(helm_binary),
+            commit=commit,
+            branch=branch,
+            author=Author.parse(author) if author is not None else None,
+        )
     if isinstance(applied, NothingToDo):
         click.echo(applied.message)
         return applied

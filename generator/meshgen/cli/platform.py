@@ -35,6 +35,7 @@ def upgrade(
     force: bool,
     branch: str | None,
     commit: bool,
+    author: str | None,
     helm_binary: str | None,
 ) -> None:
     """Move every pin of COMPONENT (istio, cert-manager, or a pinned chart's name) to
@@ -51,5 +52,6 @@ def upgrade(
         lambda: plan_upgrade(Path(), component, version, environment=environment, force=force),
         branch=branch,
         commit=commit,
+        author=author,
         helm_binary=helm_binary,
     )

@@ -17,7 +17,7 @@ from meshgen.cli.changes import change_options, run_change
     "2 could not do it."
 )
 @change_options
-def update(branch: str | None, commit: bool, helm_binary: str | None) -> None:
+def update(branch: str | None, commit: bool, author: str | None, helm_binary: str | None) -> None:
     """Bring the repository to the current template, keeping the team's edits.
 
     Three-way: the template version meshgen.yaml records, rendered with the repository's
@@ -32,7 +32,11 @@ def update(branch: str | None, commit: bool, helm_binary: str | None) -> None:
     from meshgen.day2.update import plan_update
 
     applied = run_change(
-        lambda: plan_update(Path()), branch=branch, commit=commit, helm_binary=helm_binary
+        lambda: plan_update(Path()),
+        branch=branch,
+        commit=commit,
+        author=author,
+        helm_binary=helm_binary,
     )
     if isinstance(applied, NothingToDo) or not applied.changeset.conflicts:
         return

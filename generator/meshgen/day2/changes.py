@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from meshgen.errors import ConfigError, UserError
 from meshgen.git.commit import CommitResult, FileChange, commit_files
+from meshgen.git.identity import Author
 from meshgen.git.preflight import ChangePlan, git_dir_of, plan_change
 from meshgen.git.transaction import locked_change
 from meshgen.git.worktree import publish_files
@@ -81,6 +82,7 @@ def run(
     *,
     commit: bool,
     branch: str | None,
+    author: Author | None = None,
 ) -> Applied | NothingToDo:
     """Plan, validate and publish one change while holding the repository lock.
 
@@ -110,7 +112,7 @@ def run(
                     path=changeset.root / path,
                 )
         changes = {p: _encoded(changeset.writes.get(p)) for p in paths}
-        sha = None if plan is None else _commit(plan, changeset, changes, before).sha
+        sha = None if plan is None else _commit(plan, changeset, changes, before, author).sha
         if plan is None:
             publish_files(changeset.root, changes, git_dir=git_dir_of(changeset.root))
     return Applied(changeset, tuple(paths), sha, branch, tuple(notes))
@@ -125,6 +127,7 @@ def _commit(
     changeset: Changeset,
     changes: Mapping[str, bytes | None],
     before: Mapping[str, bytes | None],
+    author: Author | None,
 ) -> CommitResult:
     prefix = plan.top.resolve()
     inside = changeset.root.resolve().relative_to(prefix)
@@ -143,6 +146,7 @@ def _commit(
         write=lambda: publish_files(changeset.root, changes, git_dir=plan.git_dir, final=False),
         restore=lambda: publish_files(changeset.root, before, git_dir=plan.git_dir, final=False),
         accept=lambda _path, _data: False,
+        author=author,
     )
 
 
