@@ -215,3 +215,17 @@ def test_a_pre_commit_hook_that_passes_sees_the_change_and_it_is_committed(
     committed = git(repo, "diff", "--name-only", start, "HEAD")
     assert (repo / ".git" / "hook-saw").read_text() == committed
     assert "charts/checkout/Chart.yaml" in committed.splitlines()
+
+
+def test_outside_git_leftovers_beside_the_files_are_removed(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "kept.yaml").write_text("mine\n")
+    (root / "a" / ".kept.yaml.0123abcd.meshgen-tmp").write_text("half\n")
+    (root / ".new.0123abcd.meshgen-tmp" / "b").mkdir(parents=True)
+    found = worktree.remove_leftovers(root, None)
+    assert sorted(p.relative_to(root).as_posix() for p in found) == [
+        ".new.0123abcd.meshgen-tmp",
+        "a/.kept.yaml.0123abcd.meshgen-tmp",
+    ]
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) == ["a", "a/kept.yaml"]

@@ -158,10 +158,16 @@ def _discard(staged: _Staged) -> None:
             Path(path).unlink(missing_ok=True)
 
 
+def _stages_in_git(root: Path, git_dir: Path | None) -> bool:
+    """Whether temporary files go to git's directory: a rename from there into `root`
+    stays on one file system."""
+    return git_dir is not None and git_dir.stat().st_dev == root.stat().st_dev
+
+
 def _staging_folder(root: Path, git_dir: Path | None, token: str) -> Path | None:
-    """A fresh folder for the temporary files in git's directory, when a rename from there
-    into `root` stays on one file system."""
-    if git_dir is None or git_dir.stat().st_dev != root.stat().st_dev:
+    """A fresh folder for the temporary files in git's directory, or None (beside their
+    targets)."""
+    if git_dir is None or not _stages_in_git(root, git_dir):
         return None
     folder = git_dir / STAGING_DIR / token
     folder.mkdir(parents=True)
@@ -223,7 +229,10 @@ def remove_leftovers(root: Path, git_dir: Path | None) -> list[Path]:
     found: list[Path] = []
     if git_dir is not None and (git_dir / STAGING_DIR).is_dir():
         found += sorted((git_dir / STAGING_DIR).iterdir())
-    for folder, folders, files in os.walk(root):
+    # Beside their targets only where git's directory could not take them: a walk of the
+    # whole repository is not what every canary step should pay for.
+    walked = () if _stages_in_git(root, git_dir) else os.walk(root)
+    for folder, folders, files in walked:
         if ".git" in folders:
             folders.remove(".git")
         for name in [*folders, *files]:
