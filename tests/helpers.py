@@ -51,6 +51,16 @@ def repo_state(repo: Path) -> dict[str, str]:
     return state
 
 
+def start_merge(repo: Path) -> None:
+    """Leave `repo` in the middle of a merge (`git merge --no-commit` of a side branch)."""
+    git(repo, "switch", "-q", "-c", "other")
+    (repo / "docs.txt").write_text("x\n")
+    git(repo, "add", "docs.txt")
+    git(repo, "commit", "-qm", "other")
+    git(repo, "switch", "-q", "main")
+    git(repo, "merge", "--no-commit", "--no-ff", "-q", "other")
+
+
 def replace(path: Path, old: str, new: str, *, every: bool = False) -> None:
     """Replace the first occurrence of `old` in `path` (each one, with `every`).
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
-from helpers import git, repo_state
+from helpers import git, repo_state, start_merge
 from meshgen.git.commit import init_and_commit
 from meshgen.git.remote import pull_request_url
 
@@ -42,15 +42,6 @@ def _rebase(repo: Path) -> None:
     git(repo, "rebase", "-i", "HEAD~1", env={"GIT_SEQUENCE_EDITOR": "sed -i s/^pick/edit/"})
 
 
-def _merge(repo: Path) -> None:
-    git(repo, "switch", "-q", "-c", "other")
-    (repo / "docs.txt").write_text("x\n")
-    git(repo, "add", "docs.txt")
-    git(repo, "commit", "-qm", "other")
-    git(repo, "switch", "-q", "main")
-    git(repo, "merge", "--no-commit", "--no-ff", "-q", "other")
-
-
 def _stops_at_conflict(repo: Path, *args: str) -> None:
     done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
     assert done.returncode != 0, f"git {args[0]} was meant to stop at a conflict"
@@ -76,7 +67,7 @@ def _bisect(repo: Path) -> None:
     ("enter", "named", "fix"),
     [
         (_rebase, "a rebase", "git rebase --abort"),
-        (_merge, "a merge", "git merge --abort"),
+        (start_merge, "a merge", "git merge --abort"),
         (_cherry_pick, "a cherry-pick", "git cherry-pick --continue or --abort"),
         (_revert, "a revert", "git revert --continue or --abort"),
         (_bisect, "a bisect", "git bisect reset"),

@@ -101,3 +101,35 @@ def test_an_interrupted_git_call_leaves_no_watchdog_to_wait_for(tmp_path: Path) 
     for timer in timers:
         timer.join(timeout=1)
     assert [t for t in timers if t.is_alive()] == []
+
+
+def test_a_signal_within_a_shielded_block_is_raised_at_its_end_and_not_after_done() -> None:
+    # The main thread blocks SIGTERM within the block; the kernel then hands it to another
+    # thread, and Python runs the handler in the main thread all the same. It must still
+    # wait for the block's end: there, a publishing git command or rename has finished.
+    import os
+    import signal
+    import threading
+    import time
+
+    from meshgen.git.signals import mark_done, shielded, step_signals
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # a thread that does not block signals
+    other.start()
+    finished = []
+    try:
+        with step_signals():
+            with pytest.raises(KeyboardInterrupt), shielded():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.3)
+                finished.append("interrupted block")
+            with shielded():
+                mark_done()
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.3)
+                finished.append("done block")
+    finally:
+        stop.set()
+        other.join()
+    assert finished == ["interrupted block", "done block"]

@@ -8,84 +8,26 @@ uninterrupted run; its SHA differs only by the time stamp).
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from conftest import Invoke
-from helpers import git
+from kills import differences, git, lock_held, meshgen, pair, settled, snapshot
 
 STAGING = "environments/staging/first-app.yaml"
-# meshgen's own files in git's directory, which may be left: the lock file stays by design
-# (flock on it), and a kill while the commit is built aside leaves its scratch index
-# (and that index's lock); git never reads them, and the next step removes them and
-# says so (tests/test_git_states.py).
-NOT_GITS = ("meshgen.lock", "meshgen-commit.index.lock")
 STEP = ["weights", "set", "staging", "v1=70", "v2=30"]
 WORKERS = 4
 # Kills per signal; MESHGEN_KILLS=100 probes the phases more finely (about a minute more).
 KILLS = int(os.environ.get("MESHGEN_KILLS", "18"))
-
-
-def meshgen(repo: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "meshgen", "-C", str(repo), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
-def snapshot(repo: Path) -> dict[str, str]:
-    """Refs (a commit as its parent and tree), HEAD, index, status, every file's bytes (as
-    a digest per file, so that a difference names the file) and git's lock files."""
-    refs = []
-    for line in git(repo, "for-each-ref", "--format=%(refname) %(objectname)").splitlines():
-        name, sha = line.split()
-        shape = git(repo, "log", "-1", "--format=%P %T", sha).strip()
-        refs.append(f"{name} {shape}")
-    files = []
-    for path in sorted(repo.rglob("*")):
-        if ".git" in path.relative_to(repo).parts or not path.is_file():
-            continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-        files.append(f"{path.relative_to(repo).as_posix()} {digest}")
-    return {
-        "refs": "\n".join(refs),
-        "head": git(repo, "symbolic-ref", "-q", "HEAD", check=False)
-        or git(repo, "rev-parse", "HEAD"),
-        "index": git(repo, "ls-files", "-s"),
-        "status": git(repo, "status", "--porcelain=v1", "-uall"),
-        "files": "\n".join(files),
-        # git's own lock files: one left behind is a git command stopped halfway.
-        "locks": " ".join(
-            sorted(p.name for p in (repo / ".git").rglob("*.lock") if p.name not in NOT_GITS)
-        ),
-    }
-
-
-def differences(state: dict[str, str], expected: dict[str, str], name: str) -> str:
-    """What of `state` differs from `expected`, line by line, for a failure's message."""
-    parts = []
-    for key, value in state.items():
-        if value == expected[key]:
-            continue
-        got, want = set(value.splitlines()), set(expected[key].splitlines())
-        lines = [f"-{line}" for line in sorted(want - got)]
-        lines += [f"+{line}" for line in sorted(got - want)]
-        parts.append(f"  {key} (vs {name}):\n" + "\n".join(f"    {line}" for line in lines))
-    return "\n".join(parts)
 
 
 @dataclass(frozen=True)
@@ -96,27 +38,6 @@ class Outcome:
     stderr: str
     detail: str = ""
     """For an inconsistent state: how it differs from both allowed states."""
-
-
-def _settled(repo: Path) -> dict[str, str]:
-    """The state as the next meshgen command sees it: once the repository lock is free.
-
-    The git command that publishes a step outlives a killed meshgen and holds the lock
-    until it is done; a look before that would see git halfway through its switch.
-    """
-    fd = os.open(repo / ".git" / "meshgen.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                assert time.monotonic() < deadline, "the repository lock was never freed"
-                time.sleep(0.005)
-        return snapshot(repo)
-    finally:
-        os.close(fd)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +88,7 @@ def _interrupted_run(
     process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     seconds = time.monotonic() - sent
-    state = _settled(repo)
+    state = settled(repo)
     before, after = expected
     name = "before" if state == before else "after" if state == after else "INCONSISTENT"
     detail = ""
@@ -268,63 +189,6 @@ def test_ctrl_c_rolls_back_or_completes_and_exits_at_once(
         assert (outcome.code == 0) == (outcome.state == "after"), outcome.stderr
 
 
-def _holds_lock(pid: int, lock: Path) -> bool:
-    fds = Path(f"/proc/{pid}/fd")
-    try:
-        return any(fd.readlink() == lock for fd in fds.iterdir())
-    except OSError:
-        return False
-
-
-def _pair(repo: Path, first: Sequence[str], second: Sequence[str]) -> list[tuple[int, str]]:
-    """Both commands, released together: each has started and waits on the lock."""
-    lock = repo / ".git" / "meshgen.lock"
-    with _lock_held(lock) as release:
-        processes = [meshgen(repo, *first), meshgen(repo, *second)]
-        deadline = time.monotonic() + 60
-        while not all(_holds_lock(p.pid, lock) or p.poll() is not None for p in processes):
-            assert time.monotonic() < deadline, "the commands never reached the lock"
-            time.sleep(0.01)
-        release()
-        results = []
-        for process in processes:
-            _, err = process.communicate(timeout=120)
-            results.append((process.returncode, err.decode()))
-    return results
-
-
-@contextmanager
-def _lock_held(lock: Path) -> Iterator[Callable[[], None]]:
-    """Another process holding `lock` until the callable is called."""
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import fcntl, sys\n"
-            "f = open(sys.argv[1], 'a')\n"
-            "fcntl.flock(f, fcntl.LOCK_EX)\n"
-            "print('locked', flush=True)\n"
-            "sys.stdin.readline()\n",
-            str(lock),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    assert holder.stdin is not None and holder.stdout is not None
-    assert holder.stdout.readline() == b"locked\n"
-
-    def release() -> None:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=10)
-
-    try:
-        yield release
-    finally:
-        holder.kill()
-        holder.wait()
-
-
 def _v2_weight(text: str) -> int:
     traffic = text.split("\ntraffic:\n")[1]
     return int(next(line for line in traffic.splitlines() if "v2:" in line).split(":")[1])
@@ -339,7 +203,7 @@ def test_concurrent_shifts_lose_no_update(
 
     def run(index: int) -> tuple[int, list[tuple[int, str]]]:
         copy = _copy(repo, tmp_path / f"s{index}")
-        results = _pair(copy, shift, shift)
+        results = pair(copy, shift, shift)
         return _v2_weight((copy / STAGING).read_text()), results
 
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -364,7 +228,7 @@ def test_concurrent_branches_never_mix(
 
     def run(index: int) -> tuple[Path, list[tuple[int, str]]]:
         copy = _copy(repo, tmp_path / f"b{index}")
-        return copy, _pair(copy, first, second)
+        return copy, pair(copy, first, second)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         pairs = list(pool.map(run, range(10)))
@@ -413,7 +277,7 @@ def acme_with_lock_held(
     repo = tmp_path / "acme"
     invoke(["new", str(repo), "--no-input"])
     monkeypatch.setattr(lock, "WAIT_SECONDS", 0.5)
-    with _lock_held(repo / ".git" / lock.LOCK_NAME):
+    with lock_held(repo / ".git" / lock.LOCK_NAME):
         yield repo
 
 

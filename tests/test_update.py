@@ -165,3 +165,31 @@ def test_an_edit_the_template_also_changes_is_left_as_a_conflict(
     assert git(repo, "branch", "--show-current").strip() == "update/template-2"
     assert git(repo, "rev-parse", "HEAD^") == head  # one commit, for review on the pull request
     assert "meshgen.yaml" in git(repo, "log", "-1", "--format=%B")
+
+
+@needs_history
+@pytest.mark.slow
+def test_an_update_with_conflicts_is_published_whole_with_or_without_a_commit(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    # All or nothing, for an update that leaves conflicts: with --branch, one commit
+    # holding every merged file, markers included; without, the same files put in place
+    # together, nothing staged, HEAD where it was. Either way exit 1, conflicts listed.
+    repo = generate_with_release(tmp_path, "argocd")
+    replace(repo / "meshgen.yaml", "  template: 1\n", "  template: 1  # pinned\n")
+    git(repo, "commit", "-qam", "team edit on the template's line")
+    start = git(repo, "rev-parse", "HEAD").strip()
+    written = tmp_path / "written"
+    subprocess.run(["cp", "-a", str(repo), str(written)], check=True)
+
+    invoke(["-C", str(repo), "update", "--branch", "update/template-2"], expect=1)
+    assert git(repo, "rev-parse", "HEAD^").strip() == start
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    committed = git(repo, "rev-parse", "HEAD^{tree}").strip()
+
+    result = invoke(["-C", str(written), "update"], expect=1)
+    assert "  meshgen.yaml" in result.stderr
+    assert git(written, "rev-parse", "HEAD").strip() == start
+    assert git(written, "diff", "--cached", "--name-only") == ""
+    git(written, "add", "--all")
+    assert git(written, "write-tree").strip() == committed

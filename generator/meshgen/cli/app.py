@@ -38,6 +38,7 @@ def add(
     versions_spec: str | None,
     branch: str | None,
     commit: bool,
+    author: str | None,
     helm_binary: str | None,
 ) -> None:
     """Add app NAME: its chart (charts/NAME), an environment file per environment (host
@@ -50,5 +51,10 @@ def add(
     """
     from meshgen.day2.apps import plan_add
 
-    changeset = plan_add(Path(), name, image=image, port=port, versions_spec=versions_spec)
-    run_change(changeset, branch=branch, commit=commit, helm_binary=helm_binary)
+    run_change(
+        lambda: plan_add(Path(), name, image=image, port=port, versions_spec=versions_spec),
+        branch=branch,
+        commit=commit,
+        author=author,
+        helm_binary=helm_binary,
+    )

@@ -12,14 +12,15 @@ import click
 from meshgen.cli.options import helm_binary_option
 
 if TYPE_CHECKING:
-    from meshgen.day2.changes import Applied, Changeset
+    from meshgen.day2.changes import Applied, NothingToDo, Planner
     from meshgen.validate.findings import Report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 CHANGE_EPILOG = (
     "The result is validated in a scratch copy before anything is written; a change that "
-    "would not validate is refused and the repository stays as it was. With --branch, "
+    "would not validate is refused and the repository stays as it was; one that does is "
+    "written all at once, or committed and checked out by one git command. With --branch, "
     "meshgen commits on a new branch and leaves you on it, ready to push. "
     "Exit codes: 0 done, 1 refused (findings), 2 could not do it."
 )
@@ -37,6 +38,12 @@ def change_options(function: F) -> F:
                 "--commit",
                 is_flag=True,
                 help="Commit the change on the current branch [default: write files only].",
+            ),
+            click.option(
+                "--author",
+                metavar="'NAME <EMAIL>'",
+                help="Author of the commit [default: git's user.name and user.email; "
+                "required when git has none].",
             ),
             helm_binary_option,
         ]
@@ -57,22 +64,35 @@ def validator(helm_binary: str | None) -> Callable[[Path], Report]:
 
 
 def run_change(
-    changeset: Changeset,
+    planner: Planner,
     *,
     branch: str | None,
     commit: bool,
+    author: str | None,
     helm_binary: str | None,
-    validate: bool = True,
-) -> Applied:
-    """Validate, write and (maybe) commit `changeset`, then say what happened."""
-    from meshgen.day2.changes import apply
+) -> Applied | NothingToDo:
+    """Plan, validate, write and (maybe) commit a change, then say what happened."""
+    from meshgen.day2.changes import NothingToDo, run
+    from meshgen.git.identity import Author
+    from meshgen.git.signals import step_signals
 
-    applied = apply(
-        changeset,
-        validator(helm_binary) if validate else None,
-        commit=commit,
-        branch=branch,
-    )
+    if author is not None and not (commit or branch):
+        raise click.UsageError("--author needs a commit; add --commit or --branch NAME")
+    with step_signals():
+        applied = run(
+            Path(),
+            planner,
+            validator(helm_binary),
+            commit=commit,
+            branch=branch,
+            author=Author.parse(author) if author is not None else None,
+        )
+    if isinstance(applied, NothingToDo):
+        click.echo(applied.message)
+        return applied
+    changeset = applied.changeset
+    for note in applied.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(changeset.subject)
     for path in applied.paths:
         verb = "wrote" if path in changeset.writes else "deleted"

@@ -38,6 +38,7 @@ def add(
     source: str | None,
     branch: str | None,
     commit: bool,
+    author: str | None,
     helm_binary: str | None,
 ) -> None:
     """Add environment NAME: cluster config, platform releases, GitOps wiring of both
@@ -49,14 +50,21 @@ def add(
     """
     from meshgen.day2.environments import plan_add
 
-    changeset = plan_add(Path(), name, namespace=namespace, cluster=cluster, source=source)
-    run_change(changeset, branch=branch, commit=commit, helm_binary=helm_binary)
+    run_change(
+        lambda: plan_add(Path(), name, namespace=namespace, cluster=cluster, source=source),
+        branch=branch,
+        commit=commit,
+        author=author,
+        helm_binary=helm_binary,
+    )
 
 
 @env.command(epilog=CHANGE_EPILOG)
 @click.argument("name")
 @change_options
-def remove(name: str, branch: str | None, commit: bool, helm_binary: str | None) -> None:
+def remove(
+    name: str, branch: str | None, commit: bool, author: str | None, helm_binary: str | None
+) -> None:
     """Remove environment NAME and every file that belongs to it only.
 
     \b
@@ -65,4 +73,10 @@ def remove(name: str, branch: str | None, commit: bool, helm_binary: str | None)
     """
     from meshgen.day2.environments import plan_remove
 
-    run_change(plan_remove(Path(), name), branch=branch, commit=commit, helm_binary=helm_binary)
+    run_change(
+        lambda: plan_remove(Path(), name),
+        branch=branch,
+        commit=commit,
+        author=author,
+        helm_binary=helm_binary,
+    )

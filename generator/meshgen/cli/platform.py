@@ -35,6 +35,7 @@ def upgrade(
     force: bool,
     branch: str | None,
     commit: bool,
+    author: str | None,
     helm_binary: str | None,
 ) -> None:
     """Move every pin of COMPONENT (istio, cert-manager, or a pinned chart's name) to
@@ -47,5 +48,10 @@ def upgrade(
     """
     from meshgen.day2.platform import plan_upgrade
 
-    changeset = plan_upgrade(Path(), component, version, environment=environment, force=force)
-    run_change(changeset, branch=branch, commit=commit, helm_binary=helm_binary)
+    run_change(
+        lambda: plan_upgrade(Path(), component, version, environment=environment, force=force),
+        branch=branch,
+        commit=commit,
+        author=author,
+        helm_binary=helm_binary,
+    )

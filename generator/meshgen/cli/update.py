@@ -17,7 +17,7 @@ from meshgen.cli.changes import change_options, run_change
     "2 could not do it."
 )
 @change_options
-def update(branch: str | None, commit: bool, helm_binary: str | None) -> None:
+def update(branch: str | None, commit: bool, author: str | None, helm_binary: str | None) -> None:
     """Bring the repository to the current template, keeping the team's edits.
 
     Three-way: the template version meshgen.yaml records, rendered with the repository's
@@ -28,25 +28,24 @@ def update(branch: str | None, commit: bool, helm_binary: str | None) -> None:
     Example:
       meshgen update --branch update/template
     """
-    from meshgen.day2.update import UpToDate, plan_update
+    from meshgen.day2.changes import NothingToDo
+    from meshgen.day2.update import plan_update
 
-    planned = plan_update(Path())
-    if isinstance(planned, UpToDate):
-        click.echo(f"Already on template {planned.version}; nothing to update.")
-        return
-    run_change(
-        planned,
+    applied = run_change(
+        lambda: plan_update(Path()),
         branch=branch,
         commit=commit,
+        author=author,
         helm_binary=helm_binary,
-        validate=not planned.conflicts,
     )
-    if planned.conflicts:
-        click.echo(
-            f"{len(planned.conflicts)} file(s) with conflicts: resolve the <<<<<<< markers, "
-            "then `meshgen validate` and commit:",
-            err=True,
-        )
-        for path in planned.conflicts:
-            click.echo(f"  {path}", err=True)
-        raise SystemExit(1)
+    if isinstance(applied, NothingToDo) or not applied.changeset.conflicts:
+        return
+    conflicts = applied.changeset.conflicts
+    click.echo(
+        f"{len(conflicts)} file(s) with conflicts: resolve the <<<<<<< markers, "
+        "then `meshgen validate` and commit:",
+        err=True,
+    )
+    for path in conflicts:
+        click.echo(f"  {path}", err=True)
+    raise SystemExit(1)

@@ -2,6 +2,6 @@
 template updates.
 
 Each operation plans a `Changeset` (files to write or delete) from the repository and
-the template it was written with, then `changes.apply` validates the result in a scratch
+the template it was written with, then `changes.run` validates the result in a scratch
 copy before anything in the repository is touched.
 """

@@ -1,5 +1,6 @@
 """A day-2 change to a repository: planned as files to write and delete, validated in a
-scratch copy of the repository, then written (and committed) or refused untouched."""
+scratch copy of the repository, then published (written, or committed and checked out)
+all or nothing, or refused untouched; under the repository lock, as a canary step."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from meshgen import yamlio
-from meshgen.day2 import gitops
 from meshgen.errors import ConfigError, UserError
+from meshgen.git.commit import CommitResult, FileChange, commit_files
+from meshgen.git.identity import Author
+from meshgen.git.preflight import ChangePlan, git_dir_of, plan_change
+from meshgen.git.transaction import locked_change
+from meshgen.git.worktree import publish_files
+from meshgen.repo import find_root
 
 if TYPE_CHECKING:
     from meshgen.validate.findings import Report
@@ -50,42 +55,99 @@ class Refused(UserError):
 
 
 @dataclass(frozen=True)
+class NothingToDo:
+    """The repository already is what the command would make it."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class Applied:
     changeset: Changeset
     paths: tuple[str, ...]
     commit: str | None = None
     branch: str | None = None
+    notes: tuple[str, ...] = ()
+    """Leftovers of killed runs removed before the change."""
 
 
 Validator = Callable[[Path], "Report"]
+Planner = Callable[[], "Changeset | NothingToDo"]
 
 
-def apply(
-    changeset: Changeset,
+def run(
+    root: Path,
+    planner: Planner,
     validator: Validator | None,
     *,
     commit: bool,
     branch: str | None,
-) -> Applied:
-    """Validate the changed repository in a scratch copy, then write (and commit) it.
+    author: Author | None = None,
+) -> Applied | NothingToDo:
+    """Plan, validate and publish one change while holding the repository lock.
 
-    `validator` is skipped when None (a template update with conflict markers, which
-    cannot parse until the team resolves them).
+    The plan reads the repository under the lock, so it starts from what the previous
+    writer left. The result is validated in a scratch copy, unless `validator` is None or
+    the change leaves conflict markers (a template update, which cannot parse until the
+    team resolves them); then it is published all or nothing: committed (`commit`, or
+    `branch`: on that new branch) and checked out by one git command, or its files put
+    in place by one process (see git.worktree).
     """
-    paths = changeset.changed_paths()
-    if not paths:
-        raise ConfigError(f"nothing to change: {changeset.subject} is already done")
-    plan = gitops.plan(changeset.root, paths, branch=branch) if commit or branch else None
-    if validator is not None:
-        _validate_in_scratch(changeset, validator)
-    previous = {path: _snapshot(changeset.root / path) for path in paths}
-    try:
-        _write(changeset, paths)
-        sha = gitops.commit(plan, paths, _message(changeset)) if plan is not None else None
-    except BaseException:
-        _restore(changeset.root, previous)
-        raise
-    return Applied(changeset, tuple(paths), sha, branch if plan is not None else None)
+    commit = commit or branch is not None
+    with locked_change(find_root(root), commit=commit) as notes:
+        changeset = planner()
+        if isinstance(changeset, NothingToDo):
+            return changeset
+        paths = changeset.changed_paths()
+        if not paths:
+            raise ConfigError(f"nothing to change: {changeset.subject} is already done")
+        plan = plan_change(changeset.root, paths, branch=branch) if commit else None
+        before = {path: _snapshot(changeset.root / path) for path in paths}
+        if validator is not None and not changeset.conflicts:
+            _validate_in_scratch(changeset, validator)
+        for path, content in before.items():
+            if _snapshot(changeset.root / path) != content:
+                raise ConfigError(
+                    "the file changed while meshgen was checking the change; run again",
+                    path=changeset.root / path,
+                )
+        changes = {p: _encoded(changeset.writes.get(p)) for p in paths}
+        sha = None if plan is None else _commit(plan, changeset, changes, before, author).sha
+        if plan is None:
+            publish_files(changeset.root, changes, git_dir=git_dir_of(changeset.root))
+    return Applied(changeset, tuple(paths), sha, branch, tuple(notes))
+
+
+def _encoded(text: str | None) -> bytes | None:
+    return None if text is None else text.encode("utf-8")
+
+
+def _commit(
+    plan: ChangePlan,
+    changeset: Changeset,
+    changes: Mapping[str, bytes | None],
+    before: Mapping[str, bytes | None],
+    author: Author | None,
+) -> CommitResult:
+    prefix = plan.top.resolve()
+    inside = changeset.root.resolve().relative_to(prefix)
+    files = [
+        FileChange(
+            (inside / path).as_posix(),
+            data,
+            plan.modes[(inside / path).as_posix()],
+        )
+        for path, data in changes.items()
+    ]
+    return commit_files(
+        plan,
+        _message(changeset),
+        files,
+        write=lambda: publish_files(changeset.root, changes, git_dir=plan.git_dir, final=False),
+        restore=lambda: publish_files(changeset.root, before, git_dir=plan.git_dir, final=False),
+        accept=lambda _path, _data: False,
+        author=author,
+    )
 
 
 def _message(changeset: Changeset) -> str:
@@ -108,31 +170,22 @@ def _snapshot(path: Path) -> bytes | None:
 
 
 def _write(changeset: Changeset, paths: list[str]) -> None:
+    """Write the change into a scratch copy of the repository (for validation)."""
     for path in paths:
         target = changeset.root / path
         if path in changeset.writes:
             target.parent.mkdir(parents=True, exist_ok=True)
-            yamlio.atomic_write_text(target, changeset.writes[path])
+            target.write_text(changeset.writes[path], encoding="utf-8")
         else:
             target.unlink(missing_ok=True)
             _prune_empty(target.parent, changeset.root)
 
 
 def _prune_empty(folder: Path, root: Path) -> None:
+    """Remove the folders a deletion left empty, as git does."""
     while folder != root and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent
-
-
-def _restore(root: Path, previous: Mapping[str, bytes | None]) -> None:
-    for path, content in previous.items():
-        target = root / path
-        if content is None:
-            target.unlink(missing_ok=True)
-            _prune_empty(target.parent, root)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
 
 
 def _validate_in_scratch(changeset: Changeset, validator: Validator) -> None:

@@ -11,14 +11,13 @@ resolved silently.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 
 from meshgen import TEMPLATE_VERSION, yamlio
 from meshgen.day2 import recorded, templates
 from meshgen.day2.apps import charts_for_app
 from meshgen.day2.carry import carry, for_app, localize
-from meshgen.day2.changes import Changeset
+from meshgen.day2.changes import Changeset, NothingToDo
 from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import ENVIRONMENTS_DIR, MANIFEST_NAME
@@ -49,16 +48,11 @@ def _keep_running(root: Path, tree: templates.Tree) -> templates.Tree:
     return result
 
 
-@dataclass(frozen=True)
-class UpToDate:
-    version: int
-
-
-def plan_update(root: Path) -> Changeset | UpToDate:
+def plan_update(root: Path) -> Changeset | NothingToDo:
     state = recorded.read(root)
     version = state.template_version
     if version == TEMPLATE_VERSION:
-        return UpToDate(version)
+        return NothingToDo(f"Already on template {version}; nothing to update.")
     if version > TEMPLATE_VERSION:
         raise ConfigError(
             f"the repository uses template {version}, newer than this meshgen's "

@@ -77,8 +77,8 @@ def commit_identity(top: Path, author: Author | None) -> dict[str, str]:
         return env
     if configured(top) is None:
         raise GitError(
-            "git has no identity here (user.name and user.email), and a traffic change "
-            "needs a person as its author; set one (git config user.name 'Jane Doe' && "
+            "git has no identity here (user.name and user.email), and a meshgen "
+            "commit needs a person as its author; set one (git config user.name 'Jane Doe' && "
             "git config user.email jane@example.com) or pass --author 'Jane Doe <jane@example.com>'"
         )
     return {}

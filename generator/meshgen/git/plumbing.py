@@ -29,6 +29,12 @@ def inherited_by_git(fd: int) -> Iterator[None]:
         _inherited.remove(fd)
 
 
+def inherited_fds() -> tuple[int, ...]:
+    """The open files a process that publishes a change must inherit: the repository
+    lock while it is held."""
+    return tuple(_inherited)
+
+
 @cache
 def repo_class() -> Any:
     """git.Repo whose every git command is killed after GIT_TIMEOUT_SECONDS.

@@ -1,11 +1,14 @@
-"""Everything checked before a canary step touches the repository.
+"""Everything checked before a meshgen command commits to the repository.
 
-A refusal here changes nothing: the file is written and committed only after these
-checks pass, under the repository lock.
+A refusal here changes nothing: files are written and committed only after these
+checks pass, under the repository lock. A canary step commits one file (`plan_commit`),
+a day-2 command several (`plan_change`); both refuse the same git states.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,21 +27,35 @@ from meshgen.git.state import refuse_unfinished_operation
 
 
 @dataclass(frozen=True)
-class CommitPlan:
-    """A commit of one file that meshgen checked it may make, before touching anything."""
+class BranchPlan:
+    """A commit meshgen checked it may make on top of HEAD, before touching anything."""
 
     top: Path
-    """The git working tree that holds the file."""
+    """The git working tree."""
     git_dir: Path
-    path: Path
-    relpath: str
-    mode: str
-    """The file's mode in git (100644, 100755)."""
     branch: str | None
     """The new branch to create from HEAD, or None to commit on the current branch."""
     start_branch: str | None
     """The branch checked out before, or None on a detached HEAD."""
     start_commit: str
+
+
+@dataclass(frozen=True)
+class CommitPlan(BranchPlan):
+    """A commit of one file (a canary step's)."""
+
+    path: Path
+    relpath: str
+    mode: str
+    """The file's mode in git (100644, 100755)."""
+
+
+@dataclass(frozen=True)
+class ChangePlan(BranchPlan):
+    """A commit of several files (a day-2 command's), written or deleted."""
+
+    modes: Mapping[str, str]
+    """Each path's mode in git (relative to `top`); 100644 for a file HEAD does not have."""
 
 
 def _refuse_foreign_owner(top: Path) -> None:
@@ -54,28 +71,41 @@ def _refuse_foreign_owner(top: Path) -> None:
         raise
 
 
-def plan_commit(path: Path, *, branch: str | None, allow_dirty: bool) -> CommitPlan:
-    """Check that meshgen may commit `path` (on a new `branch`); raise GitError if not."""
-    repo = open_repo(path.parent)
+def _open(where: Path) -> tuple[Any, Path, Path]:
+    """The repository around `where`, its working tree and git directory, once the states
+    no commit may be made in are ruled out."""
+    repo = open_repo(where)
     top = Path(str(repo.working_tree_dir))
-    relpath = path.resolve().relative_to(top.resolve()).as_posix()
     _refuse_foreign_owner(top)
     git_dir = Path(str(repo.git_dir))
     refuse_unfinished_operation(git_dir, top)
+    return repo, top, git_dir
+
+
+def _start(repo: Any, top: Path, branch: str | None) -> tuple[str | None, str]:
+    """The checked-out branch and commit a new commit goes on top of, `branch` checked."""
+    if not has_commits(repo):
+        raise GitError(
+            f"the repository at {top} has no commits yet; make a first commit "
+            "(git add --all && git commit), then retry"
+        )
+    start_branch = current_branch(repo)
+    if branch is None and start_branch is None:
+        raise GitError(
+            "HEAD is detached, so a commit would belong to no branch; "
+            "pass --branch NAME to commit on a new branch"
+        )
+    if branch is not None:
+        _check_new_branch(repo, branch)
+    return start_branch, str(repo.head.commit.hexsha)
+
+
+def plan_commit(path: Path, *, branch: str | None, allow_dirty: bool) -> CommitPlan:
+    """Check that meshgen may commit `path` (on a new `branch`); raise GitError if not."""
+    repo, top, git_dir = _open(path.parent)
+    relpath = path.resolve().relative_to(top.resolve()).as_posix()
     with git_errors(top):
-        if not has_commits(repo):
-            raise GitError(
-                f"the repository at {top} has no commits yet; make a first commit "
-                "(git add --all && git commit), then retry"
-            )
-        start_branch = current_branch(repo)
-        if branch is None and start_branch is None:
-            raise GitError(
-                "HEAD is detached, so a commit would belong to no branch; "
-                "pass --branch NAME to commit on a new branch"
-            )
-        if branch is not None:
-            _check_new_branch(repo, branch)
+        start_branch, start_commit = _start(repo, top, branch)
         listed = str(repo.git.ls_tree("HEAD", "--", relpath)).split()
         if not listed:
             raise GitError(
@@ -100,7 +130,49 @@ def plan_commit(path: Path, *, branch: str | None, allow_dirty: bool) -> CommitP
             mode=listed[0],
             branch=branch,
             start_branch=start_branch,
-            start_commit=str(repo.head.commit.hexsha),
+            start_commit=start_commit,
+        )
+
+
+def plan_change(root: Path, paths: Sequence[str], *, branch: str | None) -> ChangePlan:
+    """Check that meshgen may commit `paths` (relative to `root`, written or deleted) on a
+    new `branch` or the current one; raise GitError if not.
+
+    The whole working tree must be clean: the change was validated as the repository
+    plus the change, and publishing it moves the branch, the index and the files
+    together. A file meshgen would create must not exist untracked (or ignored): git
+    would overwrite it.
+    """
+    repo, top, git_dir = _open(root)
+    prefix = root.resolve().relative_to(top.resolve())
+    relpaths = [(prefix / path).as_posix() for path in paths]
+    with git_errors(top):
+        start_branch, start_commit = _start(repo, top, branch)
+        changed = sorted(_changed_paths(repo))
+        if changed:
+            raise GitError(
+                f"the working tree has uncommitted changes ({changed[0]}"
+                f"{f' and {len(changed) - 1} more' if len(changed) > 1 else ''}); commit "
+                "or stash them first, so that the commit holds only meshgen's change"
+            )
+        listed = str(repo.git.ls_tree("-r", "-z", "HEAD", "--", *relpaths)).split("\0")
+        modes = {}
+        for entry in filter(None, listed):
+            meta, name = entry.split("\t", 1)
+            modes[name] = meta.split()[0]
+        for relpath in relpaths:
+            if relpath not in modes and os.path.lexists(top / relpath):
+                raise GitError(
+                    f"{relpath} exists but is not committed; commit or remove it first "
+                    "(meshgen would replace it)"
+                )
+        return ChangePlan(
+            top=top,
+            git_dir=git_dir,
+            branch=branch,
+            start_branch=start_branch,
+            start_commit=start_commit,
+            modes={path: modes.get(path, "100644") for path in relpaths},
         )
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from meshgen import yamlio
 from meshgen.environment_file import whole_weights
 from meshgen.errors import ConfigError, GitError
-from meshgen.git.commit import CommitResult, commit_file, remove_scratch
+from meshgen.git.commit import CommitResult, commit_file
 from meshgen.git.identity import Author
-from meshgen.git.lock import repository_lock
-from meshgen.git.preflight import git_dir_of, head_state, plan_commit
+from meshgen.git.preflight import plan_commit
+from meshgen.git.transaction import locked_change
 from meshgen.repo import ENVIRONMENTS_DIR, find_root
 from meshgen.traffic import guardrails
 from meshgen.traffic.envfile import EnvFile
@@ -76,42 +76,11 @@ def run_step(
     was started on.
     """
     root = find_root(repo_path)
-    started_on = head_state(root)[0] if options.commit else None
-    with repository_lock(root):
-        notes = _clear_leftovers(root)
-        if options.commit:
-            now_on = head_state(root)[0]
-            if now_on != started_on:
-                raise GitError(
-                    f"while this command waited for another meshgen command, the checked-out "
-                    f"branch changed from {started_on or 'a detached HEAD'} to "
-                    f"{now_on or 'a detached HEAD'}; switch to the branch this step belongs "
-                    "on, then run it again (nothing was changed)"
-                )
+    with locked_change(root, commit=options.commit, temporaries=root / ENVIRONMENTS_DIR) as notes:
         target = locate(repo_path, environment, app)
         edit = check_guardrails(plan(target), force=options.force, base_ref=options.base_ref)
         applied = apply(edit, options)
     return Applied(applied.edit, applied.written, applied.commit, (*notes, *applied.notes))
-
-
-def _clear_leftovers(root: Path) -> list[str]:
-    """Remove what a killed earlier step left (only a lock holder writes these files)."""
-    found: list[Path] = []
-    git_dir = git_dir_of(root)
-    if git_dir is not None:
-        found += remove_scratch(git_dir)
-    # yamlio.atomic_write_text's temporary files, beside the files it replaces.
-    environments = root / ENVIRONMENTS_DIR
-    if environments.is_dir():
-        for leftover in environments.rglob(".*.yaml.*.tmp"):
-            if leftover.is_file() and not leftover.is_symlink():
-                leftover.unlink(missing_ok=True)
-                found.append(leftover)
-    return [
-        f"removed {p.relative_to(root) if p.is_relative_to(root) else p}, left by an "
-        "interrupted earlier meshgen step"
-        for p in found
-    ]
 
 
 def _refuse_read_only(path: Path) -> None:
