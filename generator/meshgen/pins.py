@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError
@@ -29,6 +31,7 @@ MANIFEST_KEYS: Mapping[str, str] = {"istio": "istio", "cert-manager": "certManag
 GITOPS_DIR = "gitops"
 VERSION_PATCH_PATH = "/spec/chart/spec/version"
 _SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
+_LINE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def component_of(chart: str) -> str:
@@ -122,11 +125,13 @@ def find(repo: Repo) -> list[Pin]:
     for path in sorted(folder.rglob("*.yaml")) if folder.is_dir() else []:
         relpath = path.relative_to(repo.root).as_posix()
         try:
-            documents = list(chunks(yamlio.read_text(path), path))
+            text = yamlio.read_text(path)
+            documents = list(yamlio.split_documents(text, relpath))
         except ConfigError:
             continue  # validate reports unreadable files
-        for chunk in documents:
-            for pin in _pins_of(repo, relpath, chunk):
+        for document in documents:
+            lines = _KeyLines(text, document.line)
+            for pin in _pins_of(repo, relpath, document.data, lines.line):
                 if pin.patch:
                     patches.append((pin, pin.release))
                 else:
@@ -149,23 +154,72 @@ def find(repo: Repo) -> list[Pin]:
     return pins
 
 
-def _pins_of(repo: Repo, relpath: str, chunk: Chunk) -> Iterator[Pin]:
-    data = chunk.data
+class _KeyLines:
+    """Lines of keys in one document of a file, composed (in C) only when a pin is found.
+
+    Parsing round-trip for the lines would cost ruamel's pure-Python scanner on every
+    GitOps file; most documents hold no pin.
+    """
+
+    def __init__(self, text: str, first_line: int) -> None:
+        self._text = text
+        self._first_line = first_line
+        self._node: yaml.Node | None = None
+
+    def line(self, key_path: tuple[str | int, ...]) -> int:
+        if self._node is None:
+            rest = "".join(self._text.splitlines(keepends=True)[self._first_line - 1 :])
+            try:
+                self._node = yaml.compose(_first_document(rest), Loader=_LINE_LOADER)
+            except (yaml.YAMLError, RecursionError):
+                return self._first_line  # already read as YAML: only a directive differs
+        node, line = self._node, 0
+        for part in key_path:
+            child = _child(node, part)
+            if child is None:
+                break
+            key_node, node = child
+            line = key_node.start_mark.line
+        return self._first_line + line
+
+
+def _first_document(text: str) -> str:
+    match = _SEPARATOR.search(text)
+    return text if match is None else text[: match.start()]
+
+
+def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """(the node to point at, the node to descend into) for one step of a key path."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return key, value
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        item = node.value[part]
+        return item, item
+    return None
+
+
+LineAt = Callable[[tuple[str | int, ...]], int]
+
+
+def _pins_of(repo: Repo, relpath: str, data: Any, line_at: LineAt) -> Iterator[Pin]:
     if not isinstance(data, Mapping) or not isinstance(data.get("spec"), Mapping):
         return
     spec = data["spec"]
     kind = str(data.get("kind", ""))
     api = str(data.get("apiVersion", ""))
-    offset = chunk.start - 1
     if api.startswith("argoproj.io/") and kind == "Application":
         environments = _environments_of(repo, relpath, spec.get("destination"))
-        sources = spec.get("sources") or [spec.get("source")]
-        for source in sources if isinstance(sources, list) else []:
+        listed = spec.get("sources")
+        sources = listed or [spec.get("source")]
+        for index, source in enumerate(sources if isinstance(sources, list) else []):
             if isinstance(source, Mapping) and source.get("chart") and source.get("targetRevision"):
                 chart = str(source["chart"])
                 helm = source.get("helm")
                 release = helm.get("releaseName") if isinstance(helm, Mapping) else None
-                line = (yamlio.line_of(source, "targetRevision") or 1) + offset
+                where: tuple[str | int, ...] = ("sources", index) if listed else ("source",)
+                line = line_at(("spec", *where, "targetRevision"))
                 yield Pin(
                     component_of(chart),
                     chart,
@@ -185,7 +239,7 @@ def _pins_of(repo: Repo, relpath: str, chunk: Chunk) -> Iterator[Pin]:
         if not isinstance(source, Mapping) or source.get("kind") != "HelmRepository":
             return
         chart = str(chart_spec.get("chart"))
-        line = (yamlio.line_of(chart_spec, "version") or 1) + offset
+        line = line_at(("spec", "chart", "spec", "version"))
         release = str(data.get("metadata", {}).get("name", chart))
         yield Pin(
             component_of(chart),
@@ -197,24 +251,26 @@ def _pins_of(repo: Repo, relpath: str, chunk: Chunk) -> Iterator[Pin]:
             _environments_of(repo, relpath, None),
         )
     elif api.startswith("kustomize.toolkit.fluxcd.io/") and kind == "Kustomization":
-        for patch in spec.get("patches") or []:
+        patches = spec.get("patches")
+        for index, patch in enumerate(patches if isinstance(patches, list) else []):
             found = _version_patch(patch)
             if found is not None:
-                release, version, line = found
+                release, version, line_in_patch = found
                 yield Pin(
                     "",
                     "",
                     release,
                     version,
                     relpath,
-                    line + offset,
+                    line_at(("spec", "patches", index, "patch")) + line_in_patch,
                     _environments_of(repo, relpath, None),
                     patch=True,
                 )
 
 
 def _version_patch(patch: Any) -> tuple[str, str, int] | None:
-    """(release, version, line) of a JSON6902 patch that replaces a HelmRelease's version."""
+    """(release, version, line within the patch) of a JSON6902 patch that replaces a
+    HelmRelease's version."""
     if not isinstance(patch, Mapping):
         return None
     target = patch.get("target")
@@ -228,8 +284,7 @@ def _version_patch(patch: Any) -> tuple[str, str, int] | None:
     )
     if match is None:
         return None
-    line = (yamlio.line_of(patch, "patch") or 1) + body[: match.start(1)].count("\n") + 1
-    return str(target.get("name")), match.group(1), line
+    return str(target.get("name")), match.group(1), body[: match.start(1)].count("\n") + 1
 
 
 def effective(pins: list[Pin], component: str) -> dict[str, dict[str, Pin]]:

@@ -10,6 +10,10 @@ from meshgen import yamlio
 from meshgen.errors import ConfigError
 from meshgen.validate.findings import STDIN_NAME
 
+# libyaml where available: composing a document of a large file in pure Python costs
+# milliseconds, once per Application that creates its namespace.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class KeyLines:
     """Lines of keys in a static file, found only when a credential was found in it.
@@ -28,7 +32,7 @@ class KeyLines:
             return first_line
         rest = "".join(text.splitlines(keepends=True)[first_line - 1 :])
         try:
-            node = next(yaml.compose_all(rest, Loader=yaml.SafeLoader), None)
+            node = next(yaml.compose_all(rest, Loader=_LOADER), None)
         except (yaml.YAMLError, RecursionError):
             return first_line
         line = first_line
