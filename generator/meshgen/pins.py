@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,22 +116,34 @@ def built_folders(root: Path, folder: str) -> set[str]:
     return seen
 
 
-def find(repo: Repo) -> list[Pin]:
-    """Every pin of a platform chart under gitops/, in file order."""
+# Documents a caller has already parsed, by file: (the line each starts on, its data).
+Parsed = Mapping[Path, Sequence[tuple[int, Any]]]
+
+
+def find(repo: Repo, parsed: Parsed | None = None) -> list[Pin]:
+    """Every pin of a platform chart under gitops/, in file order.
+
+    A file in `parsed` (validate has read every static file already) is not parsed again.
+    """
     pins: list[Pin] = []
     folder = repo.root / GITOPS_DIR
     releases: dict[str, str] = {}
     patches: list[tuple[Pin, str]] = []
     for path in sorted(folder.rglob("*.yaml")) if folder.is_dir() else []:
         relpath = path.relative_to(repo.root).as_posix()
+        text = _Text(path)
+        known = parsed.get(path) if parsed is not None else None
         try:
-            text = yamlio.read_text(path)
-            documents = list(yamlio.split_documents(text, relpath))
+            documents = (
+                list(known)
+                if known is not None
+                else [(d.line, d.data) for d in yamlio.split_documents(text.read(), relpath)]
+            )
         except ConfigError:
             continue  # validate reports unreadable files
-        for document in documents:
-            lines = _KeyLines(text, document.line)
-            for pin in _pins_of(repo, relpath, document.data, lines.line):
+        for first_line, data in documents:
+            lines = _KeyLines(text, first_line)
+            for pin in _pins_of(repo, relpath, data, lines.line):
                 if pin.patch:
                     patches.append((pin, pin.release))
                 else:
@@ -154,6 +166,19 @@ def find(repo: Repo) -> list[Pin]:
     return pins
 
 
+class _Text:
+    """A file's text, read once, on first use."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._text: str | None = None
+
+    def read(self) -> str:
+        if self._text is None:
+            self._text = yamlio.read_text(self._path)
+        return self._text
+
+
 class _KeyLines:
     """Lines of keys in one document of a file, composed (in C) only when a pin is found.
 
@@ -161,18 +186,20 @@ class _KeyLines:
     GitOps file; most documents hold no pin.
     """
 
-    def __init__(self, text: str, first_line: int) -> None:
+    def __init__(self, text: _Text, first_line: int) -> None:
         self._text = text
         self._first_line = first_line
         self._node: yaml.Node | None = None
 
     def line(self, key_path: tuple[str | int, ...]) -> int:
         if self._node is None:
-            rest = "".join(self._text.splitlines(keepends=True)[self._first_line - 1 :])
             try:
+                lines = self._text.read().splitlines(keepends=True)
+                rest = "".join(lines[self._first_line - 1 :])
                 self._node = yaml.compose(_first_document(rest), Loader=_LINE_LOADER)
-            except (yaml.YAMLError, RecursionError):
-                return self._first_line  # already read as YAML: only a directive differs
+            except (ConfigError, yaml.YAMLError, RecursionError):
+                # Already read as YAML: only a directive, or a file changed since, differs.
+                return self._first_line
         node, line = self._node, 0
         for part in key_path:
             child = _child(node, part)
@@ -324,9 +351,9 @@ class Spot:
     message: str
 
 
-def left_behind(repo: Repo, manifest: Any) -> Iterator[Spot]:
+def left_behind(repo: Repo, manifest: Any, parsed: Parsed | None = None) -> Iterator[Spot]:
     """Pins that differ from what meshgen.yaml records for their environment."""
-    found = find(repo)
+    found = find(repo, parsed)
     for component in sorted({p.component for p in found}):
         shared, explicit = recorded(manifest, component)
         if shared is None and not explicit:

@@ -19,5 +19,11 @@ def platform_environment_left_behind(ctx: ValidationContext) -> Iterator[Problem
     """
     if ctx.repo is None:
         return
-    for spot in left_behind(ctx.repo, ctx.config.data):
+    # The static files are parsed already: their objects are what pins are read from.
+    parsed = {
+        file.path: [(obj.line, obj.data) for obj in file.objects]
+        for file in ctx.static_files
+        if file.error is None
+    }
+    for spot in left_behind(ctx.repo, ctx.config.data, parsed):
         yield Problem(spot.message, ctx.location(spot.path, spot.line))
