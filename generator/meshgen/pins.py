@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from meshgen import yamlio
 from meshgen.errors import ConfigError
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
@@ -31,7 +29,6 @@ MANIFEST_KEYS: Mapping[str, str] = {"istio": "istio", "cert-manager": "certManag
 GITOPS_DIR = "gitops"
 VERSION_PATCH_PATH = "/spec/chart/spec/version"
 _SEPARATOR = re.compile(r"^---[ \t]*(?:#.*)?$", re.MULTILINE)
-_LINE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def component_of(chart: str) -> str:
@@ -131,19 +128,21 @@ def find(repo: Repo, parsed: Parsed | None = None) -> list[Pin]:
     patches: list[tuple[Pin, str]] = []
     for path in sorted(folder.rglob("*.yaml")) if folder.is_dir() else []:
         relpath = path.relative_to(repo.root).as_posix()
-        text = _Text(path)
         known = parsed.get(path) if parsed is not None else None
         try:
             documents = (
                 list(known)
                 if known is not None
-                else [(d.line, d.data) for d in yamlio.split_documents(text.read(), relpath)]
+                else [
+                    (d.line, d.data)
+                    for d in yamlio.split_documents(yamlio.read_text(path), relpath)
+                ]
             )
         except ConfigError:
             continue  # validate reports unreadable files
+        lines = _FileLines(path)
         for first_line, data in documents:
-            lines = _KeyLines(text, first_line)
-            for pin in _pins_of(repo, relpath, data, lines.line):
+            for pin in _pins_of(repo, relpath, data, lines.at(first_line)):
                 if pin.patch:
                     patches.append((pin, pin.release))
                 else:
@@ -166,68 +165,29 @@ def find(repo: Repo, parsed: Parsed | None = None) -> list[Pin]:
     return pins
 
 
-class _Text:
-    """A file's text, read once, on first use."""
+# The line of a key path in one document (1-based, in its file).
+LineAt = Callable[[tuple[str | int, ...]], int]
+
+
+class _FileLines:
+    """Lines of keys in a file's documents, read and composed (in C) only when a pin is
+    found: parsing round-trip for them would cost ruamel's pure-Python scanner on every
+    GitOps file, and most documents hold no pin."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._text: str | None = None
+        self._lines: yamlio.DocumentLines | None = None
 
-    def read(self) -> str:
-        if self._text is None:
-            self._text = yamlio.read_text(self._path)
-        return self._text
+    def at(self, first_line: int) -> LineAt:
+        def line(key_path: tuple[str | int, ...]) -> int:
+            if self._lines is None:
+                try:
+                    self._lines = yamlio.DocumentLines(yamlio.read_text(self._path))
+                except ConfigError:
+                    return first_line  # read a moment ago: changed since
+            return self._lines.line(first_line, key_path)
 
-
-class _KeyLines:
-    """Lines of keys in one document of a file, composed (in C) only when a pin is found.
-
-    Parsing round-trip for the lines would cost ruamel's pure-Python scanner on every
-    GitOps file; most documents hold no pin.
-    """
-
-    def __init__(self, text: _Text, first_line: int) -> None:
-        self._text = text
-        self._first_line = first_line
-        self._node: yaml.Node | None = None
-
-    def line(self, key_path: tuple[str | int, ...]) -> int:
-        if self._node is None:
-            try:
-                lines = self._text.read().splitlines(keepends=True)
-                rest = "".join(lines[self._first_line - 1 :])
-                self._node = yaml.compose(_first_document(rest), Loader=_LINE_LOADER)
-            except (ConfigError, yaml.YAMLError, RecursionError):
-                # Already read as YAML: only a directive, or a file changed since, differs.
-                return self._first_line
-        node, line = self._node, 0
-        for part in key_path:
-            child = _child(node, part)
-            if child is None:
-                break
-            key_node, node = child
-            line = key_node.start_mark.line
-        return self._first_line + line
-
-
-def _first_document(text: str) -> str:
-    match = _SEPARATOR.search(text)
-    return text if match is None else text[: match.start()]
-
-
-def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
-    """(the node to point at, the node to descend into) for one step of a key path."""
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                return key, value
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        item = node.value[part]
-        return item, item
-    return None
-
-
-LineAt = Callable[[tuple[str | int, ...]], int]
+        return line
 
 
 def _pins_of(repo: Repo, relpath: str, data: Any, line_at: LineAt) -> Iterator[Pin]:
