@@ -6,6 +6,10 @@ which Helm (SDK version, or binary path, size and modification time) and which m
 A changed input is a different key, so an entry can never be stale; an entry whose
 payload does not hash to the checksum stored with it is ignored and written again. A
 render or lint that fails is not remembered.
+
+The folder is bounded: once a command has written to it, entries beyond MAX_CACHE_BYTES
+are removed least recently used first (a hit refreshes an entry's modification time),
+down to three quarters of the bound, so that pruning is rare.
 """
 
 from __future__ import annotations
@@ -24,17 +28,30 @@ from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
 ENV_NO_CACHE = "MESHGEN_NO_CACHE"
 ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
 _FORMAT = 2
+# About 40 kB an environment's render: some three thousand renders, the history of many
+# canary steps of a large repository.
+MAX_CACHE_BYTES = 128 * 1024 * 1024
+# Temporary files of a write that never finished (a killed run) are removed after this.
+_STALE_TEMPORARY_SECONDS = 3600
 
 
 class CachedHelm:
     """Wraps `inner`; results live in `cache_dir` as one small JSON file per key."""
 
-    def __init__(self, inner: HelmBackend, cache_dir: Path, identity: str) -> None:
+    def __init__(
+        self,
+        inner: HelmBackend,
+        cache_dir: Path,
+        identity: str,
+        max_bytes: int = MAX_CACHE_BYTES,
+    ) -> None:
         self.inner = inner
         self.cache_dir = cache_dir
         self.identity = identity
+        self.max_bytes = max_bytes
         self._chart_digests: dict[Path, str] = {}
         self._lock = threading.Lock()
+        self._pruned = False
 
     def describe(self) -> str:
         return self.inner.describe()
@@ -137,11 +154,14 @@ class CachedHelm:
         return self.cache_dir / key[:2] / f"{key}.json"
 
     def _load(self, key: str) -> Any:
+        path = self._path(key)
         try:
-            entry = json.loads(self._path(key).read_text("utf-8"))
+            entry = json.loads(path.read_text("utf-8"))
             payload = entry["payload"]
             if entry["key"] != key or entry["sha256"] != _checksum(payload):
                 return None
+            # Used now: the last to be pruned (access times are often not kept).
+            os.utime(path)
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return payload
@@ -156,7 +176,63 @@ class CachedHelm:
                 json.dump(entry, out)
             Path(name).replace(path)
         except OSError:
-            pass  # a read-only or full cache only costs the work next time
+            return  # a read-only or full cache only costs the work next time
+        with self._lock:
+            if self._pruned:
+                return
+            self._pruned = True
+        prune(self.cache_dir, self.max_bytes)
+
+
+def prune(cache_dir: Path, max_bytes: int) -> None:
+    """Remove the least recently used entries while the folder holds more than
+    `max_bytes`, down to three quarters of it; and temporary files a killed run left.
+
+    Another meshgen may be reading or pruning at the same time: an entry that vanishes
+    is a miss for its reader, and a file already gone is skipped.
+    """
+    entries = _entries(cache_dir)
+    total = sum(size for _, size, _ in entries)
+    if total <= max_bytes:
+        return
+    target = max_bytes * 3 // 4
+    for _, size, path in sorted(entries):
+        if total <= target:
+            break
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return  # not ours to remove (permissions): leave the rest as it is
+        total -= size
+
+
+def _entries(cache_dir: Path) -> list[tuple[float, int, Path]]:
+    """(modification time, size, path) of every entry; stale temporary files removed."""
+    import time
+
+    stale_before = time.time() - _STALE_TEMPORARY_SECONDS
+    found: list[tuple[float, int, Path]] = []
+    try:
+        folders = [f.path for f in os.scandir(cache_dir) if f.is_dir(follow_symlinks=False)]
+    except OSError:
+        return found
+    for folder in folders:
+        try:
+            items = list(os.scandir(folder))
+        except OSError:
+            continue
+        for item in items:
+            try:
+                info = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if item.name.startswith(".tmp-") and info.st_mtime < stale_before:
+                Path(item.path).unlink(missing_ok=True)
+            elif item.name.endswith(".json"):
+                found.append((info.st_mtime, info.st_size, Path(item.path)))
+    return found
 
 
 def _parsed(text: str) -> list[list[Any]] | None:
