@@ -48,10 +48,9 @@ class CachedHelm:
         self.inner = inner
         self.cache_dir = cache_dir
         self.identity = identity
-        self.max_bytes = max_bytes
+        self.entries = EntryStore(cache_dir, max_bytes)
         self._chart_digests: dict[Path, str] = {}
         self._lock = threading.Lock()
-        self._pruned = False
 
     def describe(self) -> str:
         return self.inner.describe()
@@ -150,10 +149,28 @@ class CachedHelm:
                 known = self._chart_digests[key] = digest.hexdigest()
             return known
 
-    def _path(self, key: str) -> Path:
-        return self.cache_dir / key[:2] / f"{key}.json"
-
     def _load(self, key: str) -> Any:
+        return self.entries.load(key)
+
+    def _store(self, key: str, payload: Any) -> None:
+        self.entries.store(key, payload)
+
+
+class EntryStore:
+    """JSON entries in a folder, one file per key, each with the checksum of its payload;
+    bounded (see prune) once this store has written to it."""
+
+    def __init__(self, folder: Path, max_bytes: int = MAX_CACHE_BYTES) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._pruned = False
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def load(self, key: str) -> Any:
+        """The payload stored under `key`, or None (absent, unreadable or damaged)."""
         path = self._path(key)
         try:
             entry = json.loads(path.read_text("utf-8"))
@@ -166,7 +183,7 @@ class CachedHelm:
             return None
         return payload
 
-    def _store(self, key: str, payload: Any) -> None:
+    def store(self, key: str, payload: Any) -> None:
         path = self._path(key)
         entry = {"key": key, "sha256": _checksum(payload), "payload": payload}
         try:
@@ -181,7 +198,7 @@ class CachedHelm:
             if self._pruned:
                 return
             self._pruned = True
-        prune(self.cache_dir, self.max_bytes)
+        prune(self.folder, self.max_bytes)
 
 
 def prune(cache_dir: Path, max_bytes: int) -> None:
@@ -245,15 +262,15 @@ def _parsed(text: str) -> list[list[Any]] | None:
         documents = [[d.line, d.data] for d in yamlio.split_documents(text, "template")]
     except ConfigError:
         return None
-    return documents if all(_json_exact(data) for _, data in documents) else None
+    return documents if all(json_exact(data) for _, data in documents) else None
 
 
-def _json_exact(value: Any) -> bool:
+def json_exact(value: Any) -> bool:
     """Whether JSON gives `value` back unchanged (no dates, no non-text keys)."""
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
+        return all(isinstance(k, str) and json_exact(v) for k, v in value.items())
     if isinstance(value, list):
-        return all(_json_exact(item) for item in value)
+        return all(json_exact(item) for item in value)
     return value is None or isinstance(value, str | bool | int | float)
 
 
