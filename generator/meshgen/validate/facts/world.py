@@ -10,10 +10,11 @@ Applications or Flux HelmReleases that carry inline values.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import yaml
 
@@ -46,6 +47,7 @@ from meshgen.validate.inputs.static_files import repo_static_files
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod")
 INJECTION_LABEL = "istio-injection"
 REVISION_LABEL = "istio.io/rev"
+T = TypeVar("T")
 
 
 def is_istio(manifest: Manifest, kind: str) -> bool:
@@ -70,7 +72,12 @@ class World:
     """What the input cannot show: the mesh configuration, the default ingress gateway."""
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     """Facts other modules derive once per World (hosts, endpoints)."""
-    _by_kind: dict[str, list[Manifest]] = field(default_factory=dict, repr=False)
+    shared_memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+    """Facts of the shared objects, one dict for all the Worlds of a run (per_object)."""
+    _namespaces: Mapping[str, Manifest] | None = field(default=None, repr=False)
+    by_kind: dict[str, list[Manifest]] = field(default_factory=dict, repr=False)
+    """`objects` by kind, in their order: given by _worlds (which indexes the shared
+    objects once for every World), else indexed here."""
     # Several analyzers ask each World for its gateways and meshConfig; both read every
     # static object, which each World shares, so computing them once per World keeps a
     # run linear in environments.
@@ -78,8 +85,8 @@ class World:
     _mesh_config: tuple[dict[str, Any], str | None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for manifest in self.objects:
-            self._by_kind.setdefault(manifest.kind, []).append(manifest)
+        if not self.by_kind:
+            self.by_kind = _by_kind(self.objects)
 
     def label(self, manifest: Manifest | None = None) -> str:
         if not self.environment or (manifest is not None and id(manifest) in self.shared):
@@ -87,7 +94,7 @@ class World:
         return f"[{self.environment}] "
 
     def kind(self, kind: str) -> list[Manifest]:
-        return self._by_kind.get(kind, [])
+        return self.by_kind.get(kind, [])
 
     def istio(self, kind: str) -> list[Manifest]:
         return [m for m in self.kind(kind) if is_istio(m, kind)]
@@ -158,8 +165,26 @@ class World:
             return host
         return f"{resolved[0]}.{resolved[1]}.{CLUSTER_DOMAIN}"
 
-    def namespaces(self) -> dict[str, Manifest]:
-        return {m.name: m for m in self.kind("Namespace")}
+    def namespaces(self) -> Mapping[str, Manifest]:
+        # Asked for by a dozen analyzers; every environment's World holds the namespaces
+        # of all the static files, so building it each time would grow with the square
+        # of the environments.
+        if self._namespaces is None:
+            self._namespaces = MappingProxyType({m.name: m for m in self.kind("Namespace")})
+        return self._namespaces
+
+    def per_object(self, fact: str, manifest: Manifest, compute: Callable[[Manifest], T]) -> T:
+        """`compute(manifest)`, a fact of the object alone, computed once per run for an
+        object every World shares (a static one), and once per World for the others."""
+        if id(manifest) in self.shared:
+            memo = self.shared_memo
+        else:
+            memo = self.cache.setdefault("per-object", {})
+        key = (fact, id(manifest))
+        if key not in memo:
+            memo[key] = compute(manifest)
+        result: T = memo[key]
+        return result
 
     # -- what the platform charts install ------------------------------------------
 
@@ -232,30 +257,39 @@ class World:
             if isinstance(document, Mapping) and values_file_chart(path) == chart:
                 from_files = True
                 yield release_from_file(path), document, path.as_posix()
-        for manifest in self.kind("HelmRelease"):
-            chart_spec = (spec(manifest).get("chart") or {}).get("spec") or {}
-            if isinstance(chart_spec, Mapping) and chart_spec.get("chart") == chart:
-                inline = spec(manifest).get("values")
-                if not isinstance(inline, Mapping) and from_files:
-                    continue
-                release = str(spec(manifest).get("releaseName") or manifest.name)
-                yield release, inline if isinstance(inline, Mapping) else {}, manifest.ref
-        for manifest in self.kind("Application"):
-            sources = [spec(manifest).get("source"), *(spec(manifest).get("sources") or [])]
-            for source in sources:
-                if not isinstance(source, Mapping) or source.get("chart") != chart:
-                    continue
-                helm = as_map(source.get("helm"))
-                values: Any = helm.get("valuesObject")
-                if values is None and isinstance(helm.get("values"), str):
-                    try:
-                        values = yaml.safe_load(helm["values"])
-                    except yaml.YAMLError:
-                        values = None
-                if not isinstance(values, Mapping) and from_files:
-                    continue
-                release = str(helm.get("releaseName") or manifest.name)
-                yield release, values if isinstance(values, Mapping) else {}, manifest.ref
+        for kind in ("HelmRelease", "Application"):
+            for manifest in self.kind(kind):
+                installs = self.per_object("installs", manifest, _installs).get(chart, ())
+                for release, values in installs:
+                    if not isinstance(values, Mapping) and from_files:
+                        continue
+                    yield release, values if isinstance(values, Mapping) else {}, manifest.ref
+
+
+def _installs(manifest: Manifest) -> dict[str, list[tuple[str, Any]]]:
+    """(release, inline values or None) of each install of each chart `manifest` makes:
+    a Flux HelmRelease, or each chart source of an Argo CD Application."""
+    found: dict[str, list[tuple[str, Any]]] = {}
+    if manifest.kind == "HelmRelease":
+        chart_spec = (spec(manifest).get("chart") or {}).get("spec") or {}
+        if isinstance(chart_spec, Mapping):
+            release = str(spec(manifest).get("releaseName") or manifest.name)
+            inline = spec(manifest).get("values")
+            found.setdefault(str(chart_spec.get("chart")), []).append((release, inline))
+        return found
+    for source in [spec(manifest).get("source"), *(spec(manifest).get("sources") or [])]:
+        if not isinstance(source, Mapping):
+            continue
+        helm = as_map(source.get("helm"))
+        values: Any = helm.get("valuesObject")
+        if values is None and isinstance(helm.get("values"), str):
+            try:
+                values = yaml.safe_load(helm["values"])
+            except yaml.YAMLError:
+                values = None
+        release = str(helm.get("releaseName") or manifest.name)
+        found.setdefault(str(source.get("chart")), []).append((release, values))
+    return found
 
 
 def problem_at(
@@ -294,16 +328,38 @@ def _worlds(ctx: ValidationContext) -> list[World]:
         has_chart = any(values_file_chart(path) == "gateway" for path, _ in values)
         assumed = [] if has_chart else default_gateway_objects(static, context)
         return [World("", [*managed, *static, *assumed], values, context=context)]
+    shared = frozenset(id(obj) for obj in (*managed, *static))
+    shared_memo: dict[tuple[str, int], Any] = {}
+    first, last = _by_kind(managed), _by_kind(static)
+    values_seen = environment_values.EnvironmentValues(values, namespaces)
     return [
         World(
             env,
             [*managed, *objects, *static],
-            environment_values.for_environment(values, env, namespaces),
+            values_seen.for_environment(env),
             default_namespace=namespaces.get(env, env),
-            shared=frozenset(id(obj) for obj in (*managed, *static)),
+            shared=shared,
+            shared_memo=shared_memo,
+            by_kind=_joined(first, _by_kind(objects), last),
         )
         for env, objects in rendered.items()
     ]
+
+
+def _by_kind(objects: Sequence[Manifest]) -> dict[str, list[Manifest]]:
+    found: dict[str, list[Manifest]] = {}
+    for manifest in objects:
+        found.setdefault(manifest.kind, []).append(manifest)
+    return found
+
+
+def _joined(*parts: dict[str, list[Manifest]]) -> dict[str, list[Manifest]]:
+    """Indexes by kind of consecutive runs of objects, as one index of them all."""
+    joined: dict[str, list[Manifest]] = {}
+    for part in parts:
+        for kind, manifests in part.items():
+            joined[kind] = [*joined.get(kind, ()), *manifests]
+    return joined
 
 
 def _repository_values(ctx: ValidationContext) -> list[tuple[Path, Any]]:
