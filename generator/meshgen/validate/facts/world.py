@@ -23,9 +23,10 @@ from meshgen.render import Manifest
 from meshgen.repo import find_root
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts import environment_values
-from meshgen.validate.facts.access import as_map, spec, str_map
+from meshgen.validate.facts.access import as_map, labels_of, spec, str_map
 from meshgen.validate.facts.gateway_installs import (
     GatewayInstall,
+    chart_installs,
     install_from_values,
     release_from_file,
     service_ports,
@@ -106,6 +107,11 @@ class World:
 
     def workloads(self) -> list[Workload]:
         """The objects whose pods a Service or gateway selector can select (not Jobs)."""
+        if "workloads" not in self.cache:  # asked for per namespace, per gateway...
+            self.cache["workloads"] = self._workloads()
+        return list(self.cache["workloads"])
+
+    def _workloads(self) -> list[Workload]:
         found = []
         for kind in WORKLOAD_KINDS:
             for manifest in self.kind(kind):
@@ -172,6 +178,17 @@ class World:
         if self._namespaces is None:
             self._namespaces = MappingProxyType({m.name: m for m in self.kind("Namespace")})
         return self._namespaces
+
+    def sorted_namespaces(self) -> Sequence[tuple[str, Manifest]]:
+        """(name, Namespace) in name order, as the namespace analyzers report them."""
+        if "sorted namespaces" not in self.cache:
+            self.cache["sorted namespaces"] = tuple(sorted(self.namespaces().items()))
+        found: Sequence[tuple[str, Manifest]] = self.cache["sorted namespaces"]
+        return found
+
+    def labels(self, manifest: Manifest) -> Mapping[str, str]:
+        """An object's `metadata.labels` as text (computed once for a shared object)."""
+        return self.per_object("labels", manifest, _labels)
 
     def per_object(self, fact: str, manifest: Manifest, compute: Callable[[Manifest], T]) -> T:
         """`compute(manifest)`, a fact of the object alone, computed once per run for an
@@ -259,37 +276,11 @@ class World:
                 yield release_from_file(path), document, path.as_posix()
         for kind in ("HelmRelease", "Application"):
             for manifest in self.kind(kind):
-                installs = self.per_object("installs", manifest, _installs).get(chart, ())
+                installs = self.per_object("installs", manifest, chart_installs).get(chart, ())
                 for release, values in installs:
                     if not isinstance(values, Mapping) and from_files:
                         continue
                     yield release, values if isinstance(values, Mapping) else {}, manifest.ref
-
-
-def _installs(manifest: Manifest) -> dict[str, list[tuple[str, Any]]]:
-    """(release, inline values or None) of each install of each chart `manifest` makes:
-    a Flux HelmRelease, or each chart source of an Argo CD Application."""
-    found: dict[str, list[tuple[str, Any]]] = {}
-    if manifest.kind == "HelmRelease":
-        chart_spec = (spec(manifest).get("chart") or {}).get("spec") or {}
-        if isinstance(chart_spec, Mapping):
-            release = str(spec(manifest).get("releaseName") or manifest.name)
-            inline = spec(manifest).get("values")
-            found.setdefault(str(chart_spec.get("chart")), []).append((release, inline))
-        return found
-    for source in [spec(manifest).get("source"), *(spec(manifest).get("sources") or [])]:
-        if not isinstance(source, Mapping):
-            continue
-        helm = as_map(source.get("helm"))
-        values: Any = helm.get("valuesObject")
-        if values is None and isinstance(helm.get("values"), str):
-            try:
-                values = yaml.safe_load(helm["values"])
-            except yaml.YAMLError:
-                values = None
-        release = str(helm.get("releaseName") or manifest.name)
-        found.setdefault(str(source.get("chart")), []).append((release, values))
-    return found
 
 
 def problem_at(
@@ -344,6 +335,10 @@ def _worlds(ctx: ValidationContext) -> list[World]:
         )
         for env, objects in rendered.items()
     ]
+
+
+def _labels(manifest: Manifest) -> Mapping[str, str]:
+    return MappingProxyType(labels_of(manifest.data))
 
 
 def _by_kind(objects: Sequence[Manifest]) -> dict[str, list[Manifest]]:
