@@ -13,8 +13,9 @@ import posixpath
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError
@@ -117,10 +118,19 @@ def built_folders(root: Path, folder: str) -> set[str]:
 Parsed = Mapping[Path, Sequence[tuple[int, Any]]]
 
 
-def find(repo: Repo, parsed: Parsed | None = None) -> list[Pin]:
+class KeyLineFinder(Protocol):
+    def line(self, first_line: int, key_path: tuple[str | int, ...]) -> int: ...
+
+
+def find(
+    repo: Repo,
+    parsed: Parsed | None = None,
+    key_lines: Callable[[Path], KeyLineFinder] | None = None,
+) -> list[Pin]:
     """Every pin of a platform chart under gitops/, in file order.
 
-    A file in `parsed` (validate has read every static file already) is not parsed again.
+    A file in `parsed` (validate has read every static file already) is not parsed again,
+    and `key_lines` gives the finder of key lines validate shares between its rules.
     """
     pins: list[Pin] = []
     folder = repo.root / GITOPS_DIR
@@ -140,9 +150,9 @@ def find(repo: Repo, parsed: Parsed | None = None) -> list[Pin]:
             )
         except ConfigError:
             continue  # validate reports unreadable files
-        lines = _FileLines(path)
+        lines = key_lines(path) if key_lines is not None else _FileLines(path)
         for first_line, data in documents:
-            for pin in _pins_of(repo, relpath, data, lines.at(first_line)):
+            for pin in _pins_of(repo, relpath, data, partial(lines.line, first_line)):
                 if pin.patch:
                     patches.append((pin, pin.release))
                 else:
@@ -178,16 +188,13 @@ class _FileLines:
         self._path = path
         self._lines: yamlio.DocumentLines | None = None
 
-    def at(self, first_line: int) -> LineAt:
-        def line(key_path: tuple[str | int, ...]) -> int:
-            if self._lines is None:
-                try:
-                    self._lines = yamlio.DocumentLines(yamlio.read_text(self._path))
-                except ConfigError:
-                    return first_line  # read a moment ago: changed since
-            return self._lines.line(first_line, key_path)
-
-        return line
+    def line(self, first_line: int, key_path: tuple[str | int, ...]) -> int:
+        if self._lines is None:
+            try:
+                self._lines = yamlio.DocumentLines(yamlio.read_text(self._path))
+            except ConfigError:
+                return first_line  # read a moment ago: changed since
+        return self._lines.line(first_line, key_path)
 
 
 def _pins_of(repo: Repo, relpath: str, data: Any, line_at: LineAt) -> Iterator[Pin]:
@@ -311,9 +318,14 @@ class Spot:
     message: str
 
 
-def left_behind(repo: Repo, manifest: Any, parsed: Parsed | None = None) -> Iterator[Spot]:
+def left_behind(
+    repo: Repo,
+    manifest: Any,
+    parsed: Parsed | None = None,
+    key_lines: Callable[[Path], KeyLineFinder] | None = None,
+) -> Iterator[Spot]:
     """Pins that differ from what meshgen.yaml records for their environment."""
-    found = find(repo, parsed)
+    found = find(repo, parsed, key_lines)
     for component in sorted({p.component for p in found}):
         shared, explicit = recorded(manifest, component)
         if shared is None and not explicit:

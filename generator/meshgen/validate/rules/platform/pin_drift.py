@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from meshgen.pins import left_behind
 from meshgen.validate.context import ValidationContext
+from meshgen.validate.facts.gitops import key_lines
 from meshgen.validate.findings import Problem, Severity, rule
 
 
@@ -25,5 +27,6 @@ def platform_environment_left_behind(ctx: ValidationContext) -> Iterator[Problem
         for file in ctx.static_files
         if file.error is None
     }
-    for spot in left_behind(ctx.repo, ctx.config.data, parsed):
+    finder = partial(key_lines, ctx)
+    for spot in left_behind(ctx.repo, ctx.config.data, parsed, finder):
         yield Problem(spot.message, ctx.location(spot.path, spot.line))
