@@ -174,3 +174,19 @@ def test_temporary_files_of_a_killed_run_are_removed_once_stale(
     _render(CachedHelm(CountingHelm(), cache, "helm 1"), chart, v=2)
     assert not stale.exists()
     assert fresh.exists()  # perhaps another meshgen writing right now
+
+
+@pytest.mark.parametrize(
+    ("distribution", "module"),
+    [
+        ("helm-python-sdk", "helm_python"),
+        ("kubernetes-validate", "kubernetes_validate"),
+        ("jsonschema", "jsonschema"),
+    ],
+)
+def test_cache_identities_name_the_installed_release(distribution: str, module: str) -> None:
+    from importlib.metadata import version
+
+    from meshgen.resources import installed_version
+
+    assert installed_version(distribution, module) == version(distribution)

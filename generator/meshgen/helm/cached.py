@@ -285,12 +285,10 @@ def backend_identity(backend: HelmBackend) -> str | None:
 
     name = type(backend).__name__
     if name == "EmbeddedHelm":
-        from importlib.metadata import PackageNotFoundError, version
+        from meshgen.resources import installed_version
 
-        try:
-            return f"meshgen {__version__}; helm-python-sdk {version('helm-python-sdk')}"
-        except PackageNotFoundError:
-            return None
+        sdk = installed_version("helm-python-sdk", "helm_python")
+        return f"meshgen {__version__}; helm-python-sdk {sdk}" if sdk is not None else None
     binary = getattr(backend, "executable", None)
     if isinstance(binary, Path):
         try:

@@ -151,10 +151,11 @@ class KubeSchemas:
 @cache
 def _package_identity() -> str:
     """Which schemas these are: the kubernetes-validate release that ships them."""
-    from importlib.metadata import version
+    from meshgen.resources import installed_version
 
     return (
-        f"kubernetes-validate {version('kubernetes-validate')} jsonschema {version('jsonschema')}"
+        f"kubernetes-validate {installed_version('kubernetes-validate', 'kubernetes_validate')} "
+        f"jsonschema {installed_version('jsonschema', 'jsonschema')}"
     )
 
 
