@@ -59,7 +59,17 @@ def make_repo(base: Path, environments: int) -> Path:
     from meshgen.scaffold import answers_from_mapping, generate
 
     names = [f"env{index:02d}" for index in range(1, environments + 1)]
-    answers = answers_from_mapping({"name": "bench", "gitops": "argocd", "environments": names})
+    # A domain, mailbox and repository of one's own: the placeholders are findings.
+    answers = answers_from_mapping(
+        {
+            "name": "bench",
+            "gitops": "argocd",
+            "environments": names,
+            "domain": "bench.acme.io",
+            "acme_email": "platform@acme.io",
+            "repo_url": "https://github.com/acme/bench.git",
+        }
+    )
     return generate(answers, base / f"repo-{environments}", git=False).path
 
 

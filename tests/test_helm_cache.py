@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,74 @@ def test_documents_json_cannot_hold_are_parsed_again_each_time(chart: Path, tmp_
     _render(CachedHelm(CountingHelm(), tmp_path / "cache", "helm 1"), chart, v=1)
     again = _render(CachedHelm(CountingHelm(), tmp_path / "cache", "helm 1"), chart, v=1)
     assert again[0].parsed is None
+
+
+def _entry_sizes(cache: Path) -> int:
+    return sum(entry.stat().st_size for entry in cache.rglob("*.json"))
+
+
+def test_the_cache_is_bounded_and_keeps_what_was_used_last(chart: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    (chart / "templates" / "cm.yaml").write_text("data: {v}\npadding: " + "x" * 4000 + "\n")
+    # Ten runs of one render each, every one a new entry of about 4 kB.
+    for value in range(10):
+        _render(CachedHelm(CountingHelm(), cache, "helm 1", max_bytes=10**9), chart, v=value)
+        for entry in cache.rglob("*.json"):  # older entries look older, whatever the clock
+            os.utime(entry, (entry.stat().st_mtime - 10, entry.stat().st_mtime - 10))
+    size = _entry_sizes(cache) // 10
+    # Run 0's render is used again: it is now the most recently used.
+    reused = CountingHelm()
+    _render(CachedHelm(reused, cache, "helm 1", max_bytes=10**9), chart, v=0)
+    assert reused.calls == 0
+
+    # A run that writes to a cache over its bound prunes it, oldest first.
+    _render(CachedHelm(CountingHelm(), cache, "helm 1", max_bytes=6 * size), chart, v=10)
+
+    assert _entry_sizes(cache) <= 6 * size
+    kept = CountingHelm()
+    for value in (0, 10, 9):  # used last, written last, written before
+        _render(CachedHelm(kept, cache, "helm 1", max_bytes=10**9), chart, v=value)
+    assert kept.calls == 0
+    dropped = CountingHelm()
+    _render(CachedHelm(dropped, cache, "helm 1", max_bytes=10**9), chart, v=1)
+    assert dropped.calls == 1
+
+
+def test_a_run_that_only_reads_never_prunes(chart: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    for value in range(3):
+        _render(CachedHelm(CountingHelm(), cache, "helm 1"), chart, v=value)
+    for value in range(3):
+        _render(CachedHelm(CountingHelm(), cache, "helm 1", max_bytes=1), chart, v=value)
+    assert len(list(cache.rglob("*.json"))) == 3
+
+
+def test_temporary_files_of_a_killed_run_are_removed_once_stale(
+    chart: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    _render(CachedHelm(CountingHelm(), cache, "helm 1"), chart, v=1)
+    folder = next(cache.iterdir())
+    stale, fresh = folder / ".tmp-stale", folder / ".tmp-fresh"
+    stale.write_text("{")
+    fresh.write_text("{")
+    os.utime(stale, (0, 0))
+    _render(CachedHelm(CountingHelm(), cache, "helm 1"), chart, v=2)
+    assert not stale.exists()
+    assert fresh.exists()  # perhaps another meshgen writing right now
+
+
+@pytest.mark.parametrize(
+    ("distribution", "module"),
+    [
+        ("helm-python-sdk", "helm_python"),
+        ("kubernetes-validate", "kubernetes_validate"),
+        ("jsonschema", "jsonschema"),
+    ],
+)
+def test_cache_identities_name_the_installed_release(distribution: str, module: str) -> None:
+    from importlib.metadata import version
+
+    from meshgen.resources import installed_version
+
+    assert installed_version(distribution, module) == version(distribution)

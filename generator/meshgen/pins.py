@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError
@@ -113,20 +114,45 @@ def built_folders(root: Path, folder: str) -> set[str]:
     return seen
 
 
-def find(repo: Repo) -> list[Pin]:
-    """Every pin of a platform chart under gitops/, in file order."""
+# Documents a caller has already parsed, by file: (the line each starts on, its data).
+Parsed = Mapping[Path, Sequence[tuple[int, Any]]]
+
+
+class KeyLineFinder(Protocol):
+    def line(self, first_line: int, key_path: tuple[str | int, ...]) -> int: ...
+
+
+def find(
+    repo: Repo,
+    parsed: Parsed | None = None,
+    key_lines: Callable[[Path], KeyLineFinder] | None = None,
+) -> list[Pin]:
+    """Every pin of a platform chart under gitops/, in file order.
+
+    A file in `parsed` (validate has read every static file already) is not parsed again,
+    and `key_lines` gives the finder of key lines validate shares between its rules.
+    """
     pins: list[Pin] = []
     folder = repo.root / GITOPS_DIR
     releases: dict[str, str] = {}
     patches: list[tuple[Pin, str]] = []
     for path in sorted(folder.rglob("*.yaml")) if folder.is_dir() else []:
         relpath = path.relative_to(repo.root).as_posix()
+        known = parsed.get(path) if parsed is not None else None
         try:
-            documents = list(chunks(yamlio.read_text(path), path))
+            documents = (
+                list(known)
+                if known is not None
+                else [
+                    (d.line, d.data)
+                    for d in yamlio.split_documents(yamlio.read_text(path), relpath)
+                ]
+            )
         except ConfigError:
             continue  # validate reports unreadable files
-        for chunk in documents:
-            for pin in _pins_of(repo, relpath, chunk):
+        lines = key_lines(path) if key_lines is not None else _FileLines(path)
+        for first_line, data in documents:
+            for pin in _pins_of(repo, relpath, data, partial(lines.line, first_line)):
                 if pin.patch:
                     patches.append((pin, pin.release))
                 else:
@@ -149,23 +175,45 @@ def find(repo: Repo) -> list[Pin]:
     return pins
 
 
-def _pins_of(repo: Repo, relpath: str, chunk: Chunk) -> Iterator[Pin]:
-    data = chunk.data
+# The line of a key path in one document (1-based, in its file).
+LineAt = Callable[[tuple[str | int, ...]], int]
+
+
+class _FileLines:
+    """Lines of keys in a file's documents, read and composed (in C) only when a pin is
+    found: parsing round-trip for them would cost ruamel's pure-Python scanner on every
+    GitOps file, and most documents hold no pin."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lines: yamlio.DocumentLines | None = None
+
+    def line(self, first_line: int, key_path: tuple[str | int, ...]) -> int:
+        if self._lines is None:
+            try:
+                self._lines = yamlio.DocumentLines(yamlio.read_text(self._path))
+            except ConfigError:
+                return first_line  # read a moment ago: changed since
+        return self._lines.line(first_line, key_path)
+
+
+def _pins_of(repo: Repo, relpath: str, data: Any, line_at: LineAt) -> Iterator[Pin]:
     if not isinstance(data, Mapping) or not isinstance(data.get("spec"), Mapping):
         return
     spec = data["spec"]
     kind = str(data.get("kind", ""))
     api = str(data.get("apiVersion", ""))
-    offset = chunk.start - 1
     if api.startswith("argoproj.io/") and kind == "Application":
         environments = _environments_of(repo, relpath, spec.get("destination"))
-        sources = spec.get("sources") or [spec.get("source")]
-        for source in sources if isinstance(sources, list) else []:
+        listed = spec.get("sources")
+        sources = listed or [spec.get("source")]
+        for index, source in enumerate(sources if isinstance(sources, list) else []):
             if isinstance(source, Mapping) and source.get("chart") and source.get("targetRevision"):
                 chart = str(source["chart"])
                 helm = source.get("helm")
                 release = helm.get("releaseName") if isinstance(helm, Mapping) else None
-                line = (yamlio.line_of(source, "targetRevision") or 1) + offset
+                where: tuple[str | int, ...] = ("sources", index) if listed else ("source",)
+                line = line_at(("spec", *where, "targetRevision"))
                 yield Pin(
                     component_of(chart),
                     chart,
@@ -185,7 +233,7 @@ def _pins_of(repo: Repo, relpath: str, chunk: Chunk) -> Iterator[Pin]:
         if not isinstance(source, Mapping) or source.get("kind") != "HelmRepository":
             return
         chart = str(chart_spec.get("chart"))
-        line = (yamlio.line_of(chart_spec, "version") or 1) + offset
+        line = line_at(("spec", "chart", "spec", "version"))
         release = str(data.get("metadata", {}).get("name", chart))
         yield Pin(
             component_of(chart),
@@ -197,24 +245,26 @@ def _pins_of(repo: Repo, relpath: str, chunk: Chunk) -> Iterator[Pin]:
             _environments_of(repo, relpath, None),
         )
     elif api.startswith("kustomize.toolkit.fluxcd.io/") and kind == "Kustomization":
-        for patch in spec.get("patches") or []:
+        patches = spec.get("patches")
+        for index, patch in enumerate(patches if isinstance(patches, list) else []):
             found = _version_patch(patch)
             if found is not None:
-                release, version, line = found
+                release, version, line_in_patch = found
                 yield Pin(
                     "",
                     "",
                     release,
                     version,
                     relpath,
-                    line + offset,
+                    line_at(("spec", "patches", index, "patch")) + line_in_patch,
                     _environments_of(repo, relpath, None),
                     patch=True,
                 )
 
 
 def _version_patch(patch: Any) -> tuple[str, str, int] | None:
-    """(release, version, line) of a JSON6902 patch that replaces a HelmRelease's version."""
+    """(release, version, line within the patch) of a JSON6902 patch that replaces a
+    HelmRelease's version."""
     if not isinstance(patch, Mapping):
         return None
     target = patch.get("target")
@@ -228,8 +278,7 @@ def _version_patch(patch: Any) -> tuple[str, str, int] | None:
     )
     if match is None:
         return None
-    line = (yamlio.line_of(patch, "patch") or 1) + body[: match.start(1)].count("\n") + 1
-    return str(target.get("name")), match.group(1), line
+    return str(target.get("name")), match.group(1), body[: match.start(1)].count("\n") + 1
 
 
 def effective(pins: list[Pin], component: str) -> dict[str, dict[str, Pin]]:
@@ -269,9 +318,14 @@ class Spot:
     message: str
 
 
-def left_behind(repo: Repo, manifest: Any) -> Iterator[Spot]:
+def left_behind(
+    repo: Repo,
+    manifest: Any,
+    parsed: Parsed | None = None,
+    key_lines: Callable[[Path], KeyLineFinder] | None = None,
+) -> Iterator[Spot]:
     """Pins that differ from what meshgen.yaml records for their environment."""
-    found = find(repo)
+    found = find(repo, parsed, key_lines)
     for component in sorted({p.component for p in found}):
         shared, explicit = recorded(manifest, component)
         if shared is None and not explicit:

@@ -61,3 +61,38 @@ def kubernetes_versions() -> tuple[str, ...]:
         if match:
             found.add((int(match[1]), int(match[2])))
     return tuple(f"{major}.{minor}" for major, minor in sorted(found))
+
+
+@cache
+def installed_version(distribution: str, module: str) -> str | None:
+    """The installed version of `distribution` (which provides the module `module`), or
+    None when it is not installed.
+
+    Read from the name of its `.dist-info` folder beside the module, as pip writes it:
+    importing importlib.metadata costs a warm `meshgen validate` a few percent. Anything
+    else (an egg, a zip) is asked of importlib.metadata.
+    """
+    import os
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        return None
+    site = os.path.dirname(os.path.dirname(spec.origin))  # noqa: PTH120
+    prefix = re.sub(r"[-_.]+", "_", distribution).lower() + "-"
+    try:
+        names = os.listdir(site)  # noqa: PTH208
+    except OSError:
+        names = []
+    found = [
+        name[len(prefix) : -len(".dist-info")]
+        for name in names
+        if name.lower().startswith(prefix) and name.endswith(".dist-info")
+    ]
+    if len(found) == 1:
+        return found[0]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None

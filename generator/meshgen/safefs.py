@@ -38,17 +38,23 @@ def enclosing_root(path: Path) -> Path | None:
     The walk is lexical (`..` is folded, links are not followed), so a linked folder that
     points at another repository can never stand in for the one the path is in.
     """
-    # Fold `..` without following links (`Path.resolve` would follow them).
-    absolute = Path(os.path.abspath(path))  # noqa: PTH100
-    found: Path | None = None
-    for folder in absolute.parents:
-        if folder.is_symlink():
+    # Fold `..` without following links (`Path.resolve` would follow them). Plain
+    # strings, not Paths: every file meshgen reads walks up here.
+    folder = os.path.dirname(os.path.abspath(path))  # noqa: PTH100, PTH120
+    found: str | None = None
+    while True:
+        if os.path.islink(folder):  # noqa: PTH114
             # Whatever was found at or below a link lies outside this repository.
             found = None
-            continue
-        if found is None and any(os.path.lexists(folder / marker) for marker in _MARKERS):
+        elif found is None and any(
+            os.path.lexists(os.path.join(folder, marker))  # noqa: PTH118
+            for marker in _MARKERS
+        ):
             found = folder
-    return found
+        parent = os.path.dirname(folder)  # noqa: PTH120
+        if parent == folder:
+            return Path(found) if found is not None else None
+        folder = parent
 
 
 def confine(path: Path, root: Path | None = None) -> Path:

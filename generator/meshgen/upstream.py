@@ -89,14 +89,25 @@ def _values_yaml(relative: str) -> Mapping[str, Any]:
     return loaded if isinstance(loaded, Mapping) else {}
 
 
-def schema(api_version: str, kind: str) -> ShippedSchema | None:
-    """The shipped schema of `kind` in `api_version` (`group/version`), if any."""
+def schema_origin(api_version: str, kind: str) -> str | None:
+    """How findings name the shipped schema of `kind` in `api_version`, if one is shipped
+    (told from the index, without reading the schema)."""
     group, _, version = api_version.rpartition("/")
     entry = _index().get("kinds", {}).get(f"{group}/{kind}")
     if not group or not isinstance(entry, Mapping) or version not in entry["versions"]:
         return None
+    return f"meshgen:{api_version}/{kind}"
+
+
+def schema(api_version: str, kind: str) -> ShippedSchema | None:
+    """The shipped schema of `kind` in `api_version` (`group/version`), if any."""
+    origin = schema_origin(api_version, kind)
+    if origin is None:
+        return None
+    group, _, version = api_version.rpartition("/")
+    entry = _index()["kinds"][f"{group}/{kind}"]
     schemas = _json(entry["file"])
-    return ShippedSchema(schemas[entry["versions"][version]], f"meshgen:{api_version}/{kind}")
+    return ShippedSchema(schemas[entry["versions"][version]], origin)
 
 
 def charts() -> tuple[ChartInfo, ...]:

@@ -15,7 +15,7 @@ ENV_HELM_TIMEOUT = "MESHGEN_HELM_TIMEOUT"
 
 
 def _prepare_helm(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Set the render limits and start the Helm worker while the command imports its core."""
+    """Set the render limits (the Helm worker starts with the first render, if any)."""
     from meshgen.helm.base import Limits
     from meshgen.helm.select import prepare
 
@@ -34,7 +34,7 @@ def _prepare_helm(ctx: click.Context, param: click.Parameter, value: str | None)
                 param=param,
             )
         limits = Limits(timeout_seconds=seconds)
-    prepare(value, limits)
+    prepare(limits)
     return value
 
 

@@ -228,6 +228,7 @@ def validate(
         dry_run=dry_run,
         base_ref=os.environ.get(ENV_BASE_REF) or None,
         verdict_cache=_verdict_cache(),
+        parse_cache=_parse_cache(),
         progress=progress if progress.enabled and not files else None,
         mesh_config=mesh_config,
         default_gateway=default_gateway,
@@ -249,6 +250,13 @@ def _verdict_cache() -> Path | None:
 
     root = cache_root(os.environ)
     return root / "verdicts.json" if root is not None else None
+
+
+def _parse_cache() -> Path | None:
+    from meshgen.helm.cached import cache_root
+
+    root = cache_root(os.environ)
+    return root / "documents" if root is not None else None
 
 
 def _backend(helm_binary: str | None) -> HelmBackend:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import selectors
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 
 # What a program may print on standard error: enough for any message, not for a dump.
 MAX_STDERR_BYTES = 1024 * 1024
+
+# Programs running now, in any thread: what an interrupted command stops.
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
 
 
 class Exceeded(Exception):
@@ -36,6 +41,8 @@ def bounded_run(
         start_new_session=True,
     )
     _limit(process.pid, memory, cpu_seconds)
+    with _running_lock:
+        _running.add(process)
     caps = {"stdout": max_output, "stderr": MAX_STDERR_BYTES}
     captured: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
     deadline = time.monotonic() + timeout
@@ -70,6 +77,8 @@ def bounded_run(
             raise
         raise Exceeded(f"did not finish within {timeout:g}s and was stopped") from None
     finally:
+        with _running_lock:
+            _running.discard(process)
         for pipe in (process.stdout, process.stderr):
             if pipe is not None:
                 pipe.close()
@@ -79,6 +88,15 @@ def bounded_run(
         captured["stdout"].decode("utf-8", errors="replace"),
         captured["stderr"].decode("utf-8", errors="replace"),
     )
+
+
+def stop_all() -> None:
+    """Kill every program still running here (the command was interrupted)."""
+    with _running_lock:
+        running = list(_running)
+    for process in running:
+        if process.poll() is None:
+            process.kill()
 
 
 def _limit(pid: int, memory: int, cpu_seconds: int) -> None:

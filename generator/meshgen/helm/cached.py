@@ -6,6 +6,10 @@ which Helm (SDK version, or binary path, size and modification time) and which m
 A changed input is a different key, so an entry can never be stale; an entry whose
 payload does not hash to the checksum stored with it is ignored and written again. A
 render or lint that fails is not remembered.
+
+The folder is bounded: once a command has written to it, entries beyond MAX_CACHE_BYTES
+are removed least recently used first (a hit refreshes an entry's modification time),
+down to three quarters of the bound, so that pruning is rare.
 """
 
 from __future__ import annotations
@@ -25,15 +29,27 @@ from meshgen.severity import Severity
 ENV_NO_CACHE = "MESHGEN_NO_CACHE"
 ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
 _FORMAT = 2
+# About 40 kB an environment's render: some three thousand renders, the history of many
+# canary steps of a large repository.
+MAX_CACHE_BYTES = 128 * 1024 * 1024
+# Temporary files of a write that never finished (a killed run) are removed after this.
+_STALE_TEMPORARY_SECONDS = 3600
 
 
 class CachedHelm:
     """Wraps `inner`; results live in `cache_dir` as one small JSON file per key."""
 
-    def __init__(self, inner: HelmBackend, cache_dir: Path, identity: str) -> None:
+    def __init__(
+        self,
+        inner: HelmBackend,
+        cache_dir: Path,
+        identity: str,
+        max_bytes: int = MAX_CACHE_BYTES,
+    ) -> None:
         self.inner = inner
         self.cache_dir = cache_dir
         self.identity = identity
+        self.entries = EntryStore(cache_dir, max_bytes)
         self._chart_digests: dict[Path, str] = {}
         self._lock = threading.Lock()
 
@@ -136,20 +152,41 @@ class CachedHelm:
                 known = self._chart_digests[key] = digest.hexdigest()
             return known
 
-    def _path(self, key: str) -> Path:
-        return self.cache_dir / key[:2] / f"{key}.json"
-
     def _load(self, key: str) -> Any:
+        return self.entries.load(key)
+
+    def _store(self, key: str, payload: Any) -> None:
+        self.entries.store(key, payload)
+
+
+class EntryStore:
+    """JSON entries in a folder, one file per key, each with the checksum of its payload;
+    bounded (see prune) once this store has written to it."""
+
+    def __init__(self, folder: Path, max_bytes: int = MAX_CACHE_BYTES) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._pruned = False
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def load(self, key: str) -> Any:
+        """The payload stored under `key`, or None (absent, unreadable or damaged)."""
+        path = self._path(key)
         try:
-            entry = json.loads(self._path(key).read_text("utf-8"))
+            entry = json.loads(path.read_text("utf-8"))
             payload = entry["payload"]
             if entry["key"] != key or entry["sha256"] != _checksum(payload):
                 return None
+            # Used now: the last to be pruned (access times are often not kept).
+            os.utime(path)
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return payload
 
-    def _store(self, key: str, payload: Any) -> None:
+    def store(self, key: str, payload: Any) -> None:
         path = self._path(key)
         entry = {"key": key, "sha256": _checksum(payload), "payload": payload}
         try:
@@ -159,7 +196,63 @@ class CachedHelm:
                 json.dump(entry, out)
             Path(name).replace(path)
         except OSError:
-            pass  # a read-only or full cache only costs the work next time
+            return  # a read-only or full cache only costs the work next time
+        with self._lock:
+            if self._pruned:
+                return
+            self._pruned = True
+        prune(self.folder, self.max_bytes)
+
+
+def prune(cache_dir: Path, max_bytes: int) -> None:
+    """Remove the least recently used entries while the folder holds more than
+    `max_bytes`, down to three quarters of it; and temporary files a killed run left.
+
+    Another meshgen may be reading or pruning at the same time: an entry that vanishes
+    is a miss for its reader, and a file already gone is skipped.
+    """
+    entries = _entries(cache_dir)
+    total = sum(size for _, size, _ in entries)
+    if total <= max_bytes:
+        return
+    target = max_bytes * 3 // 4
+    for _, size, path in sorted(entries):
+        if total <= target:
+            break
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return  # not ours to remove (permissions): leave the rest as it is
+        total -= size
+
+
+def _entries(cache_dir: Path) -> list[tuple[float, int, Path]]:
+    """(modification time, size, path) of every entry; stale temporary files removed."""
+    import time
+
+    stale_before = time.time() - _STALE_TEMPORARY_SECONDS
+    found: list[tuple[float, int, Path]] = []
+    try:
+        folders = [f.path for f in os.scandir(cache_dir) if f.is_dir(follow_symlinks=False)]
+    except OSError:
+        return found
+    for folder in folders:
+        try:
+            items = list(os.scandir(folder))
+        except OSError:
+            continue
+        for item in items:
+            try:
+                info = item.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if item.name.startswith(".tmp-") and info.st_mtime < stale_before:
+                Path(item.path).unlink(missing_ok=True)
+            elif item.name.endswith(".json"):
+                found.append((info.st_mtime, info.st_size, Path(item.path)))
+    return found
 
 
 def _parsed(text: str) -> list[list[Any]] | None:
@@ -172,15 +265,15 @@ def _parsed(text: str) -> list[list[Any]] | None:
         documents = [[d.line, d.data] for d in yamlio.split_documents(text, "template")]
     except ConfigError:
         return None
-    return documents if all(_json_exact(data) for _, data in documents) else None
+    return documents if all(json_exact(data) for _, data in documents) else None
 
 
-def _json_exact(value: Any) -> bool:
+def json_exact(value: Any) -> bool:
     """Whether JSON gives `value` back unchanged (no dates, no non-text keys)."""
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
+        return all(isinstance(k, str) and json_exact(v) for k, v in value.items())
     if isinstance(value, list):
-        return all(_json_exact(item) for item in value)
+        return all(json_exact(item) for item in value)
     return value is None or isinstance(value, str | bool | int | float)
 
 
@@ -195,12 +288,10 @@ def backend_identity(backend: HelmBackend) -> str | None:
 
     name = type(backend).__name__
     if name == "EmbeddedHelm":
-        from importlib.metadata import PackageNotFoundError, version
+        from meshgen.resources import installed_version
 
-        try:
-            return f"meshgen {__version__}; helm-python-sdk {version('helm-python-sdk')}"
-        except PackageNotFoundError:
-            return None
+        sdk = installed_version("helm-python-sdk", "helm_python")
+        return f"meshgen {__version__}; helm-python-sdk {sdk}" if sdk is not None else None
     binary = getattr(backend, "executable", None)
     if isinstance(binary, Path):
         try:

@@ -1,8 +1,8 @@
 """meshgen's side of the Helm worker process (`meshgen.helm.worker`).
 
-One worker serves a whole meshgen run: it is started as soon as the command line is
-parsed, so that loading Python and the Helm SDK in it overlaps with meshgen's own
-imports, and it renders every environment in turn. A render that runs past its
+One worker serves a whole meshgen run: it is started by the first render that needs
+it (a command that never renders, or whose renders all come from the cache, starts
+none), and it renders every environment in turn. A render that runs past its
 wall-clock limit, ends the worker (out of memory, out of CPU time) or answers more
 than the output limit becomes a RenderLimitError naming what happened; the worker is
 then replaced for the next render. What the worker prints on standard error (a Go
@@ -11,6 +11,7 @@ goroutine dump) is read here and never shown.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import queue
@@ -51,10 +52,12 @@ class HelmWorker:
         self._stderr_reader: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def start(self) -> None:
-        """Start the process now (it loads the SDK while the caller goes on)."""
-        with self._lock:
-            self._started()
+    def kill(self) -> None:
+        """End the process now, even in the middle of a render (whose caller is then
+        told the worker ended): how an interrupted command stops a slow render."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
 
     def _started(self) -> subprocess.Popen[bytes]:
         if self._process is not None and self._process.poll() is None:
@@ -216,8 +219,9 @@ class WorkerPool:
         for worker in reversed(self._workers):
             self._idle.put(worker)
 
-    def start(self) -> None:
-        self._workers[0].start()
+    def kill(self) -> None:
+        for worker in self._workers:
+            worker.kill()
 
     def call(self, request: dict[str, Any], limits: Limits, chart: Path) -> dict[str, Any]:
         worker = self._idle.get()
@@ -234,9 +238,17 @@ _shared_lock = threading.Lock()
 def shared_worker() -> WorkerPool:
     """The workers of this meshgen run (each started on first use)."""
     with _shared_lock:
-        return _shared.setdefault("pool", WorkerPool())
+        if "pool" not in _shared:
+            _shared["pool"] = WorkerPool()
+            # A render interrupted in the main thread leaves its worker rendering until
+            # its CPU limit; nothing is waiting for it once meshgen exits.
+            atexit.register(stop_workers)
+        return _shared["pool"]
 
 
-def prestart() -> None:
-    """Start the run's first worker now, so that its start-up overlaps with meshgen's."""
-    shared_worker().start()
+def stop_workers() -> None:
+    """End this run's workers now, renders in progress included (see HelmWorker.kill)."""
+    with _shared_lock:
+        pool = _shared.get("pool")
+    if pool is not None:
+        pool.kill()

@@ -15,17 +15,21 @@ ENV_HELM_BINARY = "MESHGEN_HELM"
 _chosen: dict[str, Limits] = {}
 
 
-def prepare(helm_binary: str | None, limits: Limits) -> None:
-    """Set the limits of this run's renders; for the SDK, start its worker process now.
-
-    Called as soon as the command line is parsed: the worker loads Python and the Helm
-    SDK while meshgen imports the rest of itself.
-    """
+def prepare(limits: Limits) -> None:
+    """Set the limits of this run's renders (the SDK's worker starts with the first one)."""
     _chosen["limits"] = limits
-    if not (helm_binary or os.environ.get(ENV_HELM_BINARY)):
-        from meshgen.helm.isolation import prestart
 
-        prestart()
+
+def stop_renders() -> None:
+    """Stop every render in progress, with either backend: the command was interrupted.
+
+    A render thread blocked on Helm then returns at once (with an error nobody reads),
+    instead of holding the interpreter's exit until the render's time limit.
+    """
+    from meshgen.helm import bounded, isolation
+
+    isolation.stop_workers()
+    bounded.stop_all()
 
 
 def select_backend(helm_binary: str | None = None) -> HelmBackend:

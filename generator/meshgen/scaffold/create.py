@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,7 +115,6 @@ def build(
     ships); `meshgen update` renders an earlier template version from its archive.
     """
     from cookiecutter.exceptions import CookiecutterException
-    from cookiecutter.main import cookiecutter
 
     data = data or resources.data_root()
     context = answers.cookiecutter_context(__version__, template_version)
@@ -126,27 +126,58 @@ def build(
     saved_tempdir = tempfile.tempdir
     tempfile.tempdir = str(private_tmp)
     try:
-        project = Path(
-            cookiecutter(
-                str(template),
-                no_input=True,
-                extra_context=context,
-                output_dir=str(scratch),
-                # Keep the user's cookiecutter config and replay folder out of it.
-                default_config={"replay_dir": str(scratch / ".replay")},
-                accept_hooks=True,
-            )
-        )
+        project = _cookiecutter(template, context, scratch)
     except CookiecutterException as exc:
         raise TemplateError(f"cookiecutter template {template}: {exc}") from None
     finally:
         tempfile.tempdir = saved_tempdir
     shutil.rmtree(private_tmp, ignore_errors=True)
-    shutil.rmtree(scratch / ".replay", ignore_errors=True)
     _render_per_environment(template / PER_ENVIRONMENT_DIR, project, context, answers)
     _copy_chart(answers, project, data)
     _write_environment_files(answers, project, data)
     return project
+
+
+def _cookiecutter(template: Path, extra_context: dict[str, Any], output_dir: Path) -> Path:
+    """What `cookiecutter.main.cookiecutter(template, no_input=True, ...)` does for a local
+    template, with cookiecutter's own functions, and nothing else.
+
+    The main entry point first looks the template up as a repository (a URL, a zip, an
+    abbreviation), which imports an HTTP client and its dependencies: about half of
+    `meshgen new`'s start-up, for a template that is always a local folder. The user's
+    cookiecutter config and replay folder stay out of it, as `default_config` and no
+    replay did; the hooks run as they do from the cookiecutter CLI.
+    """
+    from cookiecutter.generate import generate_context, generate_files
+    from cookiecutter.hooks import run_pre_prompt_hook
+    from cookiecutter.prompt import prompt_for_config
+
+    repo_dir = str(run_pre_prompt_hook(str(template)))
+    # A template's local Jinja extensions are importable from its folder while it renders.
+    saved_path = list(sys.path)
+    sys.path.append(repo_dir)
+    try:
+        context = generate_context(
+            context_file=str(Path(repo_dir) / "cookiecutter.json"),
+            default_context={},
+            extra_context=extra_context,
+        )
+        context["_cookiecutter"] = {
+            k: v for k, v in context["cookiecutter"].items() if not k.startswith("_")
+        }
+        context["cookiecutter"].update(prompt_for_config(context, no_input=True))
+        context["cookiecutter"]["_template"] = str(template)
+        context["cookiecutter"]["_output_dir"] = str(output_dir.absolute())
+        context["cookiecutter"]["_repo_dir"] = repo_dir
+        context["cookiecutter"]["_checkout"] = None
+        project = generate_files(
+            repo_dir=repo_dir, context=context, output_dir=str(output_dir), accept_hooks=True
+        )
+    finally:
+        sys.path[:] = saved_path
+        if repo_dir != str(template):  # a pre_prompt hook ran in a copy of the template
+            shutil.rmtree(repo_dir, ignore_errors=True)
+    return Path(project)
 
 
 def _render_per_environment(
@@ -161,11 +192,17 @@ def _render_per_environment(
     for template_path in sorted(p for p in source.rglob("*") if p.is_file()):
         relative = template_path.relative_to(source).as_posix()
         text = template_path.read_text(encoding="utf-8")
+        try:
+            # Compiled once, rendered once per environment.
+            target_template = jinja.from_string(relative)
+            content_template = jinja.from_string(text)
+        except JinjaError as exc:
+            raise TemplateError(f"{template_path}: {exc}") from None
         for environment in answers.environments:
             variables = {"cookiecutter": context, "environment": environment}
             try:
-                target = jinja.from_string(relative).render(**variables)
-                content = jinja.from_string(text).render(**variables)
+                target = target_template.render(**variables)
+                content = content_template.render(**variables)
             except JinjaError as exc:
                 raise TemplateError(f"{template_path}: {exc}") from None
             # An optional part that was not asked for renders to nothing: no file.

@@ -12,6 +12,7 @@ from meshgen.render import Manifest, Rendering
 from meshgen.repo import MANIFEST_NAME, Environment, Repo
 from meshgen.validate.findings import Location
 from meshgen.validate.inputs import repo_files, static_files
+from meshgen.validate.inputs.parsed_cache import ParsedDocuments
 from meshgen.validate.inputs.renders import RenderResult, Renders
 from meshgen.validate.inputs.repo_files import EnvironmentFileRef, LoadedFile
 from meshgen.validate.inputs.static_files import StaticFile
@@ -178,9 +179,10 @@ class ValidationContext:
     @cached_property
     def static_files(self) -> list[StaticFile]:
         """The static folders' YAML files, or, in plain-object mode, the files given."""
+        parsed = ParsedDocuments(self.options.parse_cache)
         if self.files_mode:
-            return static_files.given_files(self.options.files, self.rel)
-        return static_files.repo_static_files(self.root, self.rel)
+            return static_files.given_files(self.options.files, self.rel, parsed)
+        return static_files.repo_static_files(self.root, self.rel, parsed)
 
     @property
     def static_objects(self) -> list[Manifest]:

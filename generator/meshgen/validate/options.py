@@ -34,6 +34,8 @@ class ValidateOptions:
     schema_cache: Path | None = None
     verdict_cache: Path | None = None
     """Where objects known to pass their schema are remembered (None: not across runs)."""
+    parse_cache: Path | None = None
+    """Where plain YAML files' documents are remembered by content (None: not at all)."""
     kubernetes_version: str | None = None
     dry_run: DryRunOptions | None = None
     base_ref: str | None = None

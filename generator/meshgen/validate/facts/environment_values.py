@@ -13,27 +13,34 @@ from pathlib import Path
 from typing import Any
 
 
-def for_environment(
-    documents: Sequence[tuple[Path, Any]], environment: str, environments: Collection[str]
-) -> list[tuple[Path, Any]]:
-    """`documents` (repo-relative path, data) as `environment` sees them."""
-    own = {
-        path.parent.parent / path.name: data
-        for path, data in documents
-        if path.parent.name == environment
-    }
-    result = []
-    for path, data in documents:
-        if path.parent.name in environments:
-            if path.parent.name == environment and path.parent.parent / path.name not in {
-                p for p, _ in documents
-            }:
-                result.append((path, data))
-            continue
-        overlay = own.get(path)
-        merged = _merge(data, overlay) if isinstance(overlay, Mapping) and overlay else data
-        result.append((path, merged))
-    return result
+class EnvironmentValues:
+    """The documents, read once for every environment: each environment's view costs
+    the documents it sees, not the whole repository's paths worked out again."""
+
+    def __init__(self, documents: Sequence[tuple[Path, Any]], environments: Collection[str]):
+        self._documents = [
+            (path, data, path.parent.name, path.parent.parent / path.name)
+            for path, data in documents
+        ]
+        self._paths = {path for path, _ in documents}
+        self._own: dict[str, dict[Path, Any]] = {}
+        for _, data, folder, common in self._documents:
+            self._own.setdefault(folder, {})[common] = data
+        self._environments = environments
+
+    def for_environment(self, environment: str) -> list[tuple[Path, Any]]:
+        """The documents (repo-relative path, data) as `environment` sees them."""
+        own = self._own.get(environment, {})
+        result = []
+        for path, data, folder, common in self._documents:
+            if folder in self._environments:
+                if folder == environment and common not in self._paths:
+                    result.append((path, data))
+                continue
+            overlay = own.get(path)
+            merged = _merge(data, overlay) if isinstance(overlay, Mapping) and overlay else data
+            result.append((path, merged))
+        return result
 
 
 def _merge(base: Any, override: Mapping[str, Any]) -> Any:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from meshgen.render import Manifest
 from meshgen.validate.facts.access import as_map, spec, str_map
 
@@ -95,3 +97,29 @@ def service_target_ports(service: Manifest) -> Iterator[int]:
             yield target
         elif isinstance(port.get("port"), int):
             yield port["port"]
+
+
+def chart_installs(manifest: Manifest) -> dict[str, list[tuple[str, Any]]]:
+    """(release, inline values or None) of each install of each chart `manifest` makes:
+    a Flux HelmRelease, or each chart source of an Argo CD Application."""
+    found: dict[str, list[tuple[str, Any]]] = {}
+    if manifest.kind == "HelmRelease":
+        chart_spec = (spec(manifest).get("chart") or {}).get("spec") or {}
+        if isinstance(chart_spec, Mapping):
+            release = str(spec(manifest).get("releaseName") or manifest.name)
+            inline = spec(manifest).get("values")
+            found.setdefault(str(chart_spec.get("chart")), []).append((release, inline))
+        return found
+    for source in [spec(manifest).get("source"), *(spec(manifest).get("sources") or [])]:
+        if not isinstance(source, Mapping):
+            continue
+        helm = as_map(source.get("helm"))
+        values: Any = helm.get("valuesObject")
+        if values is None and isinstance(helm.get("values"), str):
+            try:
+                values = yaml.safe_load(helm["values"])
+            except yaml.YAMLError:
+                values = None
+        release = str(helm.get("releaseName") or manifest.name)
+        found.setdefault(str(source.get("chart")), []).append((release, values))
+    return found

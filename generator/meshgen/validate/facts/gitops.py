@@ -239,6 +239,19 @@ def comes_after(ctx: ValidationContext, later: Release, earlier: Release) -> boo
     return False
 
 
+def key_lines(ctx: ValidationContext, path: Path) -> KeyLines:
+    """The finder of key lines of a repository file, shared by the rules of a run, so
+    that a document is composed once for all of them."""
+    finders: dict[Path, KeyLines] = ctx.memo(_key_line_finders)
+    if path not in finders:
+        finders[path] = KeyLines(path)
+    return finders[path]
+
+
+def _key_line_finders(ctx: ValidationContext) -> dict[Path, KeyLines]:
+    return {}
+
+
 def managed_namespaces(ctx: ValidationContext) -> list[Manifest]:
     """The namespaces Argo CD creates for Applications, as the objects it applies.
 
@@ -253,7 +266,6 @@ def managed_namespaces(ctx: ValidationContext) -> list[Manifest]:
 
 def _managed_namespaces(ctx: ValidationContext) -> list[Manifest]:
     found = []
-    lines: dict[str, KeyLines] = {}
     for manifest, spec in argocd_application_specs(ctx):
         policy = as_map(spec.get("syncPolicy"))
         options = {
@@ -270,7 +282,7 @@ def _managed_namespaces(ctx: ValidationContext) -> list[Manifest]:
         # An ApplicationSet holds the Application's spec under its template.
         prefix = ("spec", "template", "spec") if manifest.kind == "ApplicationSet" else ("spec",)
         keys = ("managedNamespaceMetadata", "labels") if "labels" in managed else ("syncOptions",)
-        finder = lines.setdefault(manifest.source, KeyLines(ctx.root / manifest.source))
+        finder = key_lines(ctx, ctx.root / manifest.source)
         line = finder.line(manifest.line, (*prefix, "syncPolicy", *keys))
         data = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
         found.append(Manifest(manifest.source, line, "", data))

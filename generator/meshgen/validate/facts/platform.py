@@ -46,12 +46,17 @@ def pinned_versions(ctx: ValidationContext) -> dict[str, str]:
 
 def environment_pins(ctx: ValidationContext, key: str) -> set[str]:
     """The versions meshgen.yaml pins for single environments (`environments[].versions`)."""
+    return set(ctx.memo(_environment_pins).get(key, ()))
+
+
+def _environment_pins(ctx: ValidationContext) -> dict[str, set[str]]:
+    # Read once: asked for each release of each environment.
     entries = as_map(ctx.config.data).get("environments")
-    found = set()
+    found: dict[str, set[str]] = {}
     for entry in entries if isinstance(entries, list) else []:
-        version = as_map(as_map(entry).get("versions")).get(key)
-        if version is not None:
-            found.add(str(version))
+        for key, version in as_map(as_map(entry).get("versions")).items():
+            if version is not None:
+                found.setdefault(str(key), set()).add(str(version))
     return found
 
 

@@ -10,10 +10,11 @@ Applications or Flux HelmReleases that carry inline values.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 import yaml
 
@@ -22,9 +23,10 @@ from meshgen.render import Manifest
 from meshgen.repo import find_root
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts import environment_values
-from meshgen.validate.facts.access import as_map, spec, str_map
+from meshgen.validate.facts.access import as_map, labels_of, spec, str_map
 from meshgen.validate.facts.gateway_installs import (
     GatewayInstall,
+    chart_installs,
     install_from_values,
     release_from_file,
     service_ports,
@@ -46,6 +48,7 @@ from meshgen.validate.inputs.static_files import repo_static_files
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Pod")
 INJECTION_LABEL = "istio-injection"
 REVISION_LABEL = "istio.io/rev"
+T = TypeVar("T")
 
 
 def is_istio(manifest: Manifest, kind: str) -> bool:
@@ -70,7 +73,12 @@ class World:
     """What the input cannot show: the mesh configuration, the default ingress gateway."""
     cache: dict[str, Any] = field(default_factory=dict, repr=False)
     """Facts other modules derive once per World (hosts, endpoints)."""
-    _by_kind: dict[str, list[Manifest]] = field(default_factory=dict, repr=False)
+    shared_memo: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+    """Facts of the shared objects, one dict for all the Worlds of a run (per_object)."""
+    _namespaces: Mapping[str, Manifest] | None = field(default=None, repr=False)
+    by_kind: dict[str, list[Manifest]] = field(default_factory=dict, repr=False)
+    """`objects` by kind, in their order: given by _worlds (which indexes the shared
+    objects once for every World), else indexed here."""
     # Several analyzers ask each World for its gateways and meshConfig; both read every
     # static object, which each World shares, so computing them once per World keeps a
     # run linear in environments.
@@ -78,8 +86,8 @@ class World:
     _mesh_config: tuple[dict[str, Any], str | None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for manifest in self.objects:
-            self._by_kind.setdefault(manifest.kind, []).append(manifest)
+        if not self.by_kind:
+            self.by_kind = _by_kind(self.objects)
 
     def label(self, manifest: Manifest | None = None) -> str:
         if not self.environment or (manifest is not None and id(manifest) in self.shared):
@@ -87,7 +95,7 @@ class World:
         return f"[{self.environment}] "
 
     def kind(self, kind: str) -> list[Manifest]:
-        return self._by_kind.get(kind, [])
+        return self.by_kind.get(kind, [])
 
     def istio(self, kind: str) -> list[Manifest]:
         return [m for m in self.kind(kind) if is_istio(m, kind)]
@@ -99,6 +107,11 @@ class World:
 
     def workloads(self) -> list[Workload]:
         """The objects whose pods a Service or gateway selector can select (not Jobs)."""
+        if "workloads" not in self.cache:  # asked for per namespace, per gateway...
+            self.cache["workloads"] = self._workloads()
+        return list(self.cache["workloads"])
+
+    def _workloads(self) -> list[Workload]:
         found = []
         for kind in WORKLOAD_KINDS:
             for manifest in self.kind(kind):
@@ -158,8 +171,37 @@ class World:
             return host
         return f"{resolved[0]}.{resolved[1]}.{CLUSTER_DOMAIN}"
 
-    def namespaces(self) -> dict[str, Manifest]:
-        return {m.name: m for m in self.kind("Namespace")}
+    def namespaces(self) -> Mapping[str, Manifest]:
+        # Asked for by a dozen analyzers; every environment's World holds the namespaces
+        # of all the static files, so building it each time would grow with the square
+        # of the environments.
+        if self._namespaces is None:
+            self._namespaces = MappingProxyType({m.name: m for m in self.kind("Namespace")})
+        return self._namespaces
+
+    def sorted_namespaces(self) -> Sequence[tuple[str, Manifest]]:
+        """(name, Namespace) in name order, as the namespace analyzers report them."""
+        if "sorted namespaces" not in self.cache:
+            self.cache["sorted namespaces"] = tuple(sorted(self.namespaces().items()))
+        found: Sequence[tuple[str, Manifest]] = self.cache["sorted namespaces"]
+        return found
+
+    def labels(self, manifest: Manifest) -> Mapping[str, str]:
+        """An object's `metadata.labels` as text (computed once for a shared object)."""
+        return self.per_object("labels", manifest, _labels)
+
+    def per_object(self, fact: str, manifest: Manifest, compute: Callable[[Manifest], T]) -> T:
+        """`compute(manifest)`, a fact of the object alone, computed once per run for an
+        object every World shares (a static one), and once per World for the others."""
+        if id(manifest) in self.shared:
+            memo = self.shared_memo
+        else:
+            memo = self.cache.setdefault("per-object", {})
+        key = (fact, id(manifest))
+        if key not in memo:
+            memo[key] = compute(manifest)
+        result: T = memo[key]
+        return result
 
     # -- what the platform charts install ------------------------------------------
 
@@ -232,30 +274,13 @@ class World:
             if isinstance(document, Mapping) and values_file_chart(path) == chart:
                 from_files = True
                 yield release_from_file(path), document, path.as_posix()
-        for manifest in self.kind("HelmRelease"):
-            chart_spec = (spec(manifest).get("chart") or {}).get("spec") or {}
-            if isinstance(chart_spec, Mapping) and chart_spec.get("chart") == chart:
-                inline = spec(manifest).get("values")
-                if not isinstance(inline, Mapping) and from_files:
-                    continue
-                release = str(spec(manifest).get("releaseName") or manifest.name)
-                yield release, inline if isinstance(inline, Mapping) else {}, manifest.ref
-        for manifest in self.kind("Application"):
-            sources = [spec(manifest).get("source"), *(spec(manifest).get("sources") or [])]
-            for source in sources:
-                if not isinstance(source, Mapping) or source.get("chart") != chart:
-                    continue
-                helm = as_map(source.get("helm"))
-                values: Any = helm.get("valuesObject")
-                if values is None and isinstance(helm.get("values"), str):
-                    try:
-                        values = yaml.safe_load(helm["values"])
-                    except yaml.YAMLError:
-                        values = None
-                if not isinstance(values, Mapping) and from_files:
-                    continue
-                release = str(helm.get("releaseName") or manifest.name)
-                yield release, values if isinstance(values, Mapping) else {}, manifest.ref
+        for kind in ("HelmRelease", "Application"):
+            for manifest in self.kind(kind):
+                installs = self.per_object("installs", manifest, chart_installs).get(chart, ())
+                for release, values in installs:
+                    if not isinstance(values, Mapping) and from_files:
+                        continue
+                    yield release, values if isinstance(values, Mapping) else {}, manifest.ref
 
 
 def problem_at(
@@ -294,16 +319,42 @@ def _worlds(ctx: ValidationContext) -> list[World]:
         has_chart = any(values_file_chart(path) == "gateway" for path, _ in values)
         assumed = [] if has_chart else default_gateway_objects(static, context)
         return [World("", [*managed, *static, *assumed], values, context=context)]
+    shared = frozenset(id(obj) for obj in (*managed, *static))
+    shared_memo: dict[tuple[str, int], Any] = {}
+    first, last = _by_kind(managed), _by_kind(static)
+    values_seen = environment_values.EnvironmentValues(values, namespaces)
     return [
         World(
             env,
             [*managed, *objects, *static],
-            environment_values.for_environment(values, env, namespaces),
+            values_seen.for_environment(env),
             default_namespace=namespaces.get(env, env),
-            shared=frozenset(id(obj) for obj in (*managed, *static)),
+            shared=shared,
+            shared_memo=shared_memo,
+            by_kind=_joined(first, _by_kind(objects), last),
         )
         for env, objects in rendered.items()
     ]
+
+
+def _labels(manifest: Manifest) -> Mapping[str, str]:
+    return MappingProxyType(labels_of(manifest.data))
+
+
+def _by_kind(objects: Sequence[Manifest]) -> dict[str, list[Manifest]]:
+    found: dict[str, list[Manifest]] = {}
+    for manifest in objects:
+        found.setdefault(manifest.kind, []).append(manifest)
+    return found
+
+
+def _joined(*parts: dict[str, list[Manifest]]) -> dict[str, list[Manifest]]:
+    """Indexes by kind of consecutive runs of objects, as one index of them all."""
+    joined: dict[str, list[Manifest]] = {}
+    for part in parts:
+        for kind, manifests in part.items():
+            joined[kind] = [*joined.get(kind, ()), *manifests]
+    return joined
 
 
 def _repository_values(ctx: ValidationContext) -> list[tuple[Path, Any]]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from meshgen.errors import ConfigError, TemplateError, ToolError
 from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate, RenderLimitError
+from meshgen.helm.select import stop_renders
 from meshgen.render import Rendering, assemble, render_templates
 from meshgen.repo import Repo
 from meshgen.severity import Severity
@@ -100,5 +101,13 @@ class Renders:
             return [LintMessage(Severity.ERROR, ref.app.chart, str(exc).replace(f"{chart}: ", ""))]
 
     def close(self) -> None:
-        """Stop the workers; what was not started is dropped."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers; what was not started is dropped.
+
+        A render still running when the run ends (interrupted, or no rule read it) is
+        stopped rather than waited for: it could hold the exit up to its time limit.
+        """
+        futures = [future for _, future in self._pending] + list(self._lints.values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if not all(future.done() for future in futures):
+            stop_renders()
+        self._pool.shutdown(wait=True)

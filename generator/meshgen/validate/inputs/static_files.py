@@ -12,6 +12,7 @@ from meshgen import safefs, yamlio
 from meshgen.errors import ConfigError
 from meshgen.render import Manifest
 from meshgen.validate.findings import STDIN_NAME
+from meshgen.validate.inputs.parsed_cache import ParsedDocuments
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -39,7 +40,9 @@ class StaticFile:
 Relative = Callable[[Path], str]
 
 
-def repo_static_files(root: Path, rel: Relative) -> list[StaticFile]:
+def repo_static_files(
+    root: Path, rel: Relative, parsed: ParsedDocuments | None = None
+) -> list[StaticFile]:
     """Every YAML file under the static folders, parsed; values files yield no objects."""
     files = []
     for folder in STATIC_DIRS:
@@ -50,42 +53,43 @@ def repo_static_files(root: Path, rel: Relative) -> list[StaticFile]:
             # A FIFO or device is handed to the reader, which refuses it as a finding.
             if path.suffix not in (".yaml", ".yml") or path.is_dir():
                 continue
-            files.append(_load(path, rel))
+            files.append(_load(path, rel, parsed))
     return files
 
 
-def given_files(names: Sequence[str], rel: Relative) -> list[StaticFile]:
+def given_files(
+    names: Sequence[str], rel: Relative, parsed: ParsedDocuments | None = None
+) -> list[StaticFile]:
     """The files named (folders are searched for YAML and JSON files; `-` is stdin)."""
     files = []
     for name in names:
         if name == "-":
-            files.append(
-                _parse(Path(STDIN_NAME), STDIN_NAME, safefs.read_stream(sys.stdin, STDIN_NAME))
-            )
+            text = safefs.read_stream(sys.stdin, STDIN_NAME)
+            files.append(_parse(Path(STDIN_NAME), STDIN_NAME, text, parsed))
             continue
         path = Path(name)
         if path.is_dir():
             files.extend(
-                _load(child, rel)
+                _load(child, rel, parsed)
                 for child in sorted(path.rglob("*"))
                 if child.suffix in _MANIFEST_SUFFIXES and child.is_file()
             )
         else:
-            files.append(_load(path, rel))
+            files.append(_load(path, rel, parsed))
     return files
 
 
-def _load(path: Path, rel: Relative) -> StaticFile:
+def _load(path: Path, rel: Relative, parsed: ParsedDocuments | None) -> StaticFile:
     try:
         text = yamlio.read_text(path)
     except ConfigError as exc:
         return StaticFile(path, (), exc)
-    return _parse(path, rel(path), text)
+    return _parse(path, rel(path), text, parsed)
 
 
-def _parse(path: Path, source: str, text: str) -> StaticFile:
+def _parse(path: Path, source: str, text: str, parsed: ParsedDocuments | None) -> StaticFile:
     try:
-        documents = list(yamlio.split_documents(text, source))
+        documents = (parsed or ParsedDocuments(None)).split(text, source)
     except ConfigError as exc:
         return StaticFile(path, (), exc)
     objects: list[Manifest] = []

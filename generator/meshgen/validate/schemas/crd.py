@@ -23,10 +23,9 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from meshgen import safefs
 from meshgen.errors import ConfigError
@@ -181,6 +180,8 @@ class CrdSchemas:
             schema = self._read(location, target)
             if schema is None:
                 continue
+            import jsonschema
+
             try:
                 cls = jsonschema.validators.validator_for(
                     schema, default=jsonschema.Draft7Validator
@@ -190,19 +191,18 @@ class CrdSchemas:
                 self._problem(location, f"{target}: not a valid JSON schema: {exc.message}")
                 continue
             identity = f"{target} {_digest(schema)}"
-            return FoundSchema(remembering(cls(schema), identity, self.verdicts), target)
+            return FoundSchema(remembering(partial(cls, schema), identity, self.verdicts), target)
         return self._shipped(api_version, kind) if self.shipped else None
 
     def _shipped(self, api_version: str, kind: str) -> FoundSchema | None:
         from meshgen import __version__, upstream
 
-        found = upstream.schema(api_version, kind)
-        if found is None:
+        origin = upstream.schema_origin(api_version, kind)
+        if origin is None:
             return None
-        # Checked against its metaschema by the test suite, not on every run.
-        cls = jsonschema.validators.validator_for(found.schema, default=jsonschema.Draft7Validator)
-        identity = f"meshgen {__version__} {found.origin}"
-        return FoundSchema(remembering(cls(found.schema), identity, self.verdicts), found.origin)
+        identity = f"meshgen {__version__} {origin}"
+        build = partial(_compile_shipped, api_version, kind)
+        return FoundSchema(remembering(build, identity, self.verdicts), origin)
 
     def _read(self, location: str, target: str) -> dict[str, Any] | None:
         if _is_url(target):
@@ -274,6 +274,21 @@ class CrdSchemas:
         problem = LocationProblem(location, message)
         if problem not in self._problems:
             self._problems.append(problem)
+
+
+def _compile_shipped(api_version: str, kind: str) -> ObjectValidator:
+    """The validator of a schema meshgen ships, read and compiled when first needed."""
+    import jsonschema
+
+    from meshgen import upstream
+
+    found = upstream.schema(api_version, kind)
+    if found is None:  # pragma: no cover - schema_origin said it is shipped
+        raise LookupError(f"no shipped schema for {api_version}/{kind}")
+    # Checked against its metaschema by the test suite, not on every run.
+    cls = jsonschema.validators.validator_for(found.schema, default=jsonschema.Draft7Validator)
+    validator: ObjectValidator = cls(found.schema)
+    return validator
 
 
 def _digest(schema: Any) -> str:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
-from typing import Any
+from functools import cache, partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urldefrag, urljoin
-
-import jsonschema
-from referencing import Registry, Resource
 
 from meshgen.errors import ConfigError
 from meshgen.resources import kubernetes_schema_root, kubernetes_versions
 from meshgen.validate.schemas.verdicts import ObjectValidator, Verdicts, remembering
+
+if TYPE_CHECKING:
+    from referencing import Registry
 
 
 def schema_version_for(kubernetes_version: str) -> str:
@@ -83,6 +84,8 @@ class KubeSchemas:
         self._definitions: tuple[Registry[Any], _RefInliner] | None = None
 
     def _load_definitions(self) -> tuple[Registry[Any], _RefInliner]:
+        from referencing import Registry, Resource
+
         if self._definitions is None:
             definitions = json.loads((self._folder / "_definitions.json").read_text("utf-8"))
             registry = Registry().with_resource(
@@ -107,21 +110,29 @@ class KubeSchemas:
         path = self._folder / f"{kind.lower()}-{group_version}.json"
         if not path.is_file():
             return None
+        identity = f"{_package_identity()} {self._folder.name} {path.name}"
+        return remembering(partial(self._compile, path), identity, self.verdicts)
+
+    def _compile(self, path: Path) -> ObjectValidator:
+        import jsonschema  # about a tenth of a second: only when an object is checked
+
         schema = json.loads(path.read_text("utf-8"))
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         registry, inliner = self._load_definitions()
-        validator = cls(inliner.children(schema, str(schema.get("$id", ""))), registry=registry)
-        identity = f"{_package_identity()} {self._folder.name} {path.name}"
-        return remembering(validator, identity, self.verdicts)
+        validator: ObjectValidator = cls(
+            inliner.children(schema, str(schema.get("$id", ""))), registry=registry
+        )
+        return validator
 
 
 @cache
 def _package_identity() -> str:
     """Which schemas these are: the kubernetes-validate release that ships them."""
-    from importlib.metadata import version
+    from meshgen.resources import installed_version
 
     return (
-        f"kubernetes-validate {version('kubernetes-validate')} jsonschema {version('jsonschema')}"
+        f"kubernetes-validate {installed_version('kubernetes-validate', 'kubernetes_validate')} "
+        f"jsonschema {installed_version('jsonschema', 'jsonschema')}"
     )
 
 

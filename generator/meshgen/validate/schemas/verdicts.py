@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -90,18 +90,32 @@ class ObjectValidator(Protocol):
     def iter_errors(self, instance: Any) -> Iterator[Any]: ...
 
 
-def remembering(inner: Any, identity: str, verdicts: Verdicts | None) -> ObjectValidator:
-    """`inner`, skipping objects that passed the same schema before (when `verdicts`)."""
-    return inner if verdicts is None else RememberingValidator(inner, identity, verdicts)
+def remembering(
+    build: Callable[[], ObjectValidator], identity: str, verdicts: Verdicts | None
+) -> ObjectValidator:
+    """The validator `build()` makes, skipping objects that passed the same schema before
+    (when `verdicts`). `identity` must name the schema without reading it: the schema
+    is read and compiled only for an object that has no verdict yet, so a run whose
+    objects all passed before loads no schema at all (nor jsonschema)."""
+    return build() if verdicts is None else RememberingValidator(build, identity, verdicts)
 
 
 class RememberingValidator:
     """A validator that skips objects that passed the same schema before."""
 
-    def __init__(self, inner: Any, identity: str, verdicts: Verdicts) -> None:
-        self.inner = inner
+    def __init__(
+        self, build: Callable[[], ObjectValidator], identity: str, verdicts: Verdicts
+    ) -> None:
+        self._build = build
+        self._inner: ObjectValidator | None = None
         self.identity = identity
         self.verdicts = verdicts
+
+    @property
+    def inner(self) -> ObjectValidator:
+        if self._inner is None:
+            self._inner = self._build()
+        return self._inner
 
     def iter_errors(self, instance: Any) -> Iterator[Any]:
         key = self.verdicts.key(self.identity, instance)

@@ -18,15 +18,28 @@ _CHECKED = {"Namespace": None, "Service": None, "Pod": None, "Deployment": ("spe
 
 def _annotated(world: World) -> Iterator[tuple[Manifest, str, str, str, Annotation | None]]:
     """(object, kind the annotation sits on, key, value, what Istio knows of the key)."""
-    for kind, template in _CHECKED.items():
-        for manifest in world.kind(kind):
-            places: list[tuple[str, Any]] = [(kind, dig(manifest.data, "metadata", "annotations"))]
-            if template is not None:
-                places.append(("Pod", dig(manifest.data, *template, "metadata", "annotations")))
-            for on, found in places:
-                for key, value in as_map(found).items():
-                    if is_istio_annotation(str(key)):
-                        yield manifest, on, str(key), str(value), ANNOTATIONS.get(str(key))
+    if "istio annotations" not in world.cache:  # four rules read them
+        world.cache["istio annotations"] = [
+            (manifest, *found)
+            for kind in _CHECKED
+            for manifest in world.kind(kind)
+            for found in world.per_object("istio annotations", manifest, _istio_annotations)
+        ]
+    yield from world.cache["istio annotations"]
+
+
+def _istio_annotations(manifest: Manifest) -> list[tuple[str, str, str, Annotation | None]]:
+    """(kind the annotation sits on, key, value, what Istio knows of the key)."""
+    template = _CHECKED.get(manifest.kind)
+    places: list[tuple[str, Any]] = [(manifest.kind, dig(manifest.data, "metadata", "annotations"))]
+    if template is not None:
+        places.append(("Pod", dig(manifest.data, *template, "metadata", "annotations")))
+    return [
+        (on, str(key), str(value), ANNOTATIONS.get(str(key)))
+        for on, found in places
+        for key, value in as_map(found).items()
+        if is_istio_annotation(str(key))
+    ]
 
 
 def _placed(annotation: Annotation, on: str) -> bool:

@@ -41,10 +41,10 @@ def namespace_not_injected(ctx: ValidationContext) -> Iterator[Problem]:
     for world in worlds(ctx):
         if enabled_by_default(world):
             continue  # MG420
-        for name, namespace in sorted(world.namespaces().items()):
+        for name, namespace in world.sorted_namespaces():
             if name in SYSTEM_NAMESPACES:
                 continue
-            if namespace_mode(labels_of(namespace.data)) is Mode.UNLABELLED:
+            if namespace_mode(world.labels(namespace)) is Mode.UNLABELLED:
                 yield problem_at(
                     ctx,
                     world,
@@ -69,9 +69,9 @@ def namespace_injected_by_default(ctx: ValidationContext) -> Iterator[Problem]:
     for world in worlds(ctx):
         if not enabled_by_default(world):
             continue
-        for name, namespace in sorted(world.namespaces().items()):
+        for name, namespace in world.sorted_namespaces():
             if name not in SYSTEM_NAMESPACES and (
-                namespace_mode(labels_of(namespace.data)) is Mode.UNLABELLED
+                namespace_mode(world.labels(namespace)) is Mode.UNLABELLED
             ):
                 yield problem_at(
                     ctx,
@@ -96,8 +96,8 @@ def namespace_both_injection_labels(ctx: ValidationContext) -> Iterator[Problem]
     a revisioned control plane; with both, which one wins depends on the webhook order.
     """
     for world in worlds(ctx):
-        for name, namespace in sorted(world.namespaces().items()):
-            labels = labels_of(namespace.data)
+        for name, namespace in world.sorted_namespaces():
+            labels = world.labels(namespace)
             injection = labels.get(INJECTION_LABEL)
             if name in SYSTEM_NAMESPACES or injection in (None, "disabled"):
                 continue

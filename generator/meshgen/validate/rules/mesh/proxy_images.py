@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from meshgen.validate.context import ValidationContext
-from meshgen.validate.facts.access import as_map, labels_of
+from meshgen.validate.facts.access import as_map
 from meshgen.validate.facts.injection import (
     INJECTOR_CONFIG_MAP,
     PROXY_CONTAINER,
@@ -64,8 +64,8 @@ def proxy_image_mismatch(ctx: ValidationContext) -> Iterator[Problem]:
     this usually follows an upgrade of the control plane.
     """
     for world in worlds(ctx):
-        for name, namespace in sorted(world.namespaces().items()):
-            labels = labels_of(namespace.data)
+        for name, namespace in world.sorted_namespaces():
+            labels = world.labels(namespace)
             if name in SYSTEM_NAMESPACES or namespace_mode(labels) is not Mode.SIDECAR:
                 continue
             expected = _injected_image(world, labels.get(REVISION_LABEL, ""))

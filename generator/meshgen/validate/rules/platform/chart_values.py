@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
-from meshgen import upstream
+from meshgen import __version__, upstream
 from meshgen.platform.values import (
     known_top_level_keys,
     schema_problems,
@@ -16,13 +16,23 @@ from meshgen.platform.values import (
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.platform import unique_releases
 from meshgen.validate.findings import Problem, Severity, rule
+from meshgen.validate.schemas.verdicts import ObjectValidator, remembering
 
 
 @cache
-def _validator(name: str, version: str) -> Any:
+def _compiled(name: str, version: str) -> Any:
     info = upstream.chart(name, version)
     schema = info.values_schema() if info is not None else None
-    return values_validator(schema) if schema is not None else None
+    return values_validator(schema if schema is not None else {})
+
+
+def _validator(ctx: ValidationContext, info: upstream.ChartInfo) -> ObjectValidator | None:
+    """The chart's values.schema.json validator, when upstream ships one; merged values
+    that passed it before are not checked again (see schemas.verdicts)."""
+    if info.values_schema_file is None:
+        return None
+    identity = f"meshgen {__version__} chart {info.name} {info.version} values schema"
+    return remembering(partial(_compiled, info.name, info.version), identity, ctx.verdicts)
 
 
 @rule("MG512", "platform-values-invalid", Severity.ERROR)
@@ -45,7 +55,7 @@ def platform_values_invalid(ctx: ValidationContext) -> Iterator[Problem]:
         if group in checked:
             continue
         checked.add(group)
-        validator = _validator(info.name, info.version)
+        validator = _validator(ctx, info)
         defaults = info.defaults() or {}
         problems = (
             schema_problems(validator, defaults, release.values)

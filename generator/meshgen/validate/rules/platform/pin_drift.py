@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 
 from meshgen.pins import left_behind
 from meshgen.validate.context import ValidationContext
+from meshgen.validate.facts.gitops import key_lines
 from meshgen.validate.findings import Problem, Severity, rule
 
 
@@ -19,5 +21,12 @@ def platform_environment_left_behind(ctx: ValidationContext) -> Iterator[Problem
     """
     if ctx.repo is None:
         return
-    for spot in left_behind(ctx.repo, ctx.config.data):
+    # The static files are parsed already: their objects are what pins are read from.
+    parsed = {
+        file.path: [(obj.line, obj.data) for obj in file.objects]
+        for file in ctx.static_files
+        if file.error is None
+    }
+    finder = partial(key_lines, ctx)
+    for spot in left_behind(ctx.repo, ctx.config.data, parsed, finder):
         yield Problem(spot.message, ctx.location(spot.path, spot.line))
