@@ -25,7 +25,7 @@ PACKAGE_LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"safefs"}),
     frozenset({"credentials"}),
     frozenset({"tools", "resources", "yamlio", "domains", "upstream"}),
-    frozenset({"repo", "environment_file", "helm", "git"}),
+    frozenset({"repo", "environment_file", "yaml_lines", "helm", "git"}),
     frozenset({"render", "pins"}),
     frozenset({"platform"}),
     frozenset({"kubectl", "traffic", "doctor"}),

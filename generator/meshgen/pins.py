@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from meshgen import yamlio
 from meshgen.errors import ConfigError
 from meshgen.repo import MANIFEST_NAME, Repo, load_repo
+from meshgen.yaml_lines import DocumentLines
 
 # Components and the charts they are installed with; any other pinned chart is its own.
 COMPONENTS: Mapping[str, tuple[str, ...]] = {
@@ -186,12 +187,12 @@ class _FileLines:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._lines: yamlio.DocumentLines | None = None
+        self._lines: DocumentLines | None = None
 
     def line(self, first_line: int, key_path: tuple[str | int, ...]) -> int:
         if self._lines is None:
             try:
-                self._lines = yamlio.DocumentLines(yamlio.read_text(self._path))
+                self._lines = DocumentLines(yamlio.read_text(self._path))
             except ConfigError:
                 return first_line  # read a moment ago: changed since
         return self._lines.line(first_line, key_path)

@@ -53,10 +53,10 @@ _CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 # of a command stays one line.
 warnings.filterwarnings("ignore", category=YAMLWarning)
 
-_BaseSafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+FAST_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _SafeLoader(_BaseSafeLoader):  # type: ignore[valid-type,misc]
+class _SafeLoader(FAST_SAFE_LOADER):  # type: ignore[valid-type,misc]
     """PyYAML's safe loader (C-accelerated where available), refusing duplicate keys.
 
     PyYAML keeps the last of two equal keys without a word; the API server and kubectl
@@ -83,7 +83,7 @@ class _SafeLoader(_BaseSafeLoader):  # type: ignore[valid-type,misc]
 
 
 # `\r?` so that files with Windows line endings (a checkout with core.autocrlf) split too.
-_DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
+DOCUMENT_SEPARATOR = re.compile(r"^---[ \t]*(?:#[^\r\n]*)?\r?$", re.MULTILINE)
 
 
 def _roundtrip() -> YAML:
@@ -281,7 +281,7 @@ def split_documents(text: str, source: str, first_line: int = 1) -> Iterator[Doc
     line = first_line
     position = 0
     chunks: list[tuple[int, str]] = []
-    for match in _DOCUMENT_SEPARATOR.finditer(text):
+    for match in DOCUMENT_SEPARATOR.finditer(text):
         chunk = text[position : match.start()]
         chunks.append((line, chunk))
         line += chunk.count("\n") + 1
@@ -310,57 +310,6 @@ def split_documents(text: str, source: str, first_line: int = 1) -> Iterator[Doc
         yield Document(
             source=source, line=start + _leading_blank_or_comment_lines(chunk), data=data
         )
-
-
-class DocumentLines:
-    """Lines of keys in the documents of one YAML text, for data parsed without lines.
-
-    Plain parsing (split_documents) keeps no positions; when a finding needs the line of
-    one key, only the document holding it is composed again (in C where available), once.
-    """
-
-    def __init__(self, text: str) -> None:
-        self._lines = text.splitlines(keepends=True)
-        self._separators = [
-            index for index, line in enumerate(self._lines) if _DOCUMENT_SEPARATOR.match(line)
-        ]
-        self._nodes: dict[int, yaml.Node | None] = {}
-
-    def line(self, first_line: int, key_path: Sequence[str | int]) -> int:
-        """1-based line of the deepest key of `key_path` found in the document whose
-        content starts on `first_line` (that line when none is found)."""
-        node = self._node(first_line)
-        line = first_line
-        for part in key_path:
-            found = _child(node, part)
-            if found is None:
-                break
-            key_node, node = found
-            line = first_line + key_node.start_mark.line
-        return line
-
-    def _node(self, first_line: int) -> yaml.Node | None:
-        if first_line not in self._nodes:
-            start = first_line - 1
-            end = next((i for i in self._separators if i >= start), len(self._lines))
-            try:
-                node = yaml.compose("".join(self._lines[start:end]), Loader=_BaseSafeLoader)
-            except (yaml.YAMLError, RecursionError):
-                node = None
-            self._nodes[first_line] = node
-        return self._nodes[first_line]
-
-
-def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Node] | None:
-    """(the node to point at, the node to descend into) for one step of a key path."""
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                return key, value
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        item = node.value[part]
-        return item, item
-    return None
 
 
 def _leading_blank_or_comment_lines(chunk: str) -> int:

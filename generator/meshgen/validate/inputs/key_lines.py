@@ -7,6 +7,7 @@ from pathlib import Path
 from meshgen import yamlio
 from meshgen.errors import ConfigError
 from meshgen.validate.findings import STDIN_NAME
+from meshgen.yaml_lines import DocumentLines
 
 
 class KeyLines:
@@ -18,17 +19,17 @@ class KeyLines:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lines: yamlio.DocumentLines | None = None
+        self._lines: DocumentLines | None = None
         self._unreadable = path == Path(STDIN_NAME)
 
     def line(self, first_line: int, key_path: tuple[str | int, ...]) -> int:
         lines = self._read()
         return first_line if lines is None else lines.line(first_line, key_path)
 
-    def _read(self) -> yamlio.DocumentLines | None:
+    def _read(self) -> DocumentLines | None:
         if self._lines is None and not self._unreadable:
             try:
-                self._lines = yamlio.DocumentLines(yamlio.read_text(self.path))
+                self._lines = DocumentLines(yamlio.read_text(self.path))
             except ConfigError:
                 self._unreadable = True
         return self._lines
