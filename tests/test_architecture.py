@@ -206,6 +206,36 @@ def test_no_module_over_the_limit() -> None:
     assert too_long == []
 
 
+# Environment variables are configuration, read by the command line and handed down as
+# options; below it only git's own variables are read (the author git would record) and
+# the environment is passed on to a child process, which reads nothing itself.
+ENVIRONMENT_READERS_BELOW_CLI = {"meshgen/git/identity.py", "meshgen/git/plumbing.py"}
+
+
+def environment_reads(package: Path) -> list[str]:
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package.parent).as_posix()
+        if relative.startswith("meshgen/cli/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            reads_os = (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"environ", "environb", "getenv"}
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            )
+            imports_from_os = isinstance(node, ast.ImportFrom) and node.module == "os"
+            if reads_os or imports_from_os:
+                found.append(relative)
+                break
+    return found
+
+
+def test_environment_variables_are_read_only_by_the_command_line() -> None:
+    assert set(environment_reads(PACKAGE)) <= ENVIRONMENT_READERS_BELOW_CLI
+
+
 def test_the_exceptions_are_still_needed() -> None:
     """An exception that no longer applies is removed, so it cannot hide a new one."""
     still_long = {entry.split(" ")[0] for entry in oversized(PACKAGE, MAX_MODULE_LINES)}

@@ -23,9 +23,25 @@ def test_default_backend_is_the_embedded_sdk() -> None:
     assert backend.describe().startswith("embedded Helm SDK v4.")
 
 
-def test_environment_variable_selects_a_binary(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MESHGEN_HELM", "git")  # any executable on PATH is accepted here
-    assert isinstance(select_backend(), BinaryHelm)
+def test_a_named_binary_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(select_backend("git"), BinaryHelm)  # any executable on PATH will do
+
+
+def test_environment_variable_selects_a_binary(
+    repo_copy: Callable[[str], Path], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from meshgen.cli import cli
+
+    repo = repo_copy("argocd")
+    missing = str(tmp_path / "helm")
+    result = CliRunner().invoke(
+        cli, ["-C", str(repo), "render", "--env", "staging"], env={"MESHGEN_HELM": missing}
+    )
+    assert result.exit_code == 2, result.output
+    assert "helm binary not found" in result.stderr
+    assert missing in result.stderr
 
 
 def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -33,8 +32,11 @@ def stop_renders() -> None:
 
 
 def select_backend(helm_binary: str | None = None) -> HelmBackend:
-    """`helm_binary` (or $MESHGEN_HELM) names a helm executable; otherwise the SDK is used."""
-    chosen = helm_binary or os.environ.get(ENV_HELM_BINARY)
+    """`helm_binary` names a helm executable; otherwise the SDK is used.
+
+    The command line reads $MESHGEN_HELM (ENV_HELM_BINARY) into `helm_binary`.
+    """
+    chosen = helm_binary
     if chosen:
         found = shutil.which(chosen)
         if found is None:
