@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self, TypeGuard
 
-from meshgen import safefs, yamlio
+from meshgen import safefs, yaml_lines, yamlio
 from meshgen.errors import ConfigError
 
 VERSIONS_KEY = "versions"
@@ -65,6 +65,13 @@ class EnvironmentFile:
     def read(cls, path: Path) -> Self:
         """Read the file at `path`: confined to its repository, regular, bounded."""
         return cls.parse(yamlio.read_text(path), path)
+
+    @classmethod
+    def read_to_check(cls, path: Path) -> Self:
+        """Read the file at `path` to check it, not to edit it: the same values and lines,
+        no comments, several times faster (see `yaml_lines.loads_with_lines`)."""
+        text = yamlio.read_text(path)
+        return cls(path, text, yaml_lines.loads_with_lines(text, path))
 
     @classmethod
     def parse(cls, text: str, path: Path) -> Self:

@@ -7,7 +7,10 @@ it again, once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -63,3 +66,95 @@ def _child(node: yaml.Node | None, part: str | int) -> tuple[yaml.Node, yaml.Nod
         item = node.value[part]
         return item, item
     return None
+
+
+class _NeedsRoundTrip(Exception):
+    """The text uses what only the round-trip reader answers as meshgen always has."""
+
+
+def loads_with_lines(text: str, path: Path) -> Any:
+    """Parse one YAML document to read, not edit: ruamel's tree types with every key's
+    line, built from PyYAML's C composer (several times faster, no comments kept).
+
+    What the two readers could answer differently (invalid YAML, duplicate or complex
+    keys, merge keys, explicit tags, empty values, unquoted words that YAML 1.1 may read
+    as booleans or numbers) goes to `yamlio.loads_roundtrip`, so errors, values and
+    lines stay the round-trip reader's (tests/test_yaml_lines.py compares the two on
+    every YAML file of the project).
+    """
+    if not yamlio.has_content(text):
+        return None
+    yamlio.check_line_count(text, path)
+    try:
+        node = yaml.compose(text, Loader=yamlio.FAST_SAFE_LOADER)
+        data = _Builder().build(node) if node is not None else None
+    except (yaml.YAMLError, RecursionError, _NeedsRoundTrip):
+        return yamlio.loads_roundtrip(text, path)
+    # Without an anchor (`&`) there can be no alias to expand.
+    if "&" in text:
+        yamlio.check_expansion(data, path)
+    return data
+
+
+def load_with_lines(path: Path) -> Any:
+    """`loads_with_lines` of the file at `path`, read as every file people maintain."""
+    return loads_with_lines(yamlio.read_text(path), path)
+
+
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null")
+)
+
+
+# Unquoted words PyYAML reads as text where ruamel's YAML 1.1 (and Helm) do not: `y` and
+# `n` (booleans), a number with an exponent but no dot (`1e3`), an octal with `0o`.
+_READ_APART = re.compile(r"^(?:[yYnN]|[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+|0o[0-7_]+)$")
+
+
+def _is_empty(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and not node.style and node.value == ""
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self._scalars = yaml.constructor.SafeConstructor()
+        # An alias is the node it names: built once, shared, as ruamel shares it.
+        self._built: dict[int, Any] = {}
+
+    def build(self, node: yaml.Node) -> Any:
+        known = self._built.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, yaml.MappingNode):
+            mapping = yamlio.CommentedMap()
+            self._built[id(node)] = mapping
+            mapping.lc.line, mapping.lc.col = node.start_mark.line, node.start_mark.column
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    raise _NeedsRoundTrip
+                key = self._scalar(key_node)
+                # ruamel places an empty value (`key:`) where the next token starts.
+                if key in mapping or _is_empty(value_node):
+                    raise _NeedsRoundTrip
+                mapping[key] = self.build(value_node)
+                start, value_start = key_node.start_mark, value_node.start_mark
+                mapping.lc.add_kv_line_col(
+                    key, [start.line, start.column, value_start.line, value_start.column]
+                )
+            return mapping
+        if isinstance(node, yaml.SequenceNode):
+            sequence = yamlio.CommentedSeq()
+            self._built[id(node)] = sequence
+            sequence.lc.line, sequence.lc.col = node.start_mark.line, node.start_mark.column
+            for index, item in enumerate(node.value):
+                sequence.append(self.build(item))
+                sequence.lc.add_kv_line_col(index, [item.start_mark.line, item.start_mark.column])
+            return sequence
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in _PLAIN_TAGS:
+            raise _NeedsRoundTrip
+        if not node.style and node.tag.endswith(":str") and _READ_APART.match(node.value):
+            raise _NeedsRoundTrip
+        return self._scalars.construct_object(node)

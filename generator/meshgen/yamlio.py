@@ -106,15 +106,9 @@ def loads_roundtrip(text: str, path: Path) -> Any:
     # ruamel's round-trip scanner costs tens of microseconds a line even for a comment:
     # a file of nothing but comments is empty at once, and the line count is bounded so
     # a 4 MiB file of `#` lines cannot take minutes.
-    if _CONTENT_LINE.search(text) is None:
+    if not has_content(text):
         return None
-    lines = text.count("\n")
-    if lines > MAX_ROUNDTRIP_LINES:
-        raise ConfigError(
-            f"{lines} lines, more than the {MAX_ROUNDTRIP_LINES} meshgen reads in a file "
-            "people maintain; remove the padding or split the file",
-            path=path,
-        )
+    check_line_count(text, path)
     try:
         loader = _roundtrip()
         # Read values as Helm does (YAML 1.1: `on`, `no`, `yes` are booleans), so that
@@ -134,6 +128,22 @@ def loads_roundtrip(text: str, path: Path) -> Any:
     if "&" in text:
         check_expansion(data, path)
     return data
+
+
+def has_content(text: str) -> bool:
+    """Whether `text` holds more than blank lines and comments."""
+    return _CONTENT_LINE.search(text) is not None
+
+
+def check_line_count(text: str, path: Path) -> None:
+    """Refuse a file people maintain that is longer than any such file should be."""
+    lines = text.count("\n")
+    if lines > MAX_ROUNDTRIP_LINES:
+        raise ConfigError(
+            f"{lines} lines, more than the {MAX_ROUNDTRIP_LINES} meshgen reads in a file "
+            "people maintain; remove the padding or split the file",
+            path=path,
+        )
 
 
 def check_expansion(data: Any, path: Path, line: int | None = None) -> None:

@@ -93,14 +93,15 @@ class Objects:
     _yaml: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def load_yaml(self, relative: str) -> Any:
-        """A repository file's round-trip tree, read once; None when absent or unreadable."""
+        """A repository file's tree with lines (read to check, not to edit), read once;
+        None when absent or unreadable."""
         if relative not in self._yaml:
-            from meshgen import yamlio
             from meshgen.errors import ConfigError
+            from meshgen.yaml_lines import load_with_lines
 
             path = self.root / relative
             try:
-                self._yaml[relative] = yamlio.load_roundtrip(path) if path.is_file() else None
+                self._yaml[relative] = load_with_lines(path) if path.is_file() else None
             except ConfigError:
                 self._yaml[relative] = None
         return self._yaml[relative]

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshgen import yamlio
 from meshgen.errors import ConfigError
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import as_map, as_text
 from meshgen.validate.facts.gitops import helm_releases
+from meshgen.yaml_lines import load_with_lines
 
 ISTIOD_VALUES = "platform/istio/istiod.values.yaml"
 GATEWAY_VALUES = "platform/istio/gateway.values.yaml"
@@ -49,7 +49,7 @@ def load_values(ctx: ValidationContext, relative: str) -> ValuesFile | None:
     if not path.is_file():
         return None
     try:
-        data = yamlio.load_roundtrip(path)
+        data = load_with_lines(path)
     except ConfigError:
         return None
     return ValuesFile(path, as_map(data))

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshgen import yamlio
 from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import App, Environment, Repo, repo_from_manifest
 from meshgen.validate.schemas import meshgen_files
+from meshgen.yaml_lines import load_with_lines
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,9 @@ class EnvironmentFileRef:
 
 
 def load(path: Path) -> LoadedFile:
+    """A file people maintain, read to check: values and lines, no comments."""
     try:
-        return LoadedFile(path, yamlio.load_roundtrip(path))
+        return LoadedFile(path, load_with_lines(path))
     except ConfigError as exc:
         return LoadedFile(path, None, exc)
 
@@ -61,7 +62,7 @@ def environment_files(repo: Repo, environments: Sequence[Environment]) -> list[E
 
 def _environment_file(environment: Environment, app: App, path: Path) -> EnvironmentFileRef:
     try:
-        contents = EnvironmentFile.read(path)
+        contents = EnvironmentFile.read_to_check(path)
     except ConfigError as exc:
         return EnvironmentFileRef(environment, app, LoadedFile(path, None, exc))
     return EnvironmentFileRef(environment, app, LoadedFile(path, contents.tree), contents)

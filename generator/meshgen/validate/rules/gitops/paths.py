@@ -19,6 +19,7 @@ from meshgen.validate.facts.gitops import (
     repo_url,
 )
 from meshgen.validate.findings import Problem, Severity, rule
+from meshgen.yaml_lines import load_with_lines
 
 
 @rule("MG504", "gitops-path-missing", Severity.ERROR)
@@ -96,7 +97,7 @@ def _flux_missing_paths(ctx: ValidationContext) -> Iterator[Problem]:
 def _kustomization_missing_paths(ctx: ValidationContext) -> Iterator[Problem]:
     for path in kustomization_files(ctx):
         try:
-            data = as_map(yamlio.load_roundtrip(path))
+            data = as_map(load_with_lines(path))
         except ConfigError:
             continue
         folder = path.parent
