@@ -66,7 +66,9 @@ def first_commit(repo_dir: Path, message: str) -> FirstCommit:
         env, fallback = first_commit_identity(repo_dir)
         with repo.git.custom_environment(**env):
             repo.git.commit("--no-verify", "--quiet", "-m", message)
-        return FirstCommit(str(repo.head.commit.hexsha), FALLBACK if fallback else None)
+        # Read from the ref files git just wrote, without a `git cat-file` process.
+        sha = git.refs.SymbolicReference.dereference_recursive(repo, "HEAD")
+        return FirstCommit(str(sha), FALLBACK if fallback else None)
     except git.GitCommandError as exc:
         raise GitError(
             f"git {exc.command[1] if len(exc.command) > 1 else ''} failed in "

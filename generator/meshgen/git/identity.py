@@ -50,18 +50,27 @@ class Author:
 FALLBACK = Author(FALLBACK_NAME, FALLBACK_EMAIL)
 
 
-def _config(top: Path, key: str) -> str:
+def _name_and_email(top: Path) -> tuple[str, str]:
+    """The author name and e-mail git would use in `top` ("" for one not set)."""
+    # The variables git itself reads win over its configuration, as in `git commit`.
+    name, email = os.environ.get("GIT_AUTHOR_NAME", ""), os.environ.get("GIT_AUTHOR_EMAIL", "")
+    if name and email:
+        return name, email
+    configured: dict[str, str] = {}
     try:
-        return run_git(top, ["config", "--get", key]).strip()
-    except GitError:
-        return ""
+        # One git process for both keys; of a key set at several levels, the last wins.
+        listing = run_git(top, ["config", "--get-regexp", r"^user\.(name|email)$"])
+    except GitError:  # neither is set (git exits 1)
+        listing = ""
+    for line in listing.splitlines():
+        key, _, value = line.partition(" ")
+        configured[key.lower()] = value.strip()
+    return name or configured.get("user.name", ""), email or configured.get("user.email", "")
 
 
 def configured(top: Path) -> Author | None:
     """The identity git would use for a commit in `top`, when the user set one."""
-    # The variables git itself reads win over its configuration, as in `git commit`.
-    name = os.environ.get("GIT_AUTHOR_NAME") or _config(top, "user.name")
-    email = os.environ.get("GIT_AUTHOR_EMAIL") or _config(top, "user.email")
+    name, email = _name_and_email(top)
     return Author(name, email) if name and email else None
 
 
@@ -87,8 +96,7 @@ def commit_identity(top: Path, author: Author | None) -> dict[str, str]:
 def first_commit_identity(top: Path) -> tuple[dict[str, str], bool]:
     """Environment for the first commit of `meshgen new`, and whether meshgen's fallback
     stands in for a missing name or e-mail."""
-    name = os.environ.get("GIT_AUTHOR_NAME") or _config(top, "user.name")
-    email = os.environ.get("GIT_AUTHOR_EMAIL") or _config(top, "user.email")
+    name, email = _name_and_email(top)
     env: dict[str, str] = {}
     if not name:
         env["GIT_AUTHOR_NAME"] = env["GIT_COMMITTER_NAME"] = FALLBACK_NAME

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from meshgen import TEMPLATE_VERSION, __version__, resources, yamlio
 from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError, TemplateError
 from meshgen.git import commit as vcs
+from meshgen.git.plumbing import gitpython
 from meshgen.scaffold.answers import Answers
 
 PER_ENVIRONMENT_DIR = "per-environment"
@@ -51,6 +54,8 @@ def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationRes
     dest = dest.absolute()
     check_destination(dest)
     enclosing = vcs.enclosing_work_tree(dest.parent) if git else None
+    if git:
+        _import_gitpython_meanwhile()
     scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.meshgen-", dir=dest.parent))
     try:
         built = build(answers, scratch)
@@ -71,6 +76,22 @@ def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationRes
         fallback_author=str(first.fallback_identity) if first and first.fallback_identity else None,
         enclosing_repository=enclosing,
     )
+
+
+def _import_gitpython_meanwhile() -> None:
+    """Import GitPython (and let it probe git) in a thread while the template renders.
+
+    Rendering waits on the template's hook processes, during which the interpreter is
+    idle; GitPython's import, a sizeable part of `meshgen new`, fits there. The first
+    commit imports it again in this thread: Python's import lock makes it wait for this
+    import, and a failure is raised there, with its clear message.
+    """
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            gitpython()
+
+    threading.Thread(target=load, name="import-gitpython", daemon=True).start()
 
 
 def _move_into(built: Path, dest: Path) -> None:
