@@ -31,7 +31,9 @@ def typed(value: Any) -> Any:
         return {str(key): typed(item) for key, item in value.items()}
     if isinstance(value, list):
         return [typed(item) for item in value]
-    for kind in (bool, int, float, str):
+    if yamlio.is_boolean(value):
+        return ("bool", bool(value))
+    for kind in (int, float, str):
         if isinstance(value, kind):
             return (kind.__name__, kind(value))
     return (type(value).__name__, repr(value))
@@ -44,12 +46,12 @@ def positions(node: Any, where: str = "") -> list[tuple[str, tuple[int, ...]]]:
         found.append((where, (node.lc.line, node.lc.col)))
         for key, value in node.items():
             # A key merged in (`<<`) has no position of its own.
-            found.append((f"{where}.{key}", tuple(node.lc.data.get(key, ()))))
+            found.append((f"{where}.{key}", tuple((node.lc.data or {}).get(key, ()))))
             found += positions(value, f"{where}.{key}")
     elif isinstance(node, list):
         found.append((where, (node.lc.line, node.lc.col)))
         for index, item in enumerate(node):
-            found.append((f"{where}[{index}]", tuple(node.lc.item(index))))
+            found.append((f"{where}[{index}]", tuple((node.lc.data or {}).get(index, ()))))
             found += positions(item, f"{where}[{index}]")
     return found
 
@@ -97,7 +99,19 @@ def test_every_file_of_fresh_repositories_reads_the_same(
     [
         "env: y\nother: n\n",  # YAML 1.1 booleans PyYAML reads as words
         "replicas: 1e3\nratio: 1.5e3\n",  # a float to Helm and ruamel, a word to PyYAML
-        "mode: 0o17\n",
+        "mode: 0o17\nneg: -_1\nhalf: ._5\nodd: ._\n",
+        "a: b\t\nc: 'd'\t\ne: x\ty\n",  # tabs: the round-trip reader refuses some
+        "a: b\t\r\nc: d\r\n",
+        'a: "x\u2028y"\nb: x\u2028y\nc: \x85\n',
+        "\n\ufeffa: 1\n",
+        "a: 1\n\ufeff\nb: 2\n",
+        "a: |# c\n  x\n",
+        "%YAML 1.2\n---\na: yes\n",
+        "a: !!bool 'y'\nb: !!str 12\nc: !!omap [d: 1, e: 2]\nf: !!set {g: 1}\n",
+        "a: 0b_\n",
+        "a: 0x_\n",
+        "a: &a\n  b: *a\n",  # an alias inside the node it names
+        "a: &t true\nb: *t\nc: &n 3\nd: *n\n",  # anchored scalars
         "on: yes\noff: no\n",
         "key:\nnext: 1\n",  # an empty value: ruamel places it at the next token
         "a: &x {b: 1}\nc: *x\n",
@@ -131,3 +145,12 @@ def test_a_tree_read_to_check_has_every_line() -> None:
     tree = loads_with_lines("a: 1\nb:\n  c: [x, y]\n", Path("v.yaml"))
     assert yamlio.line_of(tree, "b") == 2
     assert yamlio.line_of_path(tree, ["b", "c", "1"]) == 3
+
+
+def test_lines_of_documents_count_newlines_only() -> None:
+    from meshgen.yaml_lines import DocumentLines
+
+    text = 'a: "x\u2028y"\n---\nkind: K\nspec:\n  version: 1\n'
+    documents = list(yamlio.split_documents(text, "pins.yaml"))
+    assert [document.line for document in documents] == [1, 3]
+    assert DocumentLines(text).line(3, ["spec", "version"]) == 5

@@ -24,7 +24,7 @@ TRAFFIC_KEY = "traffic"
 
 def is_whole_number(value: object) -> TypeGuard[int]:
     """A whole number (YAML's true and false are not, though Python counts them as ints)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, int) and not yamlio.is_boolean(value)
 
 
 def traffic_of(values: object) -> Mapping[str, object]:

@@ -25,7 +25,10 @@ class DocumentLines:
     """
 
     def __init__(self, text: str) -> None:
-        self._lines = text.splitlines(keepends=True)
+        # Lines end at "\n" only, as split_documents counts them (not at "\x85" or
+        # "\u2028", which str.splitlines also breaks on).
+        self._lines = text.split("\n")
+        self._lines = [line + "\n" for line in self._lines[:-1]] + [self._lines[-1]]
         self._separators = [
             index for index, line in enumerate(self._lines) if yamlio.DOCUMENT_SEPARATOR.match(line)
         ]
@@ -76,19 +79,26 @@ def loads_with_lines(text: str, path: Path) -> Any:
     """Parse one YAML document to read, not edit: ruamel's tree types with every key's
     line, built from PyYAML's C composer (several times faster, no comments kept).
 
-    What the two readers could answer differently (invalid YAML, duplicate or complex
-    keys, merge keys, explicit tags, empty values, unquoted words that YAML 1.1 may read
-    as booleans or numbers) goes to `yamlio.loads_roundtrip`, so errors, values and
-    lines stay the round-trip reader's (tests/test_yaml_lines.py compares the two on
-    every YAML file of the project).
+    What the two readers could answer differently goes to `yamlio.loads_roundtrip`, so
+    errors, values and lines stay the round-trip reader's: invalid YAML; tabs, Unicode
+    line breaks and byte-order marks; tags and directives (any `!` or `%`); comments
+    after a block scalar's header; duplicate, complex and merge keys; empty values;
+    aliases to a node that contains them; an unquoted word that ruamel's YAML 1.1
+    resolves otherwise than PyYAML. tests/test_yaml_lines.py compares the two on every
+    YAML file of the project.
     """
     if not yamlio.has_content(text):
         return None
     yamlio.check_line_count(text, path)
+    if _ROUND_TRIP_ONLY.search(text):
+        return yamlio.loads_roundtrip(text, path)
     try:
         node = yaml.compose(text, Loader=yamlio.FAST_SAFE_LOADER)
         data = _Builder().build(node) if node is not None else None
     except (yaml.YAMLError, RecursionError, _NeedsRoundTrip):
+        return yamlio.loads_roundtrip(text, path)
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError):
+        # A scalar PyYAML resolves but cannot construct (`0x_`): the round-trip says why.
         return yamlio.loads_roundtrip(text, path)
     # Without an anchor (`&`) there can be no alias to expand.
     if "&" in text:
@@ -106,9 +116,8 @@ _PLAIN_TAGS = frozenset(
 )
 
 
-# Unquoted words PyYAML reads as text where ruamel's YAML 1.1 (and Helm) do not: `y` and
-# `n` (booleans), a number with an exponent but no dot (`1e3`), an octal with `0o`.
-_READ_APART = re.compile(r"^(?:[yYnN]|[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+|0o[0-7_]+)$")
+# Characters and forms on which the two readers are known to part (see loads_with_lines).
+_ROUND_TRIP_ONLY = re.compile("[\t\x85\u2028\u2029\ufeff!%]|[|>][-+0-9]*#")
 
 
 def _is_empty(node: yaml.Node) -> bool:
@@ -120,11 +129,21 @@ class _Builder:
         self._scalars = yaml.constructor.SafeConstructor()
         # An alias is the node it names: built once, shared, as ruamel shares it.
         self._built: dict[int, Any] = {}
+        self._building: set[int] = set()
 
     def build(self, node: yaml.Node) -> Any:
+        if id(node) in self._building:
+            raise _NeedsRoundTrip  # an alias inside the node it names
         known = self._built.get(id(node))
         if known is not None:
             return known
+        self._building.add(id(node))
+        try:
+            return self._build(node)
+        finally:
+            self._building.discard(id(node))
+
+    def _build(self, node: yaml.Node) -> Any:
         if isinstance(node, yaml.MappingNode):
             mapping = yamlio.CommentedMap()
             self._built[id(node)] = mapping
@@ -155,6 +174,6 @@ class _Builder:
     def _scalar(self, node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode) or node.tag not in _PLAIN_TAGS:
             raise _NeedsRoundTrip
-        if not node.style and node.tag.endswith(":str") and _READ_APART.match(node.value):
+        if not node.style and yamlio.yaml11_plain_tag(node.value) != node.tag:
             raise _NeedsRoundTrip
         return self._scalars.construct_object(node)

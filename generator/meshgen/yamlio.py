@@ -22,6 +22,9 @@ import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.scalarbool import ScalarBoolean
 
 from meshgen import safefs
 from meshgen.errors import ConfigError
@@ -52,6 +55,8 @@ _CONTENT_LINE = re.compile(r"^[ \t]*[^\s#]", re.MULTILINE)
 # or a reused anchor; the value it reads is the one Helm reads, and the error output
 # of a command stays one line.
 warnings.filterwarnings("ignore", category=YAMLWarning)
+
+_YAML11_RESOLVER = VersionedResolver(version=(1, 1))
 
 FAST_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -124,10 +129,19 @@ def loads_roundtrip(text: str, path: Path) -> Any:
         raise ConfigError(f"invalid YAML: {problem}", path=path, line=line) from None
     except YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", path=path) from None
+    except (ValueError, OverflowError) as exc:
+        # A scalar that resolves as a number but is none (`0x_`).
+        raise ConfigError(f"invalid YAML: {exc}", path=path) from None
     # Without an anchor (`&`) there can be no alias to expand.
     if "&" in text:
         check_expansion(data, path)
     return data
+
+
+def yaml11_plain_tag(value: str) -> str:
+    """The tag ruamel's YAML 1.1 gives `value` written unquoted (as the round-trip reader
+    of files people maintain reads it)."""
+    return str(_YAML11_RESOLVER.resolve(ScalarNode, value, (True, False)))
 
 
 def has_content(text: str) -> bool:
@@ -221,14 +235,21 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def is_boolean(value: object) -> bool:
+    """A YAML boolean: Python's, or ruamel's ScalarBoolean (an anchored one, an int)."""
+    return isinstance(value, bool | ScalarBoolean)
+
+
 def to_plain(node: Any) -> Any:
     """A round-trip YAML tree as plain dicts, lists and scalars (what Helm expects)."""
     if isinstance(node, Mapping):
         return {str(key): to_plain(value) for key, value in node.items()}
     if isinstance(node, list):
         return [to_plain(item) for item in node]
-    if isinstance(node, bool) or node is None:
+    if node is None or isinstance(node, bool):
         return node
+    if is_boolean(node):  # an anchored boolean is ruamel's ScalarBoolean, an int
+        return bool(node)
     # ruamel's scalar subclasses (quoted strings, formatted numbers) become builtins.
     for builtin in (int, float, str):
         if isinstance(node, builtin):

@@ -53,12 +53,13 @@ def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationRes
     answers.validate()
     dest = dest.absolute()
     check_destination(dest)
-    enclosing = vcs.enclosing_work_tree(dest.parent) if git else None
     if git:
         _import_gitpython_meanwhile()
     scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.meshgen-", dir=dest.parent))
     try:
         built = build(answers, scratch)
+        # Asked after rendering, which GitPython's import (that this needs) overlaps.
+        enclosing = vcs.enclosing_work_tree(dest.parent) if git else None
         files = tuple(
             sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file())
         )
