@@ -28,7 +28,6 @@ class DocumentLines:
         # Lines end at "\n" only, as split_documents counts them (not at "\x85" or
         # "\u2028", which str.splitlines also breaks on).
         self._lines = text.split("\n")
-        self._lines = [line + "\n" for line in self._lines[:-1]] + [self._lines[-1]]
         self._separators = [
             index for index, line in enumerate(self._lines) if yamlio.DOCUMENT_SEPARATOR.match(line)
         ]
@@ -52,7 +51,9 @@ class DocumentLines:
             start = first_line - 1
             end = next((i for i in self._separators if i >= start), len(self._lines))
             try:
-                node = yaml.compose("".join(self._lines[start:end]), Loader=yamlio.FAST_SAFE_LOADER)
+                node = yaml.compose(
+                    "\n".join(self._lines[start:end]), Loader=yamlio.FAST_SAFE_LOADER
+                )
             except (yaml.YAMLError, RecursionError):
                 node = None
             self._nodes[first_line] = node
@@ -95,10 +96,8 @@ def loads_with_lines(text: str, path: Path) -> Any:
     try:
         node = yaml.compose(text, Loader=yamlio.FAST_SAFE_LOADER)
         data = _Builder().build(node) if node is not None else None
-    except (yaml.YAMLError, RecursionError, _NeedsRoundTrip):
-        return yamlio.loads_roundtrip(text, path)
-    except (ValueError, KeyError, IndexError, TypeError, OverflowError):
-        # A scalar PyYAML resolves but cannot construct (`0x_`): the round-trip says why.
+    # ValueError and its kin: a scalar PyYAML resolves but cannot construct (`0x_`).
+    except (yaml.YAMLError, RecursionError, _NeedsRoundTrip, ValueError, OverflowError):
         return yamlio.loads_roundtrip(text, path)
     # Without an anchor (`&`) there can be no alias to expand.
     if "&" in text:

@@ -74,9 +74,13 @@ def load_static_objects(root: Path) -> list[Manifest]:
 
 def line_of_text(root: Path, manifest: Manifest, needle: str) -> int:
     """The first line at or after the object's start that contains `needle`."""
+    from meshgen import yamlio
+    from meshgen.errors import ConfigError
+
     try:
-        lines = (root / manifest.source).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
+        # Read as every repository file is: confined, a regular file, bounded in size.
+        lines = yamlio.read_text(root / manifest.source).splitlines()
+    except (ConfigError, OSError):
         return manifest.line
     for number in range(manifest.line, len(lines) + 1):
         if needle in lines[number - 1]:

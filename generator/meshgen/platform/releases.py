@@ -69,19 +69,19 @@ def argocd_applications(objects: Objects) -> Iterator[ArgoApplication]:
             template = mapping(at(spec, "template"))
             for generator in items(spec.get("generators")):
                 for element in items(at(generator, "list", "elements")):
-                    filled = mapping(_expand(template, mapping(element)))
+                    filled = mapping(expand_go_template(template, mapping(element)))
                     name = text(at(filled, "metadata", "name")) or manifest.name
                     yield ArgoApplication(manifest, name, mapping(filled.get("spec")))
 
 
-def _expand(node: Any, element: Mapping[str, Any]) -> Any:
+def expand_go_template(node: Any, element: Mapping[str, Any]) -> Any:
     """Fill `{{ .key }}` placeholders of a Go-templated ApplicationSet from one element."""
     if isinstance(node, str):
         return _GO_TEMPLATE_KEY.sub(lambda m: str(element.get(m.group(1), m.group(0))), node)
     if isinstance(node, Mapping):
-        return {key: _expand(value, element) for key, value in node.items()}
+        return {key: expand_go_template(value, element) for key, value in node.items()}
     if isinstance(node, list):
-        return [_expand(item, element) for item in node]
+        return [expand_go_template(item, element) for item in node]
     return node
 
 

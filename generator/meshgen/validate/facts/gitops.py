@@ -6,34 +6,24 @@ Read from the Argo CD Applications (and ApplicationSets) or Flux objects under g
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshgen import yamlio
-from meshgen.errors import ConfigError
+from meshgen.platform import objects
+from meshgen.platform.releases import expand_go_template
 from meshgen.render import Manifest
 from meshgen.validate.context import ValidationContext
 from meshgen.validate.facts.access import as_list, as_map, as_text, dig, is_kind, str_map
 from meshgen.validate.inputs.key_lines import KeyLines
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml")
-_GO_TEMPLATE_KEY = re.compile(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}")
 
 
 def line_of_text(ctx: ValidationContext, manifest: Manifest, needle: str) -> int:
     """The first line at or after the object's start that contains `needle`."""
-    try:
-        # Read as every repository file is: a regular file, bounded in size.
-        lines = yamlio.read_text(ctx.root / manifest.source).splitlines()
-    except (ConfigError, OSError):
-        return manifest.line
-    for number in range(manifest.line, len(lines) + 1):
-        if needle in lines[number - 1]:
-            return number
-    return manifest.line
+    return objects.line_of_text(ctx.root, manifest, needle)
 
 
 def repo_path(path: str) -> str:
@@ -132,18 +122,7 @@ def argocd_application_specs(
             template = as_map(dig(spec, "template", "spec"))
             for generator in as_list(spec.get("generators")):
                 for element in as_list(dig(generator, "list", "elements")):
-                    yield manifest, _expand(template, as_map(element))
-
-
-def _expand(node: Any, element: Mapping[str, Any]) -> Any:
-    """Fill `{{ .key }}` placeholders of a Go-templated ApplicationSet from one element."""
-    if isinstance(node, str):
-        return _GO_TEMPLATE_KEY.sub(lambda m: str(element.get(m.group(1), m.group(0))), node)
-    if isinstance(node, Mapping):
-        return {key: _expand(value, element) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_expand(item, element) for item in node]
-    return node
+                    yield manifest, expand_go_template(template, as_map(element))
 
 
 def flux_deployments(ctx: ValidationContext, environment: str) -> list[Deployment]:
