@@ -26,7 +26,6 @@ install` does.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
-from timing import best_of_interleaved
+from timing import best_of_interleaved, compile_bytecode
 
 BIN = Path(sys.executable).parent
 MESHGEN = str(BIN / "meshgen")
@@ -71,12 +70,6 @@ def make_repo(base: Path, environments: int) -> Path:
         }
     )
     return generate(answers, base / f"repo-{environments}", git=False).path
-
-
-def compile_bytecode() -> None:
-    import meshgen
-
-    compileall.compile_dir(Path(meshgen.__file__).parent, quiet=1)
 
 
 def run_validate(repo: Path, cache: Path | None) -> None:

@@ -175,27 +175,6 @@ def test_padding_past_the_line_limit_is_refused_not_parsed_for_minutes() -> None
     assert yamlio.loads_roundtrip("# keep\na: 1 # and me\n", Path("x.yaml")) == {"a": 1}
 
 
-@pytest.mark.parametrize(
-    ("text", "reads_as"),
-    [
-        ("on", "the boolean true"),
-        ("no", "the boolean false"),
-        ("y", "the boolean true"),
-        ("null", "null (nothing)"),
-        ("104", "a number"),
-        ("1e3", "a number"),
-        ("0x1f", "a number"),
-        ("0o17", "a number"),
-        ("12345", "a number"),
-        ("staging", None),
-        ("prod-1", None),
-        ("e2e", None),
-    ],
-)
-def test_plain_scalar_type_says_what_yaml_makes_of_a_name(text: str, reads_as: str | None) -> None:
-    assert yamlio.plain_scalar_type(text) == reads_as
-
-
 def test_ruamel_warnings_never_reach_stderr(tmp_path: Path) -> None:
     """ruamel warns over a dozen lines on a float without a dot (YAML 1.1) or a reused
     anchor; a command's error output stays one line. Run apart: pytest shows warnings."""

@@ -356,34 +356,3 @@ def _leading_blank_or_comment_lines(chunk: str) -> int:
 def dump_manifest(data: Any) -> str:
     """Serialise a plain object as block-style YAML, keys in the given order."""
     return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=4096))
-
-
-# What Go's YAML (Helm, Argo CD, Flux) reads as a number beyond YAML 1.1's forms:
-# `1e3`, and hex or octal with a prefix.
-# YAML 1.1's booleans, `y` and `n` included (PyYAML leaves those two out; Go's YAML,
-# which Helm uses, does not).
-_YAML11_BOOLEANS = {"y": True, "yes": True, "on": True, "true": True}
-_YAML11_BOOLEANS |= {"n": False, "no": False, "off": False, "false": False}
-_GO_NUMBER = re.compile(r"^[-+]?(\d[\d_]*(\.\d*)?([eE][-+]?\d+)?|0[xX][0-9a-fA-F_]+|0[oO][0-7_]+)$")
-
-
-def plain_scalar_type(text: str) -> str | None:
-    """What a YAML reader makes of `text` written unquoted, when it is not text.
-
-    `on`, `no` and `y` are booleans in YAML 1.1 (which Helm follows), `null` is nothing,
-    `104`, `1e3` and `0x1f` are numbers: a name written unquoted into a YAML file must not
-    be one of them, or the file says something else than the answer given.
-    """
-    if text.lower() in _YAML11_BOOLEANS:
-        return f"the boolean {str(_YAML11_BOOLEANS[text.lower()]).lower()}"
-    try:
-        value = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError:
-        return "not a plain YAML scalar"
-    if value is None:
-        return "null (nothing)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if not isinstance(value, str) or _GO_NUMBER.match(text):
-        return "a number"
-    return None

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from meshgen import yamlio
 from meshgen.credentials import short
 from meshgen.errors import ConfigError
 
@@ -43,6 +42,14 @@ RESERVED_NAMESPACES = frozenset(
 SWITCHES = frozenset({"aws_load_balancer_controller", "external_dns"})
 # cookiecutter renders answers as Jinja: template syntax in an answer would run.
 TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
+# What YAML reads a DNS label written unquoted as, when not text. A label holds only
+# lowercase letters, digits and '-', so of YAML 1.1's implicit types (which Helm's
+# reader follows) only these shapes can match, plus the numbers Go's reader adds
+# (`1e3`, `0o17`); tests compare them with PyYAML's resolver over every label shape.
+_LABEL_BOOLEANS = {"y": True, "yes": True, "on": True, "true": True}
+_LABEL_BOOLEANS |= {"n": False, "no": False, "off": False, "false": False}
+_LABEL_NUMBER = re.compile(r"^(\d+(e\d+)?|0b[01]+|0o[0-7]+|0x[0-9a-f]+)$")
+_LABEL_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 
 
 @dataclass(frozen=True)
@@ -182,12 +189,28 @@ def _expect(pattern: re.Pattern[str], value: str, field_name: str, expected: str
 def _expect_name(value: str, field_name: str, expected: str) -> None:
     """A DNS label that YAML also reads as text wherever it is written unquoted."""
     _expect(DNS_LABEL, value, field_name, expected)
-    reads_as = yamlio.plain_scalar_type(value)
+    reads_as = label_reading(value)
     if reads_as is not None:
         raise ConfigError(
             f"{_option(field_name)}: {value!r} would be read by YAML as {reads_as}, "
             f"not as a name; choose another, e.g. {field_name.split('_', maxsplit=1)[0]}-{value}"
         )
+
+
+def label_reading(label: str) -> str | None:
+    """What a YAML reader makes of the DNS label `label` written unquoted, when not text.
+
+    `on`, `no` and `y` are booleans in YAML 1.1, `null` is nothing, `104`, `1e3` and
+    `0x1f` are numbers, `2024-01-05` a date: a name written unquoted into a YAML file
+    must not be one of them, or the file says something else than the answer given.
+    """
+    if label in _LABEL_BOOLEANS:
+        return f"the boolean {str(_LABEL_BOOLEANS[label]).lower()}"
+    if label == "null":
+        return "null (nothing)"
+    if _LABEL_NUMBER.match(label):
+        return "a number"
+    return "a date" if _LABEL_DATE.match(label) else None
 
 
 # Keys accepted in a --config-file, in the spelling people write YAML with.
@@ -212,6 +235,8 @@ _CONFIG_KEYS = {
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """Answers from a YAML file: a flat mapping, or cookiecutter's `default_context:`."""
+    from meshgen import yamlio  # only with --config-file: `meshgen new` reads no YAML else
+
     data = yamlio.load_roundtrip(path)
     if isinstance(data, Mapping) and isinstance(data.get("default_context"), Mapping):
         data = data["default_context"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import sys
 import tempfile
@@ -11,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from meshgen import TEMPLATE_VERSION, __version__, resources, yamlio
-from meshgen.environment_file import EnvironmentFile
+from meshgen import TEMPLATE_VERSION, __version__, resources, safefs
 from meshgen.errors import ConfigError, TemplateError
 from meshgen.git import commit as vcs
 from meshgen.git.plumbing import gitpython
@@ -20,6 +20,10 @@ from meshgen.scaffold.answers import Answers
 
 PER_ENVIRONMENT_DIR = "per-environment"
 PRODUCTION_PROFILE_PREFIX = "prod"
+# The defaults' `host:` line, and a host YAML writes as it is: a plain word of a DNS name.
+_HOST_LINE = re.compile(r"^host:.*$", re.MULTILINE)
+_PLAIN_HOST_LINE = re.compile(r"^host: [a-z0-9][-a-z0-9.]*$")
+_PLAIN_HOST = re.compile(r"^[a-z][-a-z0-9]*(\.[-a-z0-9]+)+$")
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,9 @@ def _render_per_environment(
     jinja = StrictEnvironment(context={"cookiecutter": context}, keep_trailing_newline=True)
     for template_path in sorted(p for p in source.rglob("*") if p.is_file()):
         relative = template_path.relative_to(source).as_posix()
+        # Decided before compiling: the other engine's files are most of the work saved.
+        if _belongs_to_other_engine(relative, answers.gitops):
+            continue
         text = template_path.read_text(encoding="utf-8")
         try:
             # Compiled once, rendered once per environment.
@@ -228,20 +235,21 @@ def _render_per_environment(
             except JinjaError as exc:
                 raise TemplateError(f"{template_path}: {exc}") from None
             # An optional part that was not asked for renders to nothing: no file.
-            if _belongs_to_other_engine(target, answers.gitops) or not content.strip():
+            if not content.strip():
                 continue
             out = project / target
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(content, encoding="utf-8")
 
 
-def _belongs_to_other_engine(target: str, engine: str) -> bool:
+def _belongs_to_other_engine(relative: str, engine: str) -> bool:
     """Per-environment files under gitops/<engine>/ exist only for the chosen engine.
 
     The same rule as the template's post-generation hook, which removes the other
-    engine's folder before per-environment files are rendered.
+    engine's folder before per-environment files are rendered; the engine's folder is
+    named literally in the template's path, never by a template expression.
     """
-    parts = target.split("/")
+    parts = relative.split("/")
     return len(parts) > 2 and parts[0] == "gitops" and parts[1] != engine
 
 
@@ -265,8 +273,26 @@ def _write_environment_files(answers: Answers, project: Path, data: Path) -> Non
     defaults = data / "environments" / "defaults"
     for environment in answers.environments:
         source = defaults / f"{profile_for(environment)}.yaml"
-        tree = EnvironmentFile.read(source).tree
-        tree["host"] = default_host(answers, environment)
         target = project / "environments" / environment / f"{answers.app_name}.yaml"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(yamlio.dumps_roundtrip(tree), encoding="utf-8")
+        text = environment_file_text(source, default_host(answers, environment))
+        target.write_text(text, encoding="utf-8")
+
+
+def environment_file_text(defaults: Path, host: str) -> str:
+    """The defaults of `defaults` with `host:` set to `host`, every comment kept.
+
+    The shipped defaults write `host:` on one top-level line of its own; when they do and
+    the host is a plain word, that line is replaced in the text, the bytes a round-trip
+    edit writes, without reading YAML. Anything else is edited with the round-trip reader.
+    """
+    text = safefs.read_text(defaults)
+    lines = _HOST_LINE.findall(text)
+    if len(lines) == 1 and _PLAIN_HOST_LINE.match(lines[0]) and _PLAIN_HOST.match(host):
+        return _HOST_LINE.sub(f"host: {host}", text)
+    from meshgen import yamlio
+    from meshgen.environment_file import EnvironmentFile
+
+    tree = EnvironmentFile.parse(text, defaults).tree
+    tree["host"] = host
+    return yamlio.dumps_roundtrip(tree)

@@ -1,0 +1,86 @@
+"""Answers: a name written unquoted into YAML must read back as that name."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
+
+from meshgen.errors import ConfigError
+from meshgen.scaffold.answers import DNS_LABEL, answers_from_mapping, label_reading
+
+
+@pytest.mark.parametrize(
+    ("label", "reads_as"),
+    [
+        ("on", "the boolean true"),
+        ("no", "the boolean false"),
+        ("y", "the boolean true"),
+        ("null", "null (nothing)"),
+        ("104", "a number"),
+        ("1e3", "a number"),
+        ("0x1f", "a number"),
+        ("0o17", "a number"),
+        ("0b101", "a number"),
+        ("089", "a number"),
+        ("2024-01-05", "a date"),
+        ("2024-13-45", "a date"),
+        ("staging", None),
+        ("prod-1", None),
+        ("e2e", None),
+        ("1e", None),
+        ("0x", None),
+        ("2024-01-5", None),
+    ],
+)
+def test_label_reading_says_what_yaml_makes_of_a_name(label: str, reads_as: str | None) -> None:
+    assert label_reading(label) == reads_as
+
+
+# The reference: PyYAML's YAML 1.1 resolver, plus what Go's YAML (Helm, Argo CD, Flux)
+# reads beyond it: `y`/`n` as booleans, and numbers with an exponent or an `0o` prefix.
+_RESOLVER = yaml.resolver.Resolver()
+_GO_ONLY_NUMBER = re.compile(r"^(\d+(e\d+)?|0o[0-7]+)$")
+_READING_OF_TAG = {
+    "tag:yaml.org,2002:null": "null (nothing)",
+    "tag:yaml.org,2002:int": "a number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:timestamp": "a date",
+}
+
+
+def _reference_reading(label: str) -> str | None:
+    if label in ("y", "n"):
+        return f"the boolean {str(label == 'y').lower()}"
+    tag = _RESOLVER.resolve(yaml.ScalarNode, label, (True, False))
+    if tag == "tag:yaml.org,2002:bool":
+        return f"the boolean {str(yaml.safe_load(label)).lower()}"
+    if tag == "tag:yaml.org,2002:str":
+        return "a number" if _GO_ONLY_NUMBER.match(label) else None
+    return _READING_OF_TAG[tag]
+
+
+# Labels drawn from the characters that make YAML's implicit types (digits, the letters
+# of `0x`, `0b`, `0o`, `1e3`, `yes`, `null`, `off`, `true`), and '-' as in dates.
+_LABELS = st.from_regex(re.compile(r"[0-9abefxonlutrsy][-0-9abefxonlutrsy]{0,11}"), fullmatch=True)
+
+
+@given(_LABELS)
+@example("2024-01-05")
+@example("0b1")
+@example("yes")
+@example("off")
+@example("0777")
+def test_label_reading_agrees_with_the_yaml_resolver(label: str) -> None:
+    assume(DNS_LABEL.match(label))
+    assert label_reading(label) == _reference_reading(label), label
+
+
+def test_a_date_as_environment_is_refused_with_a_clear_error_not_a_crash() -> None:
+    """An invalid date such as 2024-13-45 still reads as a timestamp, which PyYAML's
+    constructor rejects with a ValueError: the label is refused before any YAML is read."""
+    with pytest.raises(ConfigError, match="would be read by YAML as a date"):
+        answers_from_mapping({"environments": ["2024-13-45"]})
