@@ -21,7 +21,7 @@ OVERSIZED_MODULES_BEING_SPLIT: frozenset[str] = frozenset()
 
 # The units of the package, lowest first: a unit imports only units of lower layers.
 PACKAGE_LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "severity"}),
+    frozenset({"errors", "severity", "cache_folder"}),
     frozenset({"safefs"}),
     frozenset({"credentials"}),
     frozenset({"tools", "resources", "yamlio", "domains", "upstream"}),

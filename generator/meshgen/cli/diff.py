@@ -66,9 +66,9 @@ def diff(
     """
     import tempfile
 
+    from meshgen.cache_folder import cache_root
     from meshgen.git.refs import ENV_BASE_REF
     from meshgen.helm import select_backend
-    from meshgen.helm.cached import cache_root
     from meshgen.platform.charts import ChartRepositories
     from meshgen.repo import find_root
     from meshgen.report.diff import DIFF_RENDERERS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
@@ -89,6 +90,7 @@ def new(
           --domain acme.io --acme-email ops@acme.io --no-input
       meshgen new acme-mesh --config-file answers.yaml --no-input
     """
+    from meshgen.cache_folder import cache_root
     from meshgen.scaffold import answers_from_mapping, generate
     from meshgen.scaffold.answers import DNS_LABEL, Answers, read_config_file
     from meshgen.scaffold.create import check_destination
@@ -114,7 +116,13 @@ def new(
     progress = Progress(sys.stderr)
     progress.show(f"writing {dest}" + ("" if no_git else " and making its first commit"))
     try:
-        result = generate(answers, dest, git=not no_git)
+        cache = cache_root(os.environ)
+        result = generate(
+            answers,
+            dest,
+            git=not no_git,
+            template_cache=cache / "templates" if cache is not None else None,
+        )
     finally:
         progress.clear()
     click.echo(f"Wrote {len(result.files)} files to {result.path}")

@@ -246,14 +246,14 @@ def validate(
 
 
 def _verdict_cache() -> Path | None:
-    from meshgen.helm.cached import cache_root
+    from meshgen.cache_folder import cache_root
 
     root = cache_root(os.environ)
     return root / "verdicts.json" if root is not None else None
 
 
 def _parse_cache() -> Path | None:
-    from meshgen.helm.cached import cache_root
+    from meshgen.cache_folder import cache_root
 
     root = cache_root(os.environ)
     return root / "documents" if root is not None else None
@@ -261,8 +261,9 @@ def _parse_cache() -> Path | None:
 
 def _backend(helm_binary: str | None) -> HelmBackend:
     """The Helm backend, remembering renders and lints across runs (see helm.cached)."""
+    from meshgen.cache_folder import cache_root
     from meshgen.helm import select_backend
-    from meshgen.helm.cached import cache_root, cached
+    from meshgen.helm.cached import cached
 
     backend = select_backend(helm_binary)
     root = cache_root(os.environ)

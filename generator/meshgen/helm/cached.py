@@ -26,8 +26,6 @@ from typing import Any
 from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
 from meshgen.severity import Severity
 
-ENV_NO_CACHE = "MESHGEN_NO_CACHE"
-ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
 _FORMAT = 2
 # About 40 kB an environment's render: some three thousand renders, the history of many
 # canary steps of a large repository.
@@ -300,18 +298,6 @@ def backend_identity(backend: HelmBackend) -> str | None:
             return None
         return f"meshgen {__version__}; {binary} {stat.st_size} {stat.st_mtime_ns}"
     return None
-
-
-def cache_root(environ: Mapping[str, str]) -> Path | None:
-    """meshgen's cache folder: $MESHGEN_CACHE_DIR, else the XDG cache folder; None when
-    $MESHGEN_NO_CACHE is set. The command line passes its environment."""
-    if environ.get(ENV_NO_CACHE):
-        return None
-    explicit = environ.get(ENV_CACHE_DIR)
-    if explicit:
-        return Path(explicit)
-    xdg = environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "meshgen"
 
 
 def cached(backend: HelmBackend, cache_dir: Path) -> HelmBackend:

@@ -10,13 +10,16 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from meshgen import TEMPLATE_VERSION, __version__, resources, safefs
 from meshgen.errors import ConfigError, TemplateError
 from meshgen.git import commit as vcs
 from meshgen.git.plumbing import gitpython
 from meshgen.scaffold.answers import Answers
+
+if TYPE_CHECKING:
+    from jinja2.bccache import BytecodeCache
 
 PER_ENVIRONMENT_DIR = "per-environment"
 PRODUCTION_PROFILE_PREFIX = "prod"
@@ -48,11 +51,14 @@ def check_destination(dest: Path) -> None:
         raise ConfigError(f"{dest.parent} does not exist; create it first")
 
 
-def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationResult:
+def generate(
+    answers: Answers, dest: Path, *, git: bool = True, template_cache: Path | None = None
+) -> GenerationResult:
     """Render the repository for `answers` at `dest`, and make the first commit.
 
     Everything is written in a scratch folder beside `dest` and renamed into place only
-    when complete: on any failure `dest` is as it was.
+    when complete: on any failure `dest` is as it was. Compiled templates are kept in
+    `template_cache` across runs (see scaffold.compiled), when given.
     """
     answers.validate()
     dest = dest.absolute()
@@ -61,7 +67,7 @@ def generate(answers: Answers, dest: Path, *, git: bool = True) -> GenerationRes
         _import_gitpython_meanwhile()
     scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.meshgen-", dir=dest.parent))
     try:
-        built = build(answers, scratch)
+        built = build(answers, scratch, template_cache=template_cache)
         # Asked after rendering, which GitPython's import (that this needs) overlaps.
         enclosing = vcs.enclosing_work_tree(dest.parent) if git else None
         files = tuple(
@@ -134,13 +140,19 @@ def build(
     scratch: Path,
     data: Path | None = None,
     template_version: int = TEMPLATE_VERSION,
+    template_cache: Path | None = None,
 ) -> Path:
     """Render the repository for `answers` into a new folder under `scratch`.
 
     `data` holds the template, charts/ and environments/ (default: the ones meshgen
     ships); `meshgen update` renders an earlier template version from its archive.
+    Compiled templates are kept in `template_cache` across runs, when given.
     """
     from cookiecutter.exceptions import CookiecutterException
+
+    from meshgen.scaffold.compiled import CompiledTemplates
+
+    compiled = CompiledTemplates(template_cache) if template_cache is not None else None
 
     data = data or resources.data_root()
     context = answers.cookiecutter_context(__version__, template_version)
@@ -152,19 +164,24 @@ def build(
     saved_tempdir = tempfile.tempdir
     tempfile.tempdir = str(private_tmp)
     try:
-        project = _cookiecutter(template, context, scratch)
+        project = _cookiecutter(template, context, scratch, compiled)
     except CookiecutterException as exc:
         raise TemplateError(f"cookiecutter template {template}: {exc}") from None
     finally:
         tempfile.tempdir = saved_tempdir
     shutil.rmtree(private_tmp, ignore_errors=True)
-    _render_per_environment(template / PER_ENVIRONMENT_DIR, project, context, answers)
+    _render_per_environment(template / PER_ENVIRONMENT_DIR, project, context, answers, compiled)
     _copy_chart(answers, project, data)
     _write_environment_files(answers, project, data)
     return project
 
 
-def _cookiecutter(template: Path, extra_context: dict[str, Any], output_dir: Path) -> Path:
+def _cookiecutter(
+    template: Path,
+    extra_context: dict[str, Any],
+    output_dir: Path,
+    compiled: BytecodeCache | None = None,
+) -> Path:
     """What `cookiecutter.main.cookiecutter(template, no_input=True, ...)` does for a local
     template, with cookiecutter's own functions, and nothing else.
 
@@ -172,7 +189,9 @@ def _cookiecutter(template: Path, extra_context: dict[str, Any], output_dir: Pat
     abbreviation), which imports an HTTP client and its dependencies: about half of
     `meshgen new`'s start-up, for a template that is always a local folder. The user's
     cookiecutter config and replay folder stay out of it, as `default_config` and no
-    replay did; the hooks run as they do from the cookiecutter CLI.
+    replay did; the hooks run as they do from the cookiecutter CLI. `compiled` reaches
+    cookiecutter's Jinja environment through the context's `_jinja2_env_vars`, the
+    template's own way to configure it.
     """
     from cookiecutter.generate import generate_context, generate_files
     from cookiecutter.hooks import run_pre_prompt_hook
@@ -196,6 +215,9 @@ def _cookiecutter(template: Path, extra_context: dict[str, Any], output_dir: Pat
         context["cookiecutter"]["_output_dir"] = str(output_dir.absolute())
         context["cookiecutter"]["_repo_dir"] = repo_dir
         context["cookiecutter"]["_checkout"] = None
+        if compiled is not None:
+            settings = dict(context["cookiecutter"].get("_jinja2_env_vars") or {})
+            context["cookiecutter"]["_jinja2_env_vars"] = {**settings, "bytecode_cache": compiled}
         project = generate_files(
             repo_dir=repo_dir, context=context, output_dir=str(output_dir), accept_hooks=True
         )
@@ -207,33 +229,49 @@ def _cookiecutter(template: Path, extra_context: dict[str, Any], output_dir: Pat
 
 
 def _render_per_environment(
-    source: Path, project: Path, context: dict[str, Any], answers: Answers
+    source: Path,
+    project: Path,
+    context: dict[str, Any],
+    answers: Answers,
+    compiled: BytecodeCache | None = None,
 ) -> None:
     """Files under per-environment/ are rendered once per environment (`{{ environment }}`);
     one that renders to nothing (an optional part left out) is not written."""
     from cookiecutter.environment import StrictEnvironment
+    from jinja2 import DictLoader
     from jinja2 import TemplateError as JinjaError
 
-    jinja = StrictEnvironment(context={"cookiecutter": context}, keep_trailing_newline=True)
+    templates: dict[str, str] = {}
     for template_path in sorted(p for p in source.rglob("*") if p.is_file()):
         relative = template_path.relative_to(source).as_posix()
         # Decided before compiling: the other engine's files are most of the work saved.
-        if _belongs_to_other_engine(relative, answers.gitops):
-            continue
-        text = template_path.read_text(encoding="utf-8")
+        if not _belongs_to_other_engine(relative, answers.gitops):
+            templates[relative] = template_path.read_text(encoding="utf-8")
+    # Loaded by name, both the path and the content of each file, so that `compiled`
+    # keeps them: Jinja compiles a template given as a string every time.
+    jinja = StrictEnvironment(
+        context={"cookiecutter": context},
+        keep_trailing_newline=True,
+        loader=DictLoader(
+            {f"path:{name}": name for name in templates}
+            | {f"content:{name}": text for name, text in templates.items()}
+        ),
+        bytecode_cache=compiled,
+    )
+    for relative in templates:
         try:
             # Compiled once, rendered once per environment.
-            target_template = jinja.from_string(relative)
-            content_template = jinja.from_string(text)
+            target_template = jinja.get_template(f"path:{relative}")
+            content_template = jinja.get_template(f"content:{relative}")
         except JinjaError as exc:
-            raise TemplateError(f"{template_path}: {exc}") from None
+            raise TemplateError(f"{source / relative}: {exc}") from None
         for environment in answers.environments:
             variables = {"cookiecutter": context, "environment": environment}
             try:
                 target = target_template.render(**variables)
                 content = content_template.render(**variables)
             except JinjaError as exc:
-                raise TemplateError(f"{template_path}: {exc}") from None
+                raise TemplateError(f"{source / relative}: {exc}") from None
             # An optional part that was not asked for renders to nothing: no file.
             if not content.strip():
                 continue

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from meshgen import safefs
+from meshgen.cache_folder import base_folder
 from meshgen.errors import ConfigError
 from meshgen.validate.schemas.crd_import import PLAIN_SUBDIR, SCHEMA_DIR, STRICT_SUBDIR
 from meshgen.validate.schemas.verdicts import ObjectValidator, Verdicts, remembering
 
-ENV_CACHE_DIR = "MESHGEN_CACHE_DIR"
 DEFAULT_LOCATION = "default"
 FETCH_TIMEOUT_SECONDS = 20
 
@@ -45,12 +45,7 @@ def default_cache_dir(environ: Mapping[str, str]) -> Path:
 
     The command line passes its environment: below it, meshgen reads no variables.
     """
-    explicit = environ.get(ENV_CACHE_DIR)
-    if explicit:
-        return Path(explicit) / "schemas"
-    xdg = environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "meshgen" / "schemas"
+    return base_folder(environ) / "schemas"
 
 
 def repo_schema_location(root: Path) -> Path:
