@@ -167,3 +167,30 @@ def test_new_keeps_its_compiled_templates_in_the_cache_folder_unless_told_not_to
     monkeypatch.setenv("MESHGEN_NO_CACHE", "1")
     invoke(["new", str(tmp_path / "two"), "--no-input", "--no-git"])
     assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.slow
+def test_env_add_with_a_warm_cache_changes_what_it_changes_without_one(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`env add` renders the template twice; with the templates already compiled by
+    `meshgen new`, its change is byte for byte the one made without any cache."""
+    monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path / "cache"))
+    options = ["--no-input", "--domain", "acme.io", "--acme-email", "ops@acme.io"]
+    for name in ("warm", "none"):
+        invoke(["new", str(tmp_path / name), "--name", "acme-mesh", *options])
+    compiles = _CountingCompiles(monkeypatch)
+    invoke(["-C", str(tmp_path / "warm"), "env", "add", "qa", "--commit"])
+    compiled_warm = compiles.count
+    monkeypatch.setenv("MESHGEN_NO_CACHE", "1")
+    invoke(["-C", str(tmp_path / "none"), "env", "add", "qa", "--commit"])
+    compiled_none = compiles.count - compiled_warm
+    # Each of the two renders loaded every template file instead of compiling it.
+    entries = len(list((tmp_path / "cache").rglob("*.code")))
+    assert compiled_warm == compiled_none - 2 * entries, (compiled_warm, compiled_none)
+    warm, none = (
+        {k: v for k, v in _tree(tmp_path / name).items() if not k.startswith(".git/")}
+        for name in ("warm", "none")
+    )
+    assert "environments/qa/first-app.yaml" in warm
+    assert warm == none

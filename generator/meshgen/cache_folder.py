@@ -24,3 +24,9 @@ def base_folder(environ: Mapping[str, str]) -> Path:
 def cache_root(environ: Mapping[str, str]) -> Path | None:
     """meshgen's cache folder (see base_folder); None when $MESHGEN_NO_CACHE is set."""
     return None if environ.get(ENV_NO_CACHE) else base_folder(environ)
+
+
+def template_cache(environ: Mapping[str, str]) -> Path | None:
+    """Where compiled templates are kept (see scaffold.compiled); None without a cache."""
+    root = cache_root(environ)
+    return root / "templates" if root is not None else None

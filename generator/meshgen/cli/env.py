@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -48,10 +49,19 @@ def add(
     Example:
       meshgen env add qa --from staging --branch env/qa
     """
+    from meshgen.cache_folder import template_cache
     from meshgen.day2.environments import plan_add
 
+    compiled = template_cache(os.environ)
     run_change(
-        lambda: plan_add(Path(), name, namespace=namespace, cluster=cluster, source=source),
+        lambda: plan_add(
+            Path(),
+            name,
+            namespace=namespace,
+            cluster=cluster,
+            source=source,
+            template_cache=compiled,
+        ),
         branch=branch,
         commit=commit,
         author=author,
@@ -71,10 +81,12 @@ def remove(
     Example:
       meshgen env remove qa --branch env/remove-qa
     """
+    from meshgen.cache_folder import template_cache
     from meshgen.day2.environments import plan_remove
 
+    compiled = template_cache(os.environ)
     run_change(
-        lambda: plan_remove(Path(), name),
+        lambda: plan_remove(Path(), name, template_cache=compiled),
         branch=branch,
         commit=commit,
         author=author,

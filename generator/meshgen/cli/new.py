@@ -90,7 +90,7 @@ def new(
           --domain acme.io --acme-email ops@acme.io --no-input
       meshgen new acme-mesh --config-file answers.yaml --no-input
     """
-    from meshgen.cache_folder import cache_root
+    from meshgen.cache_folder import template_cache
     from meshgen.scaffold import answers_from_mapping, generate
     from meshgen.scaffold.answers import DNS_LABEL, Answers, read_config_file
     from meshgen.scaffold.create import check_destination
@@ -116,13 +116,7 @@ def new(
     progress = Progress(sys.stderr)
     progress.show(f"writing {dest}" + ("" if no_git else " and making its first commit"))
     try:
-        cache = cache_root(os.environ)
-        result = generate(
-            answers,
-            dest,
-            git=not no_git,
-            template_cache=cache / "templates" if cache is not None else None,
-        )
+        result = generate(answers, dest, git=not no_git, template_cache=template_cache(os.environ))
     finally:
         progress.clear()
     click.echo(f"Wrote {len(result.files)} files to {result.path}")

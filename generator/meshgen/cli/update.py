@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -28,11 +29,13 @@ def update(branch: str | None, commit: bool, author: str | None, helm_binary: st
     Example:
       meshgen update --branch update/template
     """
+    from meshgen.cache_folder import template_cache
     from meshgen.day2.changes import NothingToDo
     from meshgen.day2.update import plan_update
 
+    compiled = template_cache(os.environ)
     applied = run_change(
-        lambda: plan_update(Path()),
+        lambda: plan_update(Path(), template_cache=compiled),
         branch=branch,
         commit=commit,
         author=author,

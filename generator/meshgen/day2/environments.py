@@ -33,6 +33,7 @@ def _rendered_pair(
     state: recorded.Recorded,
     before: tuple[Environment, ...],
     after: tuple[Environment, ...],
+    template_cache: Path | None,
 ) -> Carried:
     answers = state.answers
     version = state.template_version
@@ -40,7 +41,8 @@ def _rendered_pair(
     renders = []
     for environments in (before, after):
         chosen = replace(answers, environments=tuple(e.name for e in environments))
-        renders.append(localize(templates.render(chosen, version), answers.name, everyone))
+        rendered = templates.render(chosen, version, template_cache)
+        renders.append(localize(rendered, answers.name, everyone))
     base, theirs = renders
     labels = ("repository", "template before", "template after")
     carried = carry(state.root, base, theirs, skip=SKIPPED, labels=labels)
@@ -81,6 +83,7 @@ def plan_add(
     namespace: str | None = None,
     cluster: str | None = None,
     source: str | None = None,
+    template_cache: Path | None = None,
 ) -> Changeset:
     state = recorded.read(root)
     repo = state.repo
@@ -95,7 +98,8 @@ def plan_add(
         namespace=namespace or name,
         cluster=cluster or state.default_cluster(name),
     )
-    carried = _rendered_pair(state, repo.environments, (*repo.environments, new))
+    after = (*repo.environments, new)
+    carried = _rendered_pair(state, repo.environments, after, template_cache)
     _refuse_conflicts(carried, f"adding environment {name}")
     writes = dict(carried.writes)
     for app in repo.apps:
@@ -132,14 +136,14 @@ def plan_add(
     )
 
 
-def plan_remove(root: Path, name: str) -> Changeset:
+def plan_remove(root: Path, name: str, *, template_cache: Path | None = None) -> Changeset:
     state = recorded.read(root)
     repo = state.repo
     gone = repo.environment(name)
     if len(repo.environments) == 1:
         raise ConfigError(f"{name} is the only environment; a repository needs one")
     remaining = tuple(e for e in repo.environments if e.name != name)
-    carried = _rendered_pair(state, repo.environments, remaining)
+    carried = _rendered_pair(state, repo.environments, remaining, template_cache)
     _refuse_conflicts(carried, f"removing environment {name}")
     environment_folder = repo.root / ENVIRONMENTS_DIR / name
     deletes = [*carried.deletes]

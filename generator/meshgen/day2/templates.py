@@ -48,14 +48,17 @@ def _meshgen_version() -> str:
     return __version__
 
 
-def render(answers: Answers, version: int) -> Tree:
-    """Every file `meshgen new` writes for `answers` with template `version`, git aside."""
+def render(answers: Answers, version: int, template_cache: Path | None = None) -> Tree:
+    """Every file `meshgen new` writes for `answers` with template `version`, git aside;
+    compiled templates kept in `template_cache`, when given."""
     from meshgen.scaffold.create import build
 
     with template_data(version) as data:
         scratch = Path(tempfile.mkdtemp(prefix="meshgen-render-"))
         try:
-            project = build(answers, scratch, data, template_version=version)
+            project = build(
+                answers, scratch, data, template_version=version, template_cache=template_cache
+            )
             return {
                 path.relative_to(project).as_posix(): path.read_text(encoding="utf-8")
                 for path in sorted(project.rglob("*"))

@@ -48,7 +48,7 @@ def _keep_running(root: Path, tree: templates.Tree) -> templates.Tree:
     return result
 
 
-def plan_update(root: Path) -> Changeset | NothingToDo:
+def plan_update(root: Path, *, template_cache: Path | None = None) -> Changeset | NothingToDo:
     state = recorded.read(root)
     version = state.template_version
     if version == TEMPLATE_VERSION:
@@ -61,8 +61,10 @@ def plan_update(root: Path) -> Changeset | NothingToDo:
         )
     answers = state.answers
     environments = state.repo.environments
-    base = localize(templates.render(answers, version), answers.name, environments)
-    theirs = localize(templates.render(answers, TEMPLATE_VERSION), answers.name, environments)
+    base = localize(templates.render(answers, version, template_cache), answers.name, environments)
+    theirs = localize(
+        templates.render(answers, TEMPLATE_VERSION, template_cache), answers.name, environments
+    )
     labels = ("repository", f"template {version}", f"template {TEMPLATE_VERSION}")
     base, theirs = _keep_running(state.root, base), _keep_running(state.root, theirs)
     carried = carry(state.root, base, theirs, skip=(), labels=labels)

@@ -1,9 +1,10 @@
 """Templates compiled once and kept across runs, like Python's own bytecode.
 
 Compiling Jinja templates is most of what rendering the repository template costs, and
-every `meshgen new` renders the same template files. Jinja asks a bytecode cache for a
-template's compiled code before compiling it; the cache here answers only for the exact
-source, Jinja and Python it was compiled for.
+`meshgen new`, `env add|remove` and `update` (which render it twice) render the same
+template files every time. Jinja asks a bytecode cache for a template's compiled code
+before compiling it; the cache here answers only for the exact source, Jinja and Python
+it was compiled for.
 """
 
 from __future__ import annotations
