@@ -33,17 +33,25 @@ from meshgen.scaffold.answers import DNS_LABEL, answers_from_mapping, label_read
         ("e2e", None),
         ("1e", None),
         ("0x", None),
-        ("2024-01-5", None),
+        ("2024-01-5", "a date"),
+        ("2024-1-5", "a date"),
+        ("1e-3", "a number"),
+        ("1e-", None),
+        ("202-01-05", None),
     ],
 )
 def test_label_reading_says_what_yaml_makes_of_a_name(label: str, reads_as: str | None) -> None:
     assert label_reading(label) == reads_as
 
 
-# The reference: PyYAML's YAML 1.1 resolver, plus what Go's YAML (Helm, Argo CD, Flux)
-# reads beyond it: `y`/`n` as booleans, and numbers with an exponent or an `0o` prefix.
+# The reference: PyYAML's YAML 1.1 resolver, plus what Go's YAML (sigs.k8s.io/yaml over
+# go-yaml v2, which Helm, Argo CD and Flux use) reads beyond it, in go-yaml's own terms:
+# `y`/`n` as booleans; `strconv.ParseInt(s, 0, 64)` numbers (prefixes 0b, 0o, 0x, leading
+# zero octal); floats matching its `yamlStyleFloat`; dates of layout "2006-1-2".
 _RESOLVER = yaml.resolver.Resolver()
-_GO_ONLY_NUMBER = re.compile(r"^(\d+(e\d+)?|0o[0-7]+)$")
+_GO_INT = re.compile(r"^[-+]?(0[bB][01_]+|0[oO][0-7_]+|0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)$")
+_GO_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_GO_DATE = re.compile(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$")
 _READING_OF_TAG = {
     "tag:yaml.org,2002:null": "null (nothing)",
     "tag:yaml.org,2002:int": "a number",
@@ -58,9 +66,11 @@ def _reference_reading(label: str) -> str | None:
     tag = _RESOLVER.resolve(yaml.ScalarNode, label, (True, False))
     if tag == "tag:yaml.org,2002:bool":
         return f"the boolean {str(yaml.safe_load(label)).lower()}"
-    if tag == "tag:yaml.org,2002:str":
-        return "a number" if _GO_ONLY_NUMBER.match(label) else None
-    return _READING_OF_TAG[tag]
+    if tag != "tag:yaml.org,2002:str":
+        return _READING_OF_TAG[tag]
+    if _GO_DATE.match(label):
+        return "a date"
+    return "a number" if _GO_INT.match(label) or _GO_FLOAT.match(label) else None
 
 
 # Labels drawn from the characters that make YAML's implicit types (digits, the letters
@@ -74,6 +84,8 @@ _LABELS = st.from_regex(re.compile(r"[0-9abefxonlutrsy][-0-9abefxonlutrsy]{0,11}
 @example("yes")
 @example("off")
 @example("0777")
+@example("1e-3")
+@example("2024-1-5")
 def test_label_reading_agrees_with_the_yaml_resolver(label: str) -> None:
     assume(DNS_LABEL.match(label))
     assert label_reading(label) == _reference_reading(label), label

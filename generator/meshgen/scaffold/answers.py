@@ -43,13 +43,14 @@ SWITCHES = frozenset({"aws_load_balancer_controller", "external_dns"})
 # cookiecutter renders answers as Jinja: template syntax in an answer would run.
 TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
 # What YAML reads a DNS label written unquoted as, when not text. A label holds only
-# lowercase letters, digits and '-', so of YAML 1.1's implicit types (which Helm's
-# reader follows) only these shapes can match, plus the numbers Go's reader adds
-# (`1e3`, `0o17`); tests compare them with PyYAML's resolver over every label shape.
+# lowercase letters, digits and '-', so of the implicit types of YAML 1.1 (PyYAML) and of
+# Go's reader (Helm, Argo CD, Flux), only these shapes can match: Go adds `y`/`n`,
+# exponents (`1e3`, `1e-3`), `0o17`, and dates with one-digit months and days
+# (`2024-1-5`). Tests compare them with both readers' rules over generated labels.
 _LABEL_BOOLEANS = {"y": True, "yes": True, "on": True, "true": True}
 _LABEL_BOOLEANS |= {"n": False, "no": False, "off": False, "false": False}
-_LABEL_NUMBER = re.compile(r"^(\d+(e\d+)?|0b[01]+|0o[0-7]+|0x[0-9a-f]+)$")
-_LABEL_DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
+_LABEL_NUMBER = re.compile(r"^(\d+(e-?\d+)?|0b[01]+|0o[0-7]+|0x[0-9a-f]+)$")
+_LABEL_DATE = re.compile(r"^\d{4}-\d\d?-\d\d?$")
 
 
 @dataclass(frozen=True)
