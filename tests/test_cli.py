@@ -109,6 +109,22 @@ def test_validate_path_must_be_a_folder_and_not_combined_with_files(
     assert "does not exist" in missing.stderr
     combined = invoke(["validate", str(tmp_path), "--files", "-"], expect=2)
     assert "with --files give the manifests only" in combined.stderr
+    two = invoke(["validate", str(tmp_path), str(tmp_path)], expect=2)
+    assert "one repository PATH at a time, not 2" in two.stderr
+
+
+def test_a_shell_glob_after_files_is_told_how_to_pass_several(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    """`--files out/*.yaml` reaches meshgen as `--files out/a.yaml out/b.yaml out/c.yaml`:
+    the error names --files and the way to pass them all, not a folder that is a file."""
+    names = [tmp_path / f"{name}.yaml" for name in "abc"]
+    for name in names:
+        name.write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    result = invoke(["validate", "--files", *map(str, names)], expect=2)
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "each after its own --files or as a folder" in result.stderr
+    assert "write --files out/" in result.stderr
 
 
 def test_an_extra_word_that_is_no_folder_gets_no_repository_hint(invoke: Invoke) -> None:

@@ -18,15 +18,13 @@ if TYPE_CHECKING:
     from meshgen.validate.findings import Report
 
 FORMATS = ("text", "json", "sarif")
+# PATH is checked in the command, after --files: with `--files out/*.yaml` the shell's
+# second file and any after it land in PATH, and the useful error is about --files.
+REPOSITORY_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 @click.command()
-@click.argument(
-    "path",
-    required=False,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    metavar="[PATH]",
-)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]")
 @click.option(
     "--env",
     "environments",
@@ -133,7 +131,7 @@ FORMATS = ("text", "json", "sarif")
 )
 @helm_binary_option
 def validate(
-    path: Path | None,
+    paths: tuple[Path, ...],
     environments: tuple[str, ...],
     files: tuple[str, ...],
     output_format: str,
@@ -196,10 +194,15 @@ def validate(
         raise click.UsageError("--kubectl needs an explicit --context (meshgen never guesses)")
     if files and environments:
         raise click.UsageError("--env applies to a repository, not to --files")
-    if files and path is not None:
+    if files and paths:
         raise click.UsageError(
-            f"PATH ({path}) names a repository; with --files give the manifests only"
+            f"PATH ({' '.join(map(str, paths))}) names a repository; with --files give the "
+            "manifests only, each after its own --files or as a folder (a shell glob such "
+            "as --files out/*.yaml gives --files its first file only: write --files out/)"
         )
+    if len(paths) > 1:
+        raise click.UsageError(f"one repository PATH at a time, not {len(paths)}")
+    path = _repository_folder(paths[0]) if paths else None
     if not files and (mesh_config is not None or not default_gateway):
         raise click.UsageError(
             "--mesh-config and --no-default-gateway apply to --files; a repository's "
@@ -243,6 +246,13 @@ def validate(
     click.echo(_render(report, output_format), nl=False)
     if report.failed(strict=strict):
         click.get_current_context().exit(1)
+
+
+def _repository_folder(path: Path) -> Path:
+    """PATH as Click checks a folder argument: it exists and is a folder."""
+    context = click.get_current_context()
+    parameter = next(p for p in context.command.params if p.name == "paths")
+    return Path(REPOSITORY_FOLDER.convert(path, parameter, context))
 
 
 def _verdict_cache() -> Path | None:
