@@ -6,9 +6,9 @@
   CLI with the same answers, then `git init`, `git add -A` and `git commit`. The
   hand-run steps produce less (no per-environment files, no chart, no overlays), so
   the ratio is a ceiling on what meshgen's own work costs. Measured twice: with
-  meshgen's compiled templates kept from an earlier run (the usual case), and as the
-  first run on a machine (MESHGEN_NO_CACHE=1: every template compiled, as the
-  cookiecutter CLI does every time).
+  meshgen's compiled templates kept from an earlier run (the usual case), and without
+  a cache (MESHGEN_NO_CACHE=1: every template compiled, as the cookiecutter CLI does
+  every time, as on the first run on a machine).
 - help: `meshgen --help` against starting the Python interpreter alone
   (`python -c pass`): what the lazy imports leave above the floor.
 
@@ -102,7 +102,7 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     rows = [
         ("`meshgen new` vs cookiecutter + git by hand", new, by_hand),
-        ("`meshgen new`, first run (no cache) vs the same", first_new, by_hand),
+        ("`meshgen new`, no cache, vs the same", first_new, by_hand),
         ("`meshgen --help` vs `python -c pass`", help_, python),
     ]
     for label, ours, theirs in rows:

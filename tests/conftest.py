@@ -32,7 +32,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(autouse=True)
 def isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Every test gets its own HOME and git config, so nothing leaks in or out."""
+    """Every test gets its own HOME, git config and meshgen cache, so nothing leaks in
+    or out."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
@@ -43,6 +44,8 @@ def isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "author@example.com")
     monkeypatch.delenv("MESHGEN_HELM", raising=False)
     monkeypatch.delenv("MESHGEN_TRACEBACK", raising=False)
+    for cache_variable in ("MESHGEN_CACHE_DIR", "MESHGEN_NO_CACHE", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(cache_variable, raising=False)
 
 
 Invoke = Callable[..., Result]

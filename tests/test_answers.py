@@ -91,6 +91,13 @@ def test_label_reading_agrees_with_the_yaml_resolver(label: str) -> None:
     assert label_reading(label) == _reference_reading(label), label
 
 
+@pytest.mark.parametrize("name", ["on\n", "staging\n", "null\n"])
+def test_a_name_with_a_final_newline_is_not_a_label(name: str) -> None:
+    assert not DNS_LABEL.match(name)
+    with pytest.raises(ConfigError, match="is not a DNS label"):
+        answers_from_mapping({"environments": [name]})
+
+
 def test_a_date_as_environment_is_refused_with_a_clear_error_not_a_crash() -> None:
     """An invalid date such as 2024-13-45 still reads as a timestamp, which PyYAML's
     constructor rejects with a ValueError: the label is refused before any YAML is read."""

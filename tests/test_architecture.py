@@ -289,3 +289,35 @@ def test_an_import_up_the_layers_is_found(
 def test_a_long_module_is_found(tmp_path: Path) -> None:
     package = _write_package(tmp_path, {"__init__.py": "", "long.py": "x = 1\n" * 401})
     assert oversized(package, MAX_MODULE_LINES) == ["meshgen/long.py (401 lines)"]
+
+
+def _whole_value_patterns_ending_in_dollar(tree: ast.AST) -> Iterator[int]:
+    """Lines of `re.compile("^...$")` without MULTILINE: `$` also matches before a final
+    newline, so `"on\\n"` would pass a check meant for `on` alone."""
+    for node in ast.walk(tree):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "compile"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "re"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            continue
+        pattern = node.args[0].value
+        flags = ast.unparse(node.args[1]) if len(node.args) > 1 else ""
+        flags += "".join(ast.unparse(k.value) for k in node.keywords)
+        multiline = "MULTILINE" in flags or "re.M" in flags or pattern.startswith("(?m)")
+        if pattern.startswith("^") and pattern.endswith("$") and not multiline:
+            yield node.lineno
+
+
+def test_patterns_that_check_a_whole_value_end_with_backslash_z() -> None:
+    found = [
+        f"{path.relative_to(PACKAGE.parent)}:{line}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for line in _whole_value_patterns_ending_in_dollar(ast.parse(path.read_text()))
+    ]
+    assert found == [], "end these patterns with \\Z, not $: " + ", ".join(found)

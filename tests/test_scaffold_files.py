@@ -12,6 +12,7 @@ from meshgen import TEMPLATE_VERSION, yamlio
 from meshgen.day2 import archive
 from meshgen.day2.templates import template_data
 from meshgen.environment_file import EnvironmentFile
+from meshgen.errors import ConfigError
 from meshgen.scaffold.create import environment_file_text
 
 TEMPLATE_VERSIONS = sorted({*archive.RELEASED, TEMPLATE_VERSION})
@@ -49,6 +50,11 @@ def test_an_environment_file_is_its_defaults_edited_as_a_round_trip_would(
         "gateway:\n  host: inner.example.com\nhost: a.example.com  # trailing comment\n",
         "host: 'quoted.example.com'\n",
         "versions: {}\n",
+        # A line edit would keep the continuation, part of the host's value.
+        "host: a.example.com\n  continued\nversions: {}\n",
+        "host: a.example.com",
+        "host:   a.example.com\nversions:   {}\n",
+        "%YAML 1.1\n---\nhost: a.example.com\n",
     ],
 )
 def test_defaults_of_another_shape_are_edited_by_the_round_trip_reader(
@@ -77,3 +83,10 @@ def test_new_reads_no_yaml_without_a_config_file(tmp_path: Path) -> None:
     assert result.stdout.strip().splitlines()[-1] == "YAML=", result.stdout
     written = (tmp_path / "acme-mesh" / "environments" / "staging" / "first-app.yaml").read_text()
     assert "\nhost: first-app.staging.example.com\n" in written
+
+
+def test_defaults_of_two_documents_are_refused_not_half_edited(tmp_path: Path) -> None:
+    defaults = tmp_path / "staging.yaml"
+    defaults.write_text("host: a.example.com\n---\nhost: b.example.com\n")
+    with pytest.raises(ConfigError):
+        environment_file_text(defaults, "first-app.staging.example.com")

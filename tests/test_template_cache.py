@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import marshal
+import os
+import time
 from pathlib import Path
 
 import jinja2
@@ -10,8 +12,9 @@ import pytest
 
 from conftest import Invoke
 from meshgen.scaffold import answers_from_mapping
-from meshgen.scaffold.compiled import CompiledTemplates
+from meshgen.scaffold.compiled import ENVIRONMENT_SETTINGS, CompiledTemplates
 from meshgen.scaffold.create import build
+from meshgen.scaffold.private_folder import TEMPORARY_PREFIX
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
@@ -24,7 +27,10 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 def _render(cache: CompiledTemplates | None, source: str, name: str = "page") -> str:
     environment = jinja2.Environment(
-        loader=jinja2.DictLoader({name: source}), bytecode_cache=cache, autoescape=True
+        loader=jinja2.DictLoader({name: source}),
+        bytecode_cache=cache,
+        autoescape=True,
+        **ENVIRONMENT_SETTINGS,
     )
     return environment.get_template(name).render(who="mesh")
 
@@ -51,7 +57,7 @@ def test_a_warm_cache_writes_the_same_repository_compiling_no_template_file(
     uncached = _tree(build(answers, _mkdir(tmp_path / "a")))
     cold = _tree(build(answers, _mkdir(tmp_path / "b"), template_cache=cache))
     compiled_cold = compiles.count
-    entries = len(list(cache.glob("*.code")))
+    entries = len(list(cache.rglob("*.code")))
     warm = _tree(build(answers, _mkdir(tmp_path / "c"), template_cache=cache))
     compiled_warm = compiles.count - compiled_cold
 
@@ -150,6 +156,7 @@ def test_environments_of_other_syntax_do_not_share_entries(tmp_path: Path) -> No
         variable_start_string="<<",
         variable_end_string=">>",
         autoescape=True,
+        **ENVIRONMENT_SETTINGS,
     )
     assert other.get_template("page").render(who="mesh") == "mesh {{ who }}"
 
@@ -160,8 +167,8 @@ def test_new_keeps_its_compiled_templates_in_the_cache_folder_unless_told_not_to
     monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path / "cache"))
     invoke(["new", str(tmp_path / "one"), "--no-input", "--no-git"])
     folder = tmp_path / "cache" / "templates"
-    assert len(list(folder.glob("*.code"))) > 20
-    assert folder.stat().st_mode & 0o777 == 0o700
+    assert len(list(folder.rglob("*.code"))) > 20
+    assert {p.stat().st_mode & 0o777 for p in folder.iterdir()} == {0o700}
 
     monkeypatch.setenv("MESHGEN_CACHE_DIR", str(tmp_path / "other"))
     monkeypatch.setenv("MESHGEN_NO_CACHE", "1")
@@ -194,3 +201,69 @@ def test_env_add_with_a_warm_cache_changes_what_it_changes_without_one(
     )
     assert "environments/qa/first-app.yaml" in warm
     assert warm == none
+
+
+def test_an_entry_that_is_a_link_or_someone_elses_is_not_used(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    _forged_entry(folder)
+    [entry] = folder.glob("*.code")
+    elsewhere = tmp_path / "elsewhere.code"
+    entry.replace(elsewhere)
+    entry.symlink_to(elsewhere)
+    assert _render(CompiledTemplates(folder), "hello {{ who }}") == "hello mesh"
+    entry.unlink()
+    elsewhere.replace(entry)
+    if os.getuid() != 0:
+        pytest.skip("handing a file to another user needs root")
+    os.chown(entry, 65534, 65534)
+    assert _render(CompiledTemplates(folder), "hello {{ who }}") == "hello mesh"
+
+
+def test_templates_compiled_with_constant_folding_are_not_kept(tmp_path: Path) -> None:
+    """The optimizer runs filters while compiling: such code could hold a result from a
+    release of the filter that computed it differently."""
+    cache = CompiledTemplates(tmp_path / "cache")
+    environment = jinja2.Environment(
+        loader=jinja2.DictLoader({"page": "{{ 'a' | upper }}"}),
+        bytecode_cache=cache,
+        autoescape=True,
+    )
+    assert environment.get_template("page").render() == "A"
+    assert not list((tmp_path / "cache").glob("*.code"))
+
+
+def test_a_filter_of_another_kind_under_the_same_name_does_not_share_entries(
+    tmp_path: Path,
+) -> None:
+    """Whether a filter is passed the context is compiled in."""
+    cache = CompiledTemplates(tmp_path / "cache")
+    source = "{{ who | shout }}"
+
+    def shout(value: str) -> str:
+        return value.upper()
+
+    @jinja2.pass_context
+    def shout_in_context(context: object, value: str) -> str:
+        return value.upper() + "!"
+
+    for function, expected in ((shout, "MESH"), (shout_in_context, "MESH!")):
+        environment = jinja2.Environment(
+            loader=jinja2.DictLoader({"page": source}),
+            bytecode_cache=cache,
+            autoescape=True,
+            **ENVIRONMENT_SETTINGS,
+        )
+        environment.filters["shout"] = function
+        assert environment.get_template("page").render(who="mesh") == expected
+
+
+def test_what_a_killed_write_left_is_removed_an_hour_later(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    old, recent = folder / f"{TEMPORARY_PREFIX}old", folder / f"{TEMPORARY_PREFIX}recent"
+    for path in (old, recent):
+        path.write_bytes(b"half an entry")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert _render(CompiledTemplates(folder), "hello {{ who }}") == "hello mesh"
+    assert not old.exists()
+    assert recent.exists()

@@ -93,7 +93,7 @@ def find_credentials(tree: Any) -> Iterator[Suspect]:
 # `key: value`, `key = value` or `"key": "value",` on one line of any text file
 # (YAML, JSON, templates, .env, comments); the value must be given literally.
 _ASSIGNMENT = re.compile(
-    r"""^\s*(?:-\s+)?["']?(?P<key>[A-Za-z][\w.-]*)["']?\s*[:=]\s*(?P<value>.*?)\s*,?\s*$"""
+    r"""^\s*(?:-\s+)?["']?(?P<key>[A-Za-z][\w.-]*)["']?\s*[:=]\s*(?P<value>.*?)\s*,?\s*\Z"""
 )
 # What a value starts with when it is a reference, a template or a YAML structure.
 _NOT_LITERAL = ("{{", "${", "<", "*", "&", "|", ">", "[", "{", "!", "$(", "%")

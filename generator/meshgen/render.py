@@ -167,7 +167,7 @@ def assemble(
     return Rendering(environment.name, app.name, tuple(_install_order(manifests)))
 
 
-_KIND_LINE = re.compile(r"^kind:\s*[\"']?(?P<kind>[A-Za-z0-9]+)[\"']?\s*(?:#.*)?$")
+_KIND_LINE = re.compile(r"^kind:\s*[\"']?(?P<kind>[A-Za-z0-9]+)[\"']?\s*(?:#.*)?\Z")
 _API_VERSION_LINE = re.compile(r"^apiVersion:")
 
 

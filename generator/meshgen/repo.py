@@ -16,7 +16,7 @@ MANIFEST_NAME = "meshgen.yaml"
 ENVIRONMENTS_DIR = "environments"
 # Environment and app names become folder and file names: a DNS label cannot hold `/`
 # or `..`, so a name can never lead out of the repository.
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 
 
 @dataclass(frozen=True)

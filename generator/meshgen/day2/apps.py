@@ -27,7 +27,7 @@ from meshgen.scaffold.create import profile_for
 from meshgen.traffic.steps.versions import _IMAGE_REPOSITORY, _IMAGE_TAG
 
 GITOPS_DIR = "gitops"
-_VERSION_ITEM = re.compile(r"^([a-z][-a-z0-9]*)(?:=(.+))?$")
+_VERSION_ITEM = re.compile(r"^([a-z][-a-z0-9]*)(?:=(.+))?\Z")
 
 
 def _versions(spec: str | None, image: str | None) -> dict[str, tuple[str, str]] | None:

@@ -24,7 +24,7 @@ from meshgen.errors import ConfigError
 from meshgen.repo import MANIFEST_NAME, Repo
 from meshgen.traffic.guardrails import from_manifest
 
-_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-9A-Za-z.-]+)?$")
+_VERSION = re.compile(r"^v?[0-9]+\.[0-9]+\.[0-9]+(?:[-+][0-9A-Za-z.-]+)?\Z")
 _PATCHES_KEY = re.compile(r"^  patches:[ \t]*$", re.MULTILINE)
 
 

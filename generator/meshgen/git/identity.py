@@ -17,7 +17,7 @@ from meshgen.git.plumbing import run_git
 
 FALLBACK_NAME = "meshgen"
 FALLBACK_EMAIL = "meshgen@localhost"
-_AUTHOR = re.compile(r"^\s*([^<>]*[^<>\s])\s*<([^<>\s@]+@[^<>\s@]+)>\s*$")
+_AUTHOR = re.compile(r"^\s*([^<>]*[^<>\s])\s*<([^<>\s@]+@[^<>\s@]+)>\s*\Z")
 
 
 @dataclass(frozen=True)

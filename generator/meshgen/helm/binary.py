@@ -25,7 +25,7 @@ from meshgen.severity import Severity
 
 _SOURCE_HEADER = re.compile(r"^# Source: (?P<source>.+)$", re.MULTILINE)
 _GO_FATAL = re.compile(r"^(?:fatal error|panic): (?P<reason>.*)$", re.MULTILINE)
-_LINT_LINE = re.compile(r"^\[(?P<severity>INFO|WARNING|ERROR)\] (?P<path>[^:]*): (?P<message>.*)$")
+_LINT_LINE = re.compile(r"^\[(?P<severity>INFO|WARNING|ERROR)\] (?P<path>[^:]*): (?P<message>.*)\Z")
 # Room for the binary's own address-space reservations (about 1.3 GB for helm 4) on top
 # of the memory a render may use.
 _BINARY_RESERVED_BYTES = 2 * 1024 * 1024 * 1024

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-_SCP_STYLE = re.compile(r"^(ssh://)?([^/:]*?)@[^@]+$")
+_SCP_STYLE = re.compile(r"^(ssh://)?([^/:]*?)@[^@]+\Z")
 
 
 def normalize_repo_url(url: str) -> str:

@@ -11,16 +11,16 @@ from typing import Any
 from meshgen.credentials import short
 from meshgen.errors import ConfigError
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$"
+    r"^(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+\Z"
 )
-EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-REPO_URL = re.compile(r"^(https://|ssh://|git@)[^\s{}%#<>\"']+$")
-KUBERNETES_MINOR = re.compile(r"^1\.\d{2}$")
+EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
+AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d\Z")
+REPO_URL = re.compile(r"^(https://|ssh://|git@)[^\s{}%#<>\"']+\Z")
+KUBERNETES_MINOR = re.compile(r"^1\.\d{2}\Z")
 GITOPS_ENGINES = ("argocd", "flux")
-SCP_LIKE_URL = re.compile(r"^(?P<user>[^@/\s]+)@(?P<host>[^:/\s]+):(?P<path>[^\s]+)$")
+SCP_LIKE_URL = re.compile(r"^(?P<user>[^@/\s]+)@(?P<host>[^:/\s]+):(?P<path>[^\s]+)\Z")
 # The chart's Chart.yaml says kubeVersion >= 1.29.
 MIN_KUBERNETES_MINOR = 29
 # Namespaces of Kubernetes itself and of the platform a generated repo installs; an
@@ -49,8 +49,8 @@ TEMPLATE_SYNTAX = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
 # (`2024-1-5`). Tests compare them with both readers' rules over generated labels.
 _LABEL_BOOLEANS = {"y": True, "yes": True, "on": True, "true": True}
 _LABEL_BOOLEANS |= {"n": False, "no": False, "off": False, "false": False}
-_LABEL_NUMBER = re.compile(r"^(\d+(e-?\d+)?|0b[01]+|0o[0-7]+|0x[0-9a-f]+)$")
-_LABEL_DATE = re.compile(r"^\d{4}-\d\d?-\d\d?$")
+_LABEL_NUMBER = re.compile(r"^(\d+(e-?\d+)?|0b[01]+|0o[0-7]+|0x[0-9a-f]+)\Z")
+_LABEL_DATE = re.compile(r"^\d{4}-\d\d?-\d\d?\Z")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from meshgen import TEMPLATE_VERSION, __version__, resources, safefs
 from meshgen.errors import ConfigError, TemplateError
 from meshgen.git import commit as vcs
 from meshgen.git.plumbing import gitpython
-from meshgen.scaffold.answers import Answers
+from meshgen.scaffold.answers import GITOPS_ENGINES, Answers
 
 if TYPE_CHECKING:
     from jinja2.bccache import BytecodeCache
@@ -25,8 +25,11 @@ PER_ENVIRONMENT_DIR = "per-environment"
 PRODUCTION_PROFILE_PREFIX = "prod"
 # The defaults' `host:` line, and a host YAML writes as it is: a plain word of a DNS name.
 _HOST_LINE = re.compile(r"^host:.*$", re.MULTILINE)
-_PLAIN_HOST_LINE = re.compile(r"^host: [a-z0-9][-a-z0-9.]*$")
-_PLAIN_HOST = re.compile(r"^[a-z][-a-z0-9]*(\.[-a-z0-9]+)+$")
+_PLAIN_HOST_LINE = re.compile(r"host: [a-z0-9][-a-z0-9.]*")
+_PLAIN_HOST = re.compile(r"[a-z][-a-z0-9]*(\.[-a-z0-9]+)+")
+# What would make a line edit read differently: another document, a directive, or a
+# line continuing the host's value (indented, right after it).
+_NOT_ONE_PLAIN_DOCUMENT = re.compile(r"^(---|\.\.\.|%)|^host:.*\n[ \t]+\S", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,13 @@ def build(
 
     from meshgen.scaffold.compiled import CompiledTemplates
 
-    compiled = CompiledTemplates(template_cache) if template_cache is not None else None
+    # One folder per template version: `meshgen update` renders two, whose files have
+    # the same names, and each keeps its own.
+    compiled = (
+        CompiledTemplates(template_cache / f"template-{template_version}")
+        if template_cache is not None
+        else None
+    )
 
     data = data or resources.data_root()
     context = answers.cookiecutter_context(__version__, template_version)
@@ -197,6 +206,8 @@ def _cookiecutter(
     from cookiecutter.hooks import run_pre_prompt_hook
     from cookiecutter.prompt import prompt_for_config
 
+    from meshgen.scaffold.compiled import ENVIRONMENT_SETTINGS
+
     repo_dir = str(run_pre_prompt_hook(str(template)))
     # A template's local Jinja extensions are importable from its folder while it renders.
     saved_path = list(sys.path)
@@ -217,7 +228,11 @@ def _cookiecutter(
         context["cookiecutter"]["_checkout"] = None
         if compiled is not None:
             settings = dict(context["cookiecutter"].get("_jinja2_env_vars") or {})
-            context["cookiecutter"]["_jinja2_env_vars"] = {**settings, "bytecode_cache": compiled}
+            context["cookiecutter"]["_jinja2_env_vars"] = {
+                **settings,
+                **ENVIRONMENT_SETTINGS,
+                "bytecode_cache": compiled,
+            }
         project = generate_files(
             repo_dir=repo_dir, context=context, output_dir=str(output_dir), accept_hooks=True
         )
@@ -241,6 +256,8 @@ def _render_per_environment(
     from jinja2 import DictLoader
     from jinja2 import TemplateError as JinjaError
 
+    from meshgen.scaffold.compiled import ENVIRONMENT_SETTINGS
+
     templates: dict[str, str] = {}
     for template_path in sorted(p for p in source.rglob("*") if p.is_file()):
         relative = template_path.relative_to(source).as_posix()
@@ -257,6 +274,7 @@ def _render_per_environment(
             | {f"content:{name}": text for name, text in templates.items()}
         ),
         bytecode_cache=compiled,
+        **(ENVIRONMENT_SETTINGS if compiled is not None else {}),
     )
     for relative in templates:
         try:
@@ -284,11 +302,18 @@ def _belongs_to_other_engine(relative: str, engine: str) -> bool:
     """Per-environment files under gitops/<engine>/ exist only for the chosen engine.
 
     The same rule as the template's post-generation hook, which removes the other
-    engine's folder before per-environment files are rendered; the engine's folder is
-    named literally in the template's path, never by a template expression.
+    engine's folder before per-environment files are rendered. It is decided on the
+    template's own path, so the engine's folder must be named there literally.
     """
     parts = relative.split("/")
-    return len(parts) > 2 and parts[0] == "gitops" and parts[1] != engine
+    if len(parts) <= 2 or parts[0] != "gitops":
+        return False
+    if parts[1] not in GITOPS_ENGINES:
+        raise TemplateError(
+            f"per-environment/{relative}: files under gitops/ go in a folder named after "
+            f"their engine ({', '.join(GITOPS_ENGINES)}), not {parts[1]!r}"
+        )
+    return parts[1] != engine
 
 
 def _copy_chart(answers: Answers, project: Path, data: Path) -> None:
@@ -320,13 +345,20 @@ def _write_environment_files(answers: Answers, project: Path, data: Path) -> Non
 def environment_file_text(defaults: Path, host: str) -> str:
     """The defaults of `defaults` with `host:` set to `host`, every comment kept.
 
-    The shipped defaults write `host:` on one top-level line of its own; when they do and
-    the host is a plain word, that line is replaced in the text, the bytes a round-trip
-    edit writes, without reading YAML. Anything else is edited with the round-trip reader.
+    The shipped defaults write `host:` on one top-level line of its own, in a single
+    document: then that line is replaced in the text, which for them gives the bytes a
+    round-trip edit writes (tested for every template version) without reading YAML.
+    Defaults of any other shape are edited with the round-trip reader.
     """
     text = safefs.read_text(defaults)
     lines = _HOST_LINE.findall(text)
-    if len(lines) == 1 and _PLAIN_HOST_LINE.match(lines[0]) and _PLAIN_HOST.match(host):
+    if (
+        len(lines) == 1
+        and _PLAIN_HOST_LINE.fullmatch(lines[0])
+        and _PLAIN_HOST.fullmatch(host)
+        and text.endswith("\n")
+        and not _NOT_ONE_PLAIN_DOCUMENT.search(text)
+    ):
         return _HOST_LINE.sub(f"host: {host}", text)
     from meshgen import yamlio
     from meshgen.environment_file import EnvironmentFile

@@ -30,9 +30,9 @@ from meshgen.yamlio import to_plain
 
 # A scalar token as it can appear as a weight: quoted, or plain up to a separator.
 _SCALAR_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[^\s,#}\]]+")
-_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_VERSION_NAME = re.compile(r"^[a-z][-a-z0-9]*$")
+_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_VERSION_NAME = re.compile(r"^[a-z][-a-z0-9]*\Z")
 # Words YAML 1.1 (and so Helm) reads as booleans or null rather than text.
 _YAML_NON_STRINGS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
 

@@ -18,7 +18,7 @@ from meshgen.traffic import guardrails
 from meshgen.traffic.envfile import EnvFile
 from meshgen.traffic.weights import weight_problems
 
-_VERSION_NAME = re.compile(r"^[a-z][-a-z0-9]*$")
+_VERSION_NAME = re.compile(r"^[a-z][-a-z0-9]*\Z")
 
 
 @dataclass(frozen=True)

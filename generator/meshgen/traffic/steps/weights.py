@@ -19,7 +19,7 @@ from meshgen.traffic.steps.edit import (
 )
 from meshgen.traffic.weights import TOTAL
 
-_ASSIGNMENT = re.compile(r"^([^=\s]+)=(.*)$")
+_ASSIGNMENT = re.compile(r"^([^=\s]+)=(.*)\Z")
 
 
 def parse_assignments(items: Sequence[str]) -> dict[str, int]:

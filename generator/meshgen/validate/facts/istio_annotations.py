@@ -15,8 +15,8 @@ POD = ("Pod",)
 SERVICE = ("Service",)
 ANY = ("*",)
 
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-_PORTS = re.compile(r"^(\*|\s*|[0-9]+(\s*,\s*[0-9]+)*)$")
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?\Z")
+_PORTS = re.compile(r"^(\*|\s*|[0-9]+(\s*,\s*[0-9]+)*)\Z")
 
 
 def _one_of(*values: str) -> Callable[[str], str | None]:
