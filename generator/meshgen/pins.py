@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from meshgen import yamlio
 from meshgen.errors import ConfigError
-from meshgen.repo import MANIFEST_NAME, Repo, load_repo
+from meshgen.repo import MANIFEST_NAME, Repo, exported_repo
 from meshgen.yaml_lines import DocumentLines
 
 # Components and the charts they are installed with; any other pinned chart is its own.
@@ -354,11 +354,8 @@ def left_behind(
 
 def pin_versions(root: Path) -> dict[tuple[str, str], str]:
     """(environment, component) -> the version(s) its pins name, for `meshgen diff`."""
-    if not (root / MANIFEST_NAME).is_file():
-        return {}
-    try:
-        repo = load_repo(root)
-    except ConfigError:
+    repo = exported_repo(root)
+    if repo is None:
         return {}
     found = find(repo)
     versions: dict[tuple[str, str], str] = {}

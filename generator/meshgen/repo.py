@@ -102,6 +102,18 @@ def load_repo(path: Path) -> Repo:
     return repo_from_manifest(root, data)
 
 
+def exported_repo(root: Path) -> Repo | None:
+    """The repository whose files lie at `root` (one side of a diff), or None when `root`
+    has no meshgen.yaml or one that cannot be read (a commit from before meshgen, or a
+    broken one, which `meshgen validate` reports)."""
+    if not (root / MANIFEST_NAME).is_file():
+        return None
+    try:
+        return load_repo(root)
+    except ConfigError:
+        return None
+
+
 def repo_from_manifest(root: Path, data: Mapping[str, Any]) -> Repo:
     manifest_path = root / MANIFEST_NAME
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen import yamlio
-from meshgen.errors import ConfigError, MeshgenError
+from meshgen.errors import MeshgenError
 from meshgen.helm.base import HelmBackend
 from meshgen.helm.worker import is_manifest_source
 from meshgen.platform.charts import ChartRepositories
@@ -25,7 +25,7 @@ from meshgen.platform.objects import Objects, load_static_objects
 from meshgen.platform.releases import ChartRelease, releases_by_environment
 from meshgen.platform.values import merged_user_values
 from meshgen.render import Manifest
-from meshgen.repo import MANIFEST_NAME, load_repo
+from meshgen.repo import exported_repo
 
 # What reaches a cluster: everything but documentation and CI configuration.
 DEPLOYED = ("meshgen.yaml", "cluster/", "platform/", "gitops/", "charts/", "environments/")
@@ -68,11 +68,8 @@ class PlatformDiff:
 
 def release_states(root: Path, load: ObjectLoader) -> dict[str, dict[str, ReleaseState]]:
     """Environment -> release name -> state, for the repository exported at `root`."""
-    if not (root / MANIFEST_NAME).is_file():
-        return {}
-    try:
-        repo = load_repo(root)
-    except ConfigError:
+    repo = exported_repo(root)
+    if repo is None:
         return {}
     objects = Objects(root, load(root))
     clusters = {env.name: env.cluster for env in repo.environments}
@@ -277,7 +274,5 @@ def diff_platform(
 
 
 def _kubernetes_version(root: Path) -> str | None:
-    try:
-        return load_repo(root).kubernetes_version
-    except ConfigError:
-        return None
+    repo = exported_repo(root)
+    return repo.kubernetes_version if repo is not None else None
