@@ -175,3 +175,21 @@ def test_meshgen_diff_never_says_no_change_when_a_deployed_file_changed(
     )
     assert "No change." not in markdown.stdout
     assert "- `platform/cert-manager/kustomization.yaml`" in markdown.stdout
+
+
+def test_a_side_without_a_readable_manifest_has_no_pins(tmp_path: Path, invoke: Invoke) -> None:
+    """A base commit from before meshgen, or one whose meshgen.yaml is broken, has no
+    version to move from: the diff names no move rather than stopping."""
+    from meshgen.pins import pin_changes, pin_versions
+
+    head = tmp_path / "head"
+    invoke(["new", str(head), "--no-input", "--no-git"])
+    before_meshgen = tmp_path / "before"
+    before_meshgen.mkdir()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "meshgen.yaml").write_text("name: [unclosed\n")
+    assert pin_versions(head)
+    for base in (before_meshgen, broken):
+        assert pin_versions(base) == {}
+        assert pin_changes(base, head) == []
