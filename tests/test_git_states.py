@@ -252,3 +252,26 @@ def test_a_failed_rollback_reports_the_cause_first(
     assert message.startswith("the pre-commit hook failed in"), message
     assert message.index("hook says no") < message.index("putting")
     assert "No space left on device" in message and "git restore --staged --worktree" in message
+
+
+@pytest.mark.parametrize(
+    ("existing", "new", "says"),
+    [
+        ("canary", "canary/s", "cannot exist beside branch 'canary'"),
+        ("feature/x", "feature", "cannot exist beside branch 'feature/x'"),
+        (None, "canary/" + "x" * 300, "300 bytes, more than the 250 git can store"),
+    ],
+    ids=["below-a-branch", "above-branches", "too-long"],
+)
+def test_a_branch_git_could_not_create_is_refused_before_anything_changes(
+    repo: Path, invoke: Invoke, existing: str | None, new: str, says: str
+) -> None:
+    """git's checkout -b writes the files and index before it creates the branch, and
+    leaves them so when it cannot: such a name is refused first."""
+    if existing is not None:
+        git(repo, "branch", existing)
+    before = repo_state(repo)
+    result = invoke(["-C", str(repo), *SET, "--branch", new], expect=2)
+    assert says in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert repo_state(repo) == before

@@ -176,6 +176,11 @@ def plan_change(root: Path, paths: Sequence[str], *, branch: str | None) -> Chan
         )
 
 
+# A branch is a file under .git/refs/heads/, each part between '/' a folder or file name
+# (at most 255 bytes), and git writes NAME.lock beside it first.
+MAX_BRANCH_PART_BYTES = 255 - len(".lock")
+
+
 def _check_new_branch(repo: Any, branch: str) -> None:
     try:
         repo.git.check_ref_format("--branch", branch)
@@ -186,6 +191,7 @@ def _check_new_branch(repo: Any, branch: str) -> None:
             f"branch {branch!r} already exists; choose another --branch name "
             f"(or delete it: git branch -d {branch})"
         )
+    _check_branch_fits(repo, branch)
     remote = [
         line.strip()
         for line in str(repo.git.branch("--remotes", "--list", f"*/{branch}")).splitlines()
@@ -197,6 +203,29 @@ def _check_new_branch(repo: Any, branch: str) -> None:
             f"local {branch!r} would not contain it and could not be pushed over it: "
             f"choose another --branch name, or continue that branch (git switch {branch}, "
             "then run with --commit)"
+        )
+
+
+def _check_branch_fits(repo: Any, branch: str) -> None:
+    """Refuse a name git would refuse only while switching: `git checkout -b` has by then
+    written the new files and index, and leaves them so on the old branch."""
+    parts = branch.split("/")
+    longest = max(parts, key=lambda part: len(part.encode()))
+    if len(longest.encode()) > MAX_BRANCH_PART_BYTES:
+        raise GitError(
+            f"--branch: a part of the name between '/' is {len(longest.encode())} bytes, "
+            f"more than the {MAX_BRANCH_PART_BYTES} git can store; choose a shorter name"
+        )
+    heads = set(
+        str(repo.git.for_each_ref("--format=%(refname:strip=2)", "refs/heads/")).splitlines()
+    )
+    above = ["/".join(parts[:end]) for end in range(1, len(parts))]
+    clash = [name for name in above if name in heads]
+    clash += sorted(name for name in heads if name.startswith(f"{branch}/"))
+    if clash:
+        raise GitError(
+            f"branch {branch!r} cannot exist beside branch {clash[0]!r} (git keeps a "
+            "branch and branches under its name apart); choose another --branch name"
         )
 
 
