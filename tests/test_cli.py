@@ -58,6 +58,19 @@ def test_every_command_works_on_the_current_folder_or_on_dash_c(
     assert Path.cwd() == tmp_path
 
 
+@pytest.mark.parametrize("output", ["environments", "environments/staging/..", "gitops"])
+def test_render_never_writes_over_the_repository_own_files(
+    tmp_path: Path, invoke: Invoke, output: str
+) -> None:
+    repo = tmp_path / "acme"
+    invoke(["new", str(repo), "--no-input"])
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+    result = invoke(["-C", str(repo), "render", "--env", "staging", "--output", output], expect=2)
+    assert "which the repository keeps" in result.stderr
+    after = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert after == before
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [

@@ -46,6 +46,33 @@ def render(environment: str, app: str | None, output: str, helm_binary: str | No
         click.echo(text, nl=False)
         return
     target = Path(output) / environment / f"{chosen_app.name}.yaml"
+    _refuse_the_repository_own_files(model.root, output, target)
     target.parent.mkdir(parents=True, exist_ok=True)
     yamlio.atomic_write_text(target, text)
     click.echo(f"Wrote {target} ({len(rendering.manifests)} objects)", err=True)
+
+
+# Folders of the repository itself: a render written there would replace its files
+# (`--output environments` would overwrite the environment file it was rendered from).
+KEPT_FOLDERS = (
+    "environments",
+    "charts",
+    "platform",
+    "gitops",
+    "cluster",
+    "schemas",
+    ".github",
+    ".git",
+)
+
+
+def _refuse_the_repository_own_files(root: Path, output: str, target: Path) -> None:
+    resolved = target.resolve()
+    for name in KEPT_FOLDERS:
+        kept = (root / name).resolve()
+        if kept in resolved.parents:
+            raise click.UsageError(
+                f"--output {output}: {target} would be written into {name}/, which the "
+                "repository keeps; write renders to a folder of their own, e.g. "
+                "--output rendered/"
+            )
