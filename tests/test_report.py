@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -131,3 +132,29 @@ def test_rules_lists_istio_codes_and_json(invoke: Invoke) -> None:
 def _traffic_line(repo: Path) -> int:
     """Where weight findings point: the `traffic:` key of the staging file."""
     return line_of(repo / "environments" / "staging" / "first-app.yaml", "traffic:")
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "sarif"])
+def test_a_file_name_that_is_not_utf8_is_reported_not_a_crash(
+    repo_copy: Callable[[str], Path], invoke: Invoke, output_format: str
+) -> None:
+    """Python keeps such a name's bytes as lone surrogates, which no output stream and no
+    strict JSON parser accepts: the report shows them as U+FFFD."""
+    repo = repo_copy("argocd")
+    (repo / os.fsdecode(b"gitops/argocd/bad\xff.yaml")).write_text("a: [\n")
+    result = invoke(["-C", str(repo), "validate", "--format", output_format], expect=1)
+    if output_format == "text":
+        assert "gitops/argocd/bad\ufffd.yaml:" in result.stdout
+        return
+    # Every string is valid Unicode (a lone surrogate would fail to encode here).
+    text = json.dumps(json.loads(result.stdout), ensure_ascii=False)
+    text.encode("utf-8")
+    assert "bad\ufffd.yaml" in text or "bad%EF%BF%BD.yaml" in text
+
+
+def test_standard_input_that_is_not_utf8_is_refused_in_one_line(invoke: Invoke) -> None:
+    result = invoke(["validate", "--files", "-"], input=b"kind: \xff\n", expect=2)
+    assert (
+        result.stderr.strip()
+        == "meshgen: error: <stdin>:1: not valid UTF-8; save the file as UTF-8"
+    )

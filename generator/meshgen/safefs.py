@@ -122,7 +122,10 @@ def read_bytes(path: Path, *, limit: int = MAX_FILE_BYTES, root: Path | None = N
 
 def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, root: Path | None = None) -> str:
     """A UTF-8 text file, read as `read_bytes` does; binary content is refused."""
-    data = read_bytes(path, limit=limit, root=root)
+    return _decode(read_bytes(path, limit=limit, root=root), path)
+
+
+def _decode(data: bytes, path: Path) -> str:
     if b"\x00" in data:
         raise ConfigError("binary file, expected UTF-8 text", path=path)
     try:
@@ -133,11 +136,17 @@ def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, root: Path | None = No
 
 
 def read_stream(stream: IO[str], name: str, *, limit: int = MAX_FILE_BYTES) -> str:
-    """At most `limit` characters of `stream` (standard input); more is refused."""
-    text = stream.read(limit + 1)
-    if len(text) > limit:
+    """At most `limit` bytes of `stream` (standard input), as UTF-8 text as read_text
+    reads a file; more is refused."""
+    raw = getattr(stream, "buffer", None)
+    data = (
+        raw.read(limit + 1)
+        if raw is not None
+        else stream.read(limit + 1).encode("utf-8", "surrogatepass")
+    )
+    if len(data) > limit:
         raise ConfigError(f"more than the {limit} bytes meshgen reads", path=Path(name))
-    return text
+    return _decode(data, Path(name))
 
 
 def check_writable(path: Path, root: Path | None = None) -> Path:

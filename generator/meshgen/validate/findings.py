@@ -42,8 +42,21 @@ class Location:
     line: int = 1
     column: int = 1
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", printable(self.path))
+
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
+
+
+def printable(text: str) -> str:
+    """`text` with the bytes of a file name that are not UTF-8 (which Python keeps as lone
+    surrogates) shown as U+FFFD: a terminal, a JSON parser or a SARIF reader would refuse
+    them, and the report with them."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 @dataclass(frozen=True, order=True)
@@ -99,6 +112,9 @@ class Finding:
     message: str
     location: Location
     subject: ObjectRef | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", printable(self.message))
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location
