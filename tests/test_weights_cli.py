@@ -395,3 +395,34 @@ def test_versions_add_refuses_a_mutable_tag(acme: Path, invoke: Invoke, tag: str
     assert "--image-tag" in result.stderr
     assert "release tag" in result.stderr
     assert repo_state(acme) == before
+
+
+@pytest.mark.parametrize(
+    ("section", "says"),
+    [
+        ('  maxStep:\n    staging: "10"\n', "maxStep of staging: '10' is not a whole number"),
+        ("  maxStep:\n    staging: 150\n", "maxStep of staging: 150 is not a whole number"),
+        ("  maxStep:\n    staging: 0\n", "maxStep of staging: 0 is not a whole number"),
+        ("  maxStep: 20\n", "`maxStep` must map environments to points"),
+        ("  order: staging\n", "`order` must be a list of environment names"),
+        ("", "expected a mapping"),
+    ],
+    ids=["text", "over-100", "zero", "not-a-mapping", "order-not-a-list", "empty-section"],
+)
+def test_a_malformed_guard_rail_stops_weight_changes(
+    acme: Path, invoke: Invoke, section: str, says: str
+) -> None:
+    """A guard rail that cannot be read must not silently let every step through."""
+    manifest = acme / "meshgen.yaml"
+    manifest.write_text(
+        manifest.read_text() + "guardrails:" + (" 7\n" if not section else "\n") + section
+    )
+    git(acme, "commit", "-qam", "guard rails")
+    before = repo_state(acme)
+    result = invoke(
+        ["-C", str(acme), "weights", "set", "staging", "v1=0", "v2=100", "--branch", "x"],
+        expect=2,
+    )
+    assert says in result.stderr
+    assert "meshgen.yaml:" in result.stderr
+    assert repo_state(acme) == before

@@ -73,8 +73,44 @@ class Guardrails:
 
 
 def read(manifest_path: Path) -> Guardrails:
-    """The guard rails of the meshgen.yaml at `manifest_path`; ConfigError if unreadable."""
-    return from_manifest(yamlio.load_roundtrip(manifest_path))
+    """The guard rails of the meshgen.yaml at `manifest_path`, for a command about to
+    change weights: ConfigError if unreadable, or if any guard rail is malformed, since a
+    malformed one would otherwise hold nothing back (validation reports it as MG002)."""
+    data = yamlio.load_roundtrip(manifest_path)
+    _refuse_malformed(data, manifest_path)
+    return from_manifest(data)
+
+
+def _refuse_malformed(data: Any, manifest_path: Path) -> None:
+    section = data.get("guardrails") if isinstance(data, Mapping) else None
+    if section is None:
+        return
+
+    def refuse(what: str, node: Any, key: Any) -> ConfigError:
+        return ConfigError(
+            f"guardrails: {what}; a guard rail that cannot be read would hold nothing "
+            "back, so weights are not changed until it is fixed",
+            path=manifest_path,
+            line=yamlio.line_of(node, key),
+        )
+
+    if not isinstance(section, Mapping):
+        raise refuse("expected a mapping (maxStep, order, baseBranch)", data, "guardrails")
+    steps = section.get("maxStep")
+    if steps is not None and not isinstance(steps, Mapping):
+        raise refuse("`maxStep` must map environments to points", section, "maxStep")
+    for environment, step in (steps or {}).items():
+        if not is_whole_number(step) or not 1 <= int(step) <= 100:
+            raise refuse(
+                f"maxStep of {environment}: {step!r} is not a whole number of points from 1 to 100",
+                steps,
+                environment,
+            )
+    order = section.get("order")
+    if order is not None and (
+        not isinstance(order, list) or not all(isinstance(name, str) for name in order)
+    ):
+        raise refuse("`order` must be a list of environment names", section, "order")
 
 
 def from_manifest(data: Any) -> Guardrails:
