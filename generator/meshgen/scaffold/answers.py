@@ -8,12 +8,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from meshgen.credentials import short
+from meshgen.credentials import credential_in_text, short
 from meshgen.errors import ConfigError
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+# The environment files' schema: the last label (the top-level domain) starts with a
+# letter, so neither 1.2.3.4 nor acme.123 is a domain.
 HOSTNAME = re.compile(
-    r"^(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+\Z"
+    r"^(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?\Z"
 )
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
 AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d\Z")
@@ -156,6 +158,12 @@ def _check_environments(environments: tuple[str, ...]) -> None:
 
 def _check_repo_url(repo_url: str, gitops: str) -> None:
     _expect(REPO_URL, repo_url, "repo_url", "an https://, ssh:// or git@ URL")
+    if credential_in_text(repo_url) is not None:
+        raise ConfigError(
+            "--repo-url: holds a password or token, which would be written into the "
+            "repository; give the URL without it (the GitOps engine gets its credentials "
+            "from a secret, git from its credential helper)"
+        )
     scp_like = SCP_LIKE_URL.match(repo_url)
     if gitops == "flux" and scp_like:
         # Flux's GitRepository accepts only http(s):// and ssh:// URLs.
