@@ -22,7 +22,7 @@ from meshgen.day2.changes import Changeset
 from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import MANIFEST_NAME, Repo
-from meshgen.scaffold.answers import DNS_LABEL, RESERVED_NAMESPACES
+from meshgen.scaffold.answers import DNS_LABEL, RESERVED_NAMESPACES, label_reading
 from meshgen.scaffold.create import profile_for
 from meshgen.traffic.steps.versions import _IMAGE_REPOSITORY, _IMAGE_TAG
 
@@ -161,6 +161,12 @@ def plan_add(
     repo = state.repo
     if not DNS_LABEL.match(name) or len(name) > 40:
         raise ConfigError(f"{name!r} is not an app name: a DNS label of at most 40 characters")
+    reads_as = label_reading(name)
+    if reads_as is not None:
+        raise ConfigError(
+            f"{name!r} would be read by YAML (and Helm) as {reads_as}, not as a name; "
+            f"choose another, e.g. app-{name}"
+        )
     if name in {a.name for a in repo.apps} or name in RESERVED_NAMESPACES:
         raise ConfigError(f"{name!r} is already taken; choose another app name")
     if image is not None and not _IMAGE_REPOSITORY.match(image):

@@ -54,7 +54,7 @@ def _check(schema: Schema, tree: Any) -> list[SchemaError]:
             key_path, _, message = raw.partition(": ")
             if not message:
                 key_path, message = "", raw
-            message = scrub(message).replace("is not a int.", "is not a whole number.")
+            message = _wording(scrub(message))
             errors.append(SchemaError(key_path, message, _line_for(tree, key_path)))
     return errors
 
@@ -62,3 +62,13 @@ def _check(schema: Schema, tree: Any) -> list[SchemaError]:
 def _line_for(tree: Any, key_path: str) -> int:
     """The line of the deepest node of `key_path` (dotted, as yamale reports) in `tree`."""
     return yamlio.line_of_path(tree, key_path.split(".") if key_path else ())
+
+
+def _wording(message: str) -> str:
+    """yamale says `is not a <name>` whatever the name; the schemas' names carry their
+    own article (`a DNS label`, `an environment name`), and `int` reads as a number."""
+    return (
+        message.replace("is not a int.", "is not a whole number.")
+        .replace("is not a a ", "is not a ")
+        .replace("is not a an ", "is not an ")
+    )
