@@ -10,6 +10,7 @@ rewritten, and meshgen.yaml gains or loses the entry.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import replace
 from pathlib import Path
@@ -22,11 +23,13 @@ from meshgen.day2.changes import Changeset
 from meshgen.environment_file import EnvironmentFile
 from meshgen.errors import ConfigError
 from meshgen.repo import ENVIRONMENTS_DIR, MANIFEST_NAME, Environment
-from meshgen.scaffold.answers import DNS_LABEL, _check_environments
+from meshgen.scaffold.answers import DNS_LABEL, RESERVED_NAMESPACES, _check_environments
 
 # Files the template diff leaves alone: the manifest and the environment files are
 # edited from the repository's own content, the charts do not depend on environments.
 SKIPPED = (MANIFEST_NAME, f"{ENVIRONMENTS_DIR}/", "charts/")
+# What EKS (and eksctl's schema, which meshgen.yaml's follows) accepts as a cluster name.
+EKS_CLUSTER_NAME = re.compile(r"^[a-zA-Z][-a-zA-Z0-9]{0,99}\Z")
 
 
 def _rendered_pair(
@@ -93,6 +96,16 @@ def plan_add(
         raise ConfigError(f"--namespace: {namespace!r} is not a DNS label")
     if namespace is not None and namespace in {e.namespace for e in repo.environments}:
         raise ConfigError(f"--namespace: {namespace!r} is already an environment's namespace")
+    if namespace in RESERVED_NAMESPACES:
+        raise ConfigError(
+            f"--namespace: {namespace!r} belongs to Kubernetes or the platform; an app "
+            "namespace of its own keeps the app's policies apart from them"
+        )
+    if cluster is not None and not EKS_CLUSTER_NAME.match(cluster):
+        raise ConfigError(
+            f"--cluster: {cluster!r} is not an EKS cluster name (a letter, then letters, "
+            "digits and '-', at most 100 characters)"
+        )
     new = Environment(
         name=name,
         namespace=namespace or name,
