@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from meshgen.errors import ConfigError
 from meshgen.helm.base import HelmBackend, LintMessage
 from meshgen.render import Manifest, Rendering
 from meshgen.repo import MANIFEST_NAME, Environment, Repo
@@ -78,11 +79,20 @@ class ValidationContext:
         return meshgen_files.check_config(self.config.data)
 
     @cached_property
-    def repo(self) -> Repo | None:
-        """The repo model, when meshgen.yaml is readable and well-formed."""
+    def _repo_model(self) -> Repo | ConfigError | None:
         if self.config_schema_errors:
             return None
         return repo_files.repo_model(self.root, self.config)
+
+    @cached_property
+    def repo(self) -> Repo | None:
+        """The repo model, when meshgen.yaml is readable and well-formed."""
+        return self._repo_model if isinstance(self._repo_model, Repo) else None
+
+    @cached_property
+    def repo_error(self) -> ConfigError | None:
+        """What in a schema-valid meshgen.yaml stops the repo model being built."""
+        return self._repo_model if isinstance(self._repo_model, ConfigError) else None
 
     @cached_property
     def environments(self) -> tuple[Environment, ...]:

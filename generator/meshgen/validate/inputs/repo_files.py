@@ -42,14 +42,16 @@ def load(path: Path) -> LoadedFile:
         return LoadedFile(path, None, exc)
 
 
-def repo_model(root: Path, config: LoadedFile) -> Repo | None:
-    """The repo model, when the config is readable and well-formed."""
+def repo_model(root: Path, config: LoadedFile) -> Repo | ConfigError | None:
+    """The repo model, when the config is readable and well-formed; else what stops the
+    model being built (an app chart outside the repository, say), or None when the config
+    is unreadable (reported as such)."""
     if config.error is not None or not isinstance(config.data, Mapping):
         return None
     try:
         return repo_from_manifest(root, config.data)
-    except ConfigError:
-        return None
+    except ConfigError as exc:
+        return exc
 
 
 def environment_files(repo: Repo, environments: Sequence[Environment]) -> list[EnvironmentFileRef]:

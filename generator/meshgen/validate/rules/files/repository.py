@@ -30,6 +30,9 @@ def config_schema(ctx: ValidationContext) -> Iterator[Problem]:
     for error in ctx.config_schema_errors:
         where = f"{error.key_path}: " if error.key_path else ""
         yield Problem(f"{where}{error.message}", ctx.location(ctx.config.path, error.line))
+    model_error = ctx.repo_error
+    if model_error is not None:
+        yield Problem(str(model_error.args[0]), ctx.location(ctx.config.path, model_error.line))
 
 
 @rule("MG003", "static-file-unreadable", Severity.ERROR)
