@@ -191,3 +191,23 @@ def test_cache_identities_name_the_installed_release(distribution: str, module: 
     from meshgen.resources import installed_version
 
     assert installed_version(distribution, module) == version(distribution)
+
+
+def test_a_remembered_render_does_not_let_a_chart_linked_out_of_the_repository_through(
+    tmp_path: Path,
+) -> None:
+    """The same chart, now reached through a link that leaves the repository: a backend
+    would refuse it, so the cache must not answer for it."""
+    repo = tmp_path / "repo"
+    chart = repo / "charts" / "c"
+    (chart / "templates").mkdir(parents=True)
+    (repo / "meshgen.yaml").write_text("name: r\n")
+    (chart / "templates" / "cm.yaml").write_text("data: {v}\n")
+    _render(CachedHelm(CountingHelm(), tmp_path / "cache", "helm 1"), chart, v=1)
+    outside = tmp_path / "outside"
+    chart.rename(outside)
+    chart.symlink_to(outside)
+    inner = CountingHelm()
+    with pytest.raises(TemplateError, match="leads out of the repository"):
+        _render(CachedHelm(inner, tmp_path / "cache", "helm 1"), chart, v=1)
+    assert inner.calls == 0

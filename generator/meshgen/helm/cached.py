@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate
+from meshgen.helm.base import HelmBackend, LintMessage, RenderedTemplate, check_chart
 from meshgen.severity import Severity
 
 _FORMAT = 2
@@ -76,7 +76,7 @@ class CachedHelm:
                     for i in cached
                 ]
             except (KeyError, TypeError, ValueError):
-                pass
+                check_chart(chart)
         result = self.inner.render(
             chart, values, release=release, namespace=namespace, kube_version=kube_version
         )
@@ -111,7 +111,7 @@ class CachedHelm:
                     for i in cached
                 ]
             except (KeyError, TypeError, ValueError):
-                pass
+                check_chart(chart)
         result = self.inner.lint(chart, values, namespace=namespace, kube_version=kube_version)
         self._store(
             key,
@@ -138,11 +138,17 @@ class CachedHelm:
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
     def _chart_digest(self, chart: Path) -> str:
-        """SHA-256 over every file of the chart (relative path and bytes), once per run."""
+        """SHA-256 over every file of the chart (relative path and bytes), once per run.
+
+        The chart is checked first as every backend checks it (links out of the
+        repository, devices, oversized files): a remembered render must not let through
+        a chart its backend would refuse now.
+        """
         key = chart.resolve()
         with self._lock:
             known = self._chart_digests.get(key)
             if known is None:
+                check_chart(chart)
                 digest = hashlib.sha256()
                 for path in sorted(p for p in key.rglob("*") if p.is_file()):
                     digest.update(path.relative_to(key).as_posix().encode() + b"\0")
