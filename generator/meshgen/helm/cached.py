@@ -76,7 +76,7 @@ class CachedHelm:
                     for i in cached
                 ]
             except (KeyError, TypeError, ValueError):
-                check_chart(chart)
+                pass
         result = self.inner.render(
             chart, values, release=release, namespace=namespace, kube_version=kube_version
         )
@@ -111,7 +111,7 @@ class CachedHelm:
                     for i in cached
                 ]
             except (KeyError, TypeError, ValueError):
-                check_chart(chart)
+                pass
         result = self.inner.lint(chart, values, namespace=namespace, kube_version=kube_version)
         self._store(
             key,
