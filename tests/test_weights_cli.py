@@ -426,3 +426,17 @@ def test_a_malformed_guard_rail_stops_weight_changes(
     assert says in result.stderr
     assert "meshgen.yaml:" in result.stderr
     assert repo_state(acme) == before
+
+
+@pytest.mark.slow
+def test_show_for_one_app(acme: Path, invoke: Invoke) -> None:
+    invoke(["-C", str(acme), "app", "add", "checkout", "--commit"])
+
+    def apps(*extra: str) -> set[str]:
+        args = ["-C", str(acme), "weights", "show", "--format", "json", *extra]
+        return {entry["app"] for entry in json.loads(invoke(args).stdout)["environments"]}
+
+    assert apps() == {"first-app", "checkout"}
+    assert apps("--app", "checkout") == {"checkout"}
+    unknown = invoke(["-C", str(acme), "weights", "show", "--app", "cart"], expect=2)
+    assert "unknown app 'cart'" in unknown.stderr

@@ -39,7 +39,8 @@ weights.add_command(promote)
     show_default=True,
     help="Output format.",
 )
-def show(output_format: str) -> None:
+@click.option("--app", metavar="APP", help="Only this app [default: every app].")
+def show(output_format: str, app: str | None) -> None:
     """Every environment x version with its weight and image tag, from the files on disk.
 
     Exit code 1 when some environment's weights break the rules (see `meshgen validate`).
@@ -48,11 +49,12 @@ def show(output_format: str) -> None:
     Examples:
       meshgen weights show
       meshgen -C ../acme-mesh weights show --format json
+      meshgen weights show --app checkout
     """
     from meshgen.report.weights import WEIGHTS_RENDERERS
     from meshgen.traffic.table import weight_table
 
-    table = weight_table(Path())
+    table = weight_table(Path(), app)
     click.echo(WEIGHTS_RENDERERS[output_format](table), nl=False)
     broken = [entry for entry in table if entry.problems]
     for entry in broken:

@@ -49,12 +49,14 @@ class EnvironmentWeights:
         }
 
 
-def weight_table(repo_path: Path) -> list[EnvironmentWeights]:
-    """Raises ConfigError when meshgen.yaml or an environment file cannot be read."""
+def weight_table(repo_path: Path, app_name: str | None = None) -> list[EnvironmentWeights]:
+    """Every environment's weights, of every app or of `app_name`; raises ConfigError when
+    meshgen.yaml or an environment file cannot be read, or the app is unknown."""
     repo = load_repo(repo_path)
+    apps = (repo.app(app_name),) if app_name is not None else repo.apps
     table = []
     for environment in repo.environments:
-        for app in repo.apps:
+        for app in apps:
             path = repo.environment_file_path(environment.name, app.name)
             if not path.is_file():
                 raise ConfigError(
