@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -10,7 +11,12 @@ from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from meshgen.errors import ConfigError
-from meshgen.scaffold.answers import DNS_LABEL, answers_from_mapping, label_reading
+from meshgen.scaffold.answers import (
+    DNS_LABEL,
+    answers_from_mapping,
+    label_reading,
+    read_config_file,
+)
 
 
 @pytest.mark.parametrize(
@@ -103,3 +109,17 @@ def test_a_date_as_environment_is_refused_with_a_clear_error_not_a_crash() -> No
     constructor rejects with a ValueError: the label is refused before any YAML is read."""
     with pytest.raises(ConfigError, match="would be read by YAML as a date"):
         answers_from_mapping({"environments": ["2024-13-45"]})
+
+
+def test_an_answer_from_the_config_file_is_blamed_on_the_file_unless_an_option_overrode_it(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "answers.yaml"
+    config.write_text("name: acme\nregion: EU-WEST-1\n")
+    answers = read_config_file(config)
+    with pytest.raises(ConfigError) as caught:
+        answers_from_mapping(answers.values)
+    blamed = answers.blame(caught.value, given=())
+    assert str(blamed) == f"{config}:2: region: 'EU-WEST-1' is not an AWS region such as eu-west-1"
+    # Given as --region too, the option is what was wrong.
+    assert answers.blame(caught.value, given=("region",)) is caught.value

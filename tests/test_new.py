@@ -309,7 +309,7 @@ def test_a_bad_answer_in_the_config_file_stops_before_any_question(
     config.write_text("gitops: fluxcd\n")
     dest = tmp_path / "asked"
     result = invoke(["new", str(dest), "--config-file", str(config)], input="\n" * 9, expect=2)
-    assert "--gitops: expected one of argocd, flux, got 'fluxcd'" in result.stderr
+    assert "answers.yaml:1: gitops: expected one of argocd, flux, got 'fluxcd'" in result.stderr
     assert "Repository name" not in result.output
     assert not dest.exists()
 

@@ -91,14 +91,24 @@ def new(
       meshgen new acme-mesh --config-file answers.yaml --no-input
     """
     from meshgen.cache_folder import template_cache
+    from meshgen.errors import ConfigError
     from meshgen.scaffold import answers_from_mapping, generate
     from meshgen.scaffold.answers import DNS_LABEL, Answers, read_config_file
     from meshgen.scaffold.create import check_destination
 
     check_destination(dest.absolute())
-    values: dict[str, Any] = read_config_file(config_file) if config_file else {}
+    config = read_config_file(config_file) if config_file else None
+    values: dict[str, Any] = dict(config.values) if config else {}
     given = {key: value for key, value in options.items() if value not in (None, ())}
     values.update(given)
+
+    def checked(values: dict[str, Any]) -> Answers:
+        """The answers, or the first error, named in --config-file when it gave the answer."""
+        try:
+            return answers_from_mapping(values)
+        except ConfigError as exc:
+            raise (config.blame(exc, given) if config else exc) from None
+
     derived = dest.absolute().name
     if no_input and "name" not in values:
         if not DNS_LABEL.match(derived):
@@ -109,10 +119,10 @@ def new(
         values["name"] = derived
     if not no_input:
         # A wrong given answer is reported before any question, not after all of them.
-        answers_from_mapping(values)
+        checked(values)
         default_name = derived if DNS_LABEL.match(derived) else Answers().name
         values = _prompt_missing(values, replace(Answers(), name=default_name))
-    answers = answers_from_mapping(values)
+    answers = checked(values)
     progress = Progress(sys.stderr)
     progress.show(f"writing {dest}" + ("" if no_git else " and making its first commit"))
     try:

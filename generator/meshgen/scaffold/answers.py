@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -187,7 +187,8 @@ def _check_kubernetes_version(version: str) -> None:
 
 
 def _option(field_name: str) -> str:
-    return "--" + field_name.replace("_", "-")
+    """The option an answer is given with, as errors name it (`environments` is --env)."""
+    return "--env" if field_name == "environments" else "--" + field_name.replace("_", "-")
 
 
 def _expect(pattern: re.Pattern[str], value: str, field_name: str, expected: str) -> None:
@@ -242,7 +243,27 @@ _CONFIG_KEYS = {
 }
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ConfigFileAnswers:
+    """The answers a --config-file gives, and where each is written."""
+
+    path: Path
+    values: dict[str, Any]
+    written: dict[str, tuple[str, int | None]]
+    """Answer field -> (its key as written in the file, its line)."""
+
+    def blame(self, error: ConfigError, given: Iterable[str]) -> ConfigError:
+        """`error`, about an answer this file gave and no option overrode, as an error of
+        the file: its key and line instead of the option's name."""
+        option, _, rest = str(error).partition(": ")
+        overridden = set(given)
+        for answer, (key, line) in self.written.items():
+            if option == _option(answer) and answer not in overridden:
+                return ConfigError(f"{key}: {rest}", path=self.path, line=line)
+        return error
+
+
+def read_config_file(path: Path) -> ConfigFileAnswers:
     """Answers from a YAML file: a flat mapping, or cookiecutter's `default_context:`."""
     from meshgen import yamlio  # only with --config-file: `meshgen new` reads no YAML else
 
@@ -254,6 +275,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
             "expected a mapping of answers (name, gitops, environments, ...)", path=path, line=1
         )
     answers: dict[str, Any] = {}
+    written: dict[str, tuple[str, int | None]] = {}
     for key, value in data.items():
         target = _CONFIG_KEYS.get(str(key))
         if target is None:
@@ -292,7 +314,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         else:
             _expect_text(value, str(key), path, yamlio.line_of(data, key))
             answers[target] = str(value)
-    return answers
+        written[target] = (str(key), yamlio.line_of(data, key))
+    return ConfigFileAnswers(path, answers, written)
 
 
 def _expect_text(value: Any, key: str, path: Path, line: int | None) -> None:
