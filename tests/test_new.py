@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import git
@@ -431,3 +432,16 @@ def test_new_inside_another_repository_says_it_is_nested(tmp_path: Path, invoke:
     assert "--no-git" in result.stderr
     alone = invoke(["new", str(tmp_path / "alone"), "--no-input"])
     assert "nested" not in alone.stderr
+
+
+def test_scratch_folders_a_killed_new_left_are_removed_an_hour_later(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    stale, recent = tmp_path / ".acme.meshgen-stale", tmp_path / ".acme.meshgen-recent"
+    for folder in (stale, recent):
+        (folder / "acme").mkdir(parents=True)
+    an_hour_ago = time.time() - 3700
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    invoke(["new", str(tmp_path / "acme"), "--no-input", "--no-git"])
+    assert not stale.exists()
+    assert recent.exists()  # perhaps another meshgen new at work

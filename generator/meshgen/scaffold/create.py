@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +25,7 @@ if TYPE_CHECKING:
     from jinja2.bccache import BytecodeCache
 
 PER_ENVIRONMENT_DIR = "per-environment"
+STALE_SCRATCH_SECONDS = 3600
 PRODUCTION_PROFILE_PREFIX = "prod"
 # The defaults' `host:` line, and a host YAML writes as it is: a plain word of a DNS name.
 _HOST_LINE = re.compile(r"^host:.*$", re.MULTILINE)
@@ -68,7 +72,8 @@ def generate(
     check_destination(dest)
     if git:
         _import_gitpython_meanwhile()
-    scratch = Path(tempfile.mkdtemp(prefix=f".{dest.name}.meshgen-", dir=dest.parent))
+    _remove_stale_scratch(dest)
+    scratch = Path(tempfile.mkdtemp(prefix=_scratch_prefix(dest), dir=dest.parent))
     try:
         built = build(answers, scratch, template_cache=template_cache)
         # Asked after rendering, which GitPython's import (that this needs) overlaps.
@@ -90,6 +95,22 @@ def generate(
         fallback_author=str(first.fallback_identity) if first and first.fallback_identity else None,
         enclosing_repository=enclosing,
     )
+
+
+def _scratch_prefix(dest: Path) -> str:
+    return f".{dest.name}.meshgen-"
+
+
+def _remove_stale_scratch(dest: Path) -> None:
+    """Remove the scratch folders a killed `meshgen new DEST` left beside DEST (a SIGKILL
+    leaves no chance to), once they are an hour old: no run takes that long, so none is
+    in use."""
+    stale_before = time.time() - STALE_SCRATCH_SECONDS
+    for folder in dest.parent.glob(f"{glob.escape(_scratch_prefix(dest))}*"):
+        with contextlib.suppress(OSError):
+            info = folder.lstat()
+            if stat.S_ISDIR(info.st_mode) and info.st_mtime < stale_before:
+                shutil.rmtree(folder)
 
 
 def _import_gitpython_meanwhile() -> None:
