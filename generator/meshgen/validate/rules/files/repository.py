@@ -22,10 +22,10 @@ def config_unreadable(ctx: ValidationContext) -> Iterator[Problem]:
 
 @rule("MG002", "config-schema", Severity.ERROR)
 def config_schema(ctx: ValidationContext) -> Iterator[Problem]:
-    """meshgen.yaml does not match its schema.
+    """meshgen.yaml does not match its schema, or names an app chart outside the repository.
 
     Compare with the keys `meshgen new` writes; the message names the key and the value
-    expected.
+    expected. An app's chart is a folder inside the repository, such as charts/<app>.
     """
     for error in ctx.config_schema_errors:
         where = f"{error.key_path}: " if error.key_path else ""
