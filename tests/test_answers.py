@@ -123,3 +123,9 @@ def test_an_answer_from_the_config_file_is_blamed_on_the_file_unless_an_option_o
     assert str(blamed) == f"{config}:2: region: 'EU-WEST-1' is not an AWS region such as eu-west-1"
     # Given as --region too, the option is what was wrong.
     assert answers.blame(caught.value, given=("region",)) is caught.value
+
+
+def test_a_config_file_answer_tagged_as_text_is_checked_as_that_text(tmp_path: Path) -> None:
+    config = tmp_path / "answers.yaml"
+    config.write_text("name: !!str acme\nenvironments: [!!str staging]\n")
+    assert read_config_file(config).values == {"name": "acme", "environments": ("staging",)}

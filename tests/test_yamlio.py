@@ -193,3 +193,12 @@ def test_ruamel_warnings_never_reach_stderr(tmp_path: Path) -> None:
     )
     assert result.stderr == ""
     assert "'ratio': 1000.0" in result.stdout
+
+
+def test_a_value_tagged_as_text_is_text() -> None:
+    """`!!str 123` is the text 123 (ruamel keeps it as a tagged scalar, which Helm's values
+    and the answers of `meshgen new` would not recognise); other tags stay as they are."""
+    data = yamlio.loads_roundtrip("a: !!str 123\nb: !!str yes\nc: !custom x\n", Path("x.yaml"))
+    plain = yamlio.to_plain(data)
+    assert (plain["a"], plain["b"]) == ("123", "yes")
+    assert not isinstance(plain["c"], str)

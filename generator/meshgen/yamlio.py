@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
@@ -240,16 +240,33 @@ def is_boolean(value: object) -> bool:
     return isinstance(value, bool | ScalarBoolean)
 
 
+STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _tag_of(node: Any) -> str | None:
+    """The explicit tag of a round-trip scalar ruamel keeps as a TaggedScalar, else None."""
+    if not isinstance(node, TaggedScalar):
+        return None
+    tag = node.tag
+    return str(getattr(tag, "value", tag))
+
+
 def to_plain(node: Any) -> Any:
     """A round-trip YAML tree as plain dicts, lists and scalars (what Helm expects)."""
     if isinstance(node, Mapping):
         return {str(key): to_plain(value) for key, value in node.items()}
     if isinstance(node, list):
         return [to_plain(item) for item in node]
+    return _plain_scalar(node)
+
+
+def _plain_scalar(node: Any) -> Any:
     if node is None or isinstance(node, bool):
         return node
     if is_boolean(node):  # an anchored boolean is ruamel's ScalarBoolean, an int
         return bool(node)
+    if _tag_of(node) == STR_TAG:  # `!!str 123`: ruamel keeps the tag, the value is text
+        return str(node.value)
     # ruamel's scalar subclasses (quoted strings, formatted numbers) become builtins.
     for builtin in (int, float, str):
         if isinstance(node, builtin):

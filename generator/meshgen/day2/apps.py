@@ -42,6 +42,12 @@ def _versions(spec: str | None, image: str | None) -> dict[str, tuple[str, str]]
         tag = match[2] or match[1]
         if not _IMAGE_TAG.match(tag):
             raise ConfigError(f"--versions: {tag!r} is not an image tag")
+        if tag.lower() == "latest":
+            # As `versions add` refuses it, and validate's MG113 warns of it.
+            raise ConfigError(
+                f"--versions: {item!r}: 'latest' can change under a running version; give a "
+                "release tag such as v1=1.0"
+            )
         if match[1] in versions:
             raise ConfigError(f"--versions: {match[1]} is given twice")
         versions[match[1]] = (image or "", tag)

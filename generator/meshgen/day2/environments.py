@@ -101,6 +101,13 @@ def plan_add(
             f"--namespace: {namespace!r} belongs to Kubernetes or the platform; an app "
             "namespace of its own keeps the app's policies apart from them"
         )
+    sharing = [e.name for e in repo.environments if cluster is not None and e.cluster == cluster]
+    if sharing:
+        raise ConfigError(
+            f"--cluster: {cluster!r} is already the cluster of {sharing[0]}, and env add "
+            "writes a ClusterConfig of its own, which would create that cluster a second "
+            "time; give another name (to share a cluster, edit `cluster:` in meshgen.yaml)"
+        )
     if cluster is not None and not EKS_CLUSTER_NAME.match(cluster):
         raise ConfigError(
             f"--cluster: {cluster!r} is not an EKS cluster name (a letter, then letters, "

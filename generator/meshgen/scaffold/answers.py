@@ -276,7 +276,8 @@ def read_config_file(path: Path) -> ConfigFileAnswers:
         )
     answers: dict[str, Any] = {}
     written: dict[str, tuple[str, int | None]] = {}
-    for key, value in data.items():
+    for key, tagged in data.items():
+        value = yamlio.to_plain(tagged)
         target = _CONFIG_KEYS.get(str(key))
         if target is None:
             known = ", ".join(sorted({k for k in _CONFIG_KEYS if "_" not in k}))
