@@ -144,3 +144,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "rule_case(rule_id, kind): this test is a passing or failing case of a rule "
         "(read by tests/rules/test_rule_cases.py)",
     )
+
+
+@pytest.fixture
+def acme(tmp_path: Path, invoke: Invoke) -> Path:
+    """A repository made by `meshgen new`, with its first commit on main."""
+    invoke(["new", str(tmp_path / "acme"), "--no-input", *REAL_ANSWERS])
+    return tmp_path / "acme"

@@ -1,4 +1,5 @@
-"""Answers: a name written unquoted into YAML must read back as that name."""
+"""The answers of `meshgen new`: where they come from (options, --config-file, questions),
+and that a name written unquoted into YAML reads back as that name."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import yaml
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
+from conftest import Invoke
 from meshgen.errors import ConfigError
 from meshgen.scaffold.answers import (
     DNS_LABEL,
@@ -129,3 +131,79 @@ def test_a_config_file_answer_tagged_as_text_is_checked_as_that_text(tmp_path: P
     config = tmp_path / "answers.yaml"
     config.write_text("name: !!str acme\nenvironments: [!!str staging]\n")
     assert read_config_file(config).values == {"name": "acme", "environments": ("staging",)}
+
+
+def test_config_file_answers(tmp_path: Path, invoke: Invoke) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(
+        "name: from-file\ngitops: flux\nenvironments: [qa]\nregion: us-east-2\n"
+        "acmeEmail: ops@acme.io\n"
+    )
+    dest = tmp_path / "out"
+    invoke(["new", str(dest), "--no-input", "--no-git", "--config-file", str(answers)])
+    manifest = (dest / "meshgen.yaml").read_text()
+    assert "name: from-file" in manifest
+    assert "region: us-east-2" in manifest
+    assert "acmeEmail: ops@acme.io" in manifest
+    assert (dest / "environments" / "qa" / "first-app.yaml").is_file()
+
+
+def test_options_override_the_config_file(tmp_path: Path, invoke: Invoke) -> None:
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("name: from-file\ngitops: flux\n")
+    dest = tmp_path / "out"
+    invoke(
+        [
+            "new",
+            str(dest),
+            "--no-input",
+            "--no-git",
+            "--config-file",
+            str(answers),
+            "--gitops",
+            "argocd",
+        ]
+    )
+    assert "gitops: argocd" in (dest / "meshgen.yaml").read_text()
+
+
+def test_prompts_for_answers_without_no_input(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "asked"
+    # name, engine, environments (a bad one first: asked again), region, domain, e-mail,
+    # repository URL, Kubernetes version
+    answers = "\nflux\nDev\ndev,prod\n\nacme.io\n\n\n\n"
+    result = invoke(["new", str(dest), "--no-git"], input=answers)
+    assert "Error: 'Dev' is not a DNS label" in result.output
+    manifest = (dest / "meshgen.yaml").read_text()
+    assert "gitops: flux" in manifest
+    assert "domain: acme.io" in manifest
+    assert (dest / "environments" / "prod").is_dir()
+
+
+def test_a_mistyped_engine_is_asked_again(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "asked"
+    # name, engine (mistyped first: asked again), then the defaults
+    answers = "\nfluxcd\nflux\n\n\n\n\n\n\n"
+    result = invoke(["new", str(dest), "--no-git"], input=answers)
+    assert "'fluxcd'" in result.output
+    assert result.output.count("GitOps engine (argocd or flux)") == 2
+    assert "gitops: flux" in (dest / "meshgen.yaml").read_text()
+
+
+def test_a_bad_answer_in_the_config_file_stops_before_any_question(
+    tmp_path: Path, invoke: Invoke
+) -> None:
+    config = tmp_path / "answers.yaml"
+    config.write_text("gitops: fluxcd\n")
+    dest = tmp_path / "asked"
+    result = invoke(["new", str(dest), "--config-file", str(config)], input="\n" * 9, expect=2)
+    assert "answers.yaml:1: gitops: expected one of argocd, flux, got 'fluxcd'" in result.stderr
+    assert "Repository name" not in result.output
+    assert not dest.exists()
+
+
+def test_without_a_terminal_it_says_to_pass_no_input(tmp_path: Path, invoke: Invoke) -> None:
+    dest = tmp_path / "unasked"
+    result = invoke(["new", str(dest)], expect=2)
+    assert "pass --no-input" in result.stderr
+    assert not dest.exists()

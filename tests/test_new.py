@@ -118,53 +118,6 @@ def test_no_git_leaves_no_repository(tmp_path: Path, invoke: Invoke) -> None:
     assert not (dest / ".git").exists()
 
 
-def test_config_file_answers(tmp_path: Path, invoke: Invoke) -> None:
-    answers = tmp_path / "answers.yaml"
-    answers.write_text(
-        "name: from-file\ngitops: flux\nenvironments: [qa]\nregion: us-east-2\n"
-        "acmeEmail: ops@acme.io\n"
-    )
-    dest = tmp_path / "out"
-    invoke(["new", str(dest), "--no-input", "--no-git", "--config-file", str(answers)])
-    manifest = (dest / "meshgen.yaml").read_text()
-    assert "name: from-file" in manifest
-    assert "region: us-east-2" in manifest
-    assert "acmeEmail: ops@acme.io" in manifest
-    assert (dest / "environments" / "qa" / "first-app.yaml").is_file()
-
-
-def test_options_override_the_config_file(tmp_path: Path, invoke: Invoke) -> None:
-    answers = tmp_path / "answers.yaml"
-    answers.write_text("name: from-file\ngitops: flux\n")
-    dest = tmp_path / "out"
-    invoke(
-        [
-            "new",
-            str(dest),
-            "--no-input",
-            "--no-git",
-            "--config-file",
-            str(answers),
-            "--gitops",
-            "argocd",
-        ]
-    )
-    assert "gitops: argocd" in (dest / "meshgen.yaml").read_text()
-
-
-def test_prompts_for_answers_without_no_input(tmp_path: Path, invoke: Invoke) -> None:
-    dest = tmp_path / "asked"
-    # name, engine, environments (a bad one first: asked again), region, domain, e-mail,
-    # repository URL, Kubernetes version
-    answers = "\nflux\nDev\ndev,prod\n\nacme.io\n\n\n\n"
-    result = invoke(["new", str(dest), "--no-git"], input=answers)
-    assert "Error: 'Dev' is not a DNS label" in result.output
-    manifest = (dest / "meshgen.yaml").read_text()
-    assert "gitops: flux" in manifest
-    assert "domain: acme.io" in manifest
-    assert (dest / "environments" / "prod").is_dir()
-
-
 def test_refuses_a_non_empty_destination_and_leaves_it_alone(
     tmp_path: Path, invoke: Invoke
 ) -> None:
@@ -291,35 +244,6 @@ def test_new_says_when_it_writes_placeholders_and_validate_refuses_them(
     result = invoke(["new", str(real), "--no-input", "--no-git", *REAL_ANSWERS])
     assert "Placeholder" not in result.stderr
     invoke(["-C", str(real), "validate"])
-
-
-def test_a_mistyped_engine_is_asked_again(tmp_path: Path, invoke: Invoke) -> None:
-    dest = tmp_path / "asked"
-    # name, engine (mistyped first: asked again), then the defaults
-    answers = "\nfluxcd\nflux\n\n\n\n\n\n\n"
-    result = invoke(["new", str(dest), "--no-git"], input=answers)
-    assert "'fluxcd'" in result.output
-    assert result.output.count("GitOps engine (argocd or flux)") == 2
-    assert "gitops: flux" in (dest / "meshgen.yaml").read_text()
-
-
-def test_a_bad_answer_in_the_config_file_stops_before_any_question(
-    tmp_path: Path, invoke: Invoke
-) -> None:
-    config = tmp_path / "answers.yaml"
-    config.write_text("gitops: fluxcd\n")
-    dest = tmp_path / "asked"
-    result = invoke(["new", str(dest), "--config-file", str(config)], input="\n" * 9, expect=2)
-    assert "answers.yaml:1: gitops: expected one of argocd, flux, got 'fluxcd'" in result.stderr
-    assert "Repository name" not in result.output
-    assert not dest.exists()
-
-
-def test_without_a_terminal_it_says_to_pass_no_input(tmp_path: Path, invoke: Invoke) -> None:
-    dest = tmp_path / "unasked"
-    result = invoke(["new", str(dest)], expect=2)
-    assert "pass --no-input" in result.stderr
-    assert not dest.exists()
 
 
 def test_the_next_step_runs_as_printed_with_meshgen_off_the_path(tmp_path: Path) -> None:
