@@ -14,6 +14,10 @@ from meshgen.errors import ConfigError
 
 MANIFEST_NAME = "meshgen.yaml"
 ENVIRONMENTS_DIR = "environments"
+CHARTS_DIR = "charts"
+# Folders of a generated repo that hold plain objects (and Helm values files, which
+# have no apiVersion/kind and are not objects).
+STATIC_DIRS = ("cluster", "platform", "gitops")
 # Environment and app names become folder and file names: a DNS label cannot hold `/`
 # or `..`, so a name can never lead out of the repository.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")

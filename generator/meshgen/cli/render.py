@@ -52,23 +52,14 @@ def render(environment: str, app: str | None, output: str, helm_binary: str | No
     click.echo(f"Wrote {target} ({len(rendering.manifests)} objects)", err=True)
 
 
-# Folders of the repository itself: a render written there would replace its files
-# (`--output environments` would overwrite the environment file it was rendered from).
-KEPT_FOLDERS = (
-    "environments",
-    "charts",
-    "platform",
-    "gitops",
-    "cluster",
-    "schemas",
-    ".github",
-    ".git",
-)
-
-
 def _refuse_the_repository_own_files(root: Path, output: str, target: Path) -> None:
+    """A render written into a folder of the repository itself would replace its files
+    (`--output environments` would overwrite the environment file it was rendered from)."""
+    from meshgen.repo import CHARTS_DIR, ENVIRONMENTS_DIR, STATIC_DIRS
+    from meshgen.validate.schemas.crd_import import SCHEMA_DIR
+
     resolved = target.resolve()
-    for name in KEPT_FOLDERS:
+    for name in (ENVIRONMENTS_DIR, CHARTS_DIR, *STATIC_DIRS, SCHEMA_DIR, ".github", ".git"):
         kept = (root / name).resolve()
         if kept in resolved.parents:
             raise click.UsageError(

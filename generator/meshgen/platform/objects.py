@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from meshgen.render import Manifest
+from meshgen.repo import STATIC_DIRS
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -41,9 +42,6 @@ def of_kind(manifest: Manifest, group: str, kind: str) -> bool:
 def in_repo(path: str) -> str:
     """A path inside the repository, normalised (`./a/../b/` -> `b`)."""
     return posixpath.normpath(path.strip().lstrip("/")) if path.strip() else "."
-
-
-STATIC_DIRS = ("cluster", "platform", "gitops")
 
 
 def load_static_objects(root: Path) -> list[Manifest]:

@@ -11,14 +11,11 @@ from typing import Any
 from meshgen import safefs, yamlio
 from meshgen.errors import ConfigError
 from meshgen.render import Manifest
+from meshgen.repo import STATIC_DIRS
 from meshgen.validate.findings import STDIN_NAME
 from meshgen.validate.inputs.parsed_cache import ParsedDocuments
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-
-# Folders of a generated repo that hold plain objects (and Helm values files, which
-# have no apiVersion/kind and are not objects).
-STATIC_DIRS = ("cluster", "platform", "gitops")
 
 
 @dataclass(frozen=True)
