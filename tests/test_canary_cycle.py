@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REAL_ANSWERS, Golden, Invoke
-from helpers import git
+from helpers import git, replace
 
 STAGING = "environments/staging/first-app.yaml"
 
@@ -116,7 +116,7 @@ def test_diff_reports_image_changes_and_render_failures(tmp_path: Path, invoke: 
     invoke(["new", str(repo), "--no-input", *REAL_ANSWERS])
     git(repo, "switch", "-q", "-c", "edit")
     path = repo / STAGING
-    path.write_text(path.read_text().replace('tag: "1.0"', 'tag: "1.1"', 1))
+    replace(path, 'tag: "1.0"', 'tag: "1.1"')
     production = repo / "environments/production/first-app.yaml"
     production.write_text("versions: [unclosed\n")
     git(repo, "commit", "-qam", "edit")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REAL_ANSWERS, Invoke
-from helpers import git, line_of, repo_state
+from helpers import git, line_of, replace, repo_state
 
 STAGING = Path("environments/staging/first-app.yaml")
 
@@ -134,7 +134,7 @@ def test_uncommitted_edits_of_the_environment_file_are_never_committed(
     acme: Path, invoke: Invoke
 ) -> None:
     path = acme / STAGING
-    path.write_text(path.read_text().replace("replicas: 1", "replicas: 3", 1))
+    replace(path, "replicas: 1", "replicas: 3")
     before = repo_state(acme)
     result = invoke(
         ["-C", str(acme), "weights", "set", "staging", "v1=90", "v2=10", "--commit",

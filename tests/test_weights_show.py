@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
+from helpers import replace
 
 STAGING = Path("environments/staging/first-app.yaml")
 
@@ -43,7 +44,7 @@ def test_show_json_is_a_versioned_document(acme: Path, invoke: Invoke) -> None:
 
 def test_show_exits_1_when_weights_are_broken(acme: Path, invoke: Invoke) -> None:
     path = acme / STAGING
-    path.write_text(path.read_text().replace("v2: 0", "v2: 10"))
+    replace(path, "v2: 0", "v2: 10")
     result = invoke(["-C", str(acme), "weights", "show"], expect=1)
     assert ["staging", "v2", "10%"] in [line.split()[:3] for line in result.stdout.splitlines()]
     assert f"{STAGING.as_posix()}: weights sum to 110, not 100" in result.stderr

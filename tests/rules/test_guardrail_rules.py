@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REAL_ANSWERS, Invoke
-from helpers import git, line_of, repo_state
+from helpers import git, line_of, replace, repo_state
 
 STAGING = "environments/staging/first-app.yaml"
 PRODUCTION = "environments/production/first-app.yaml"
@@ -74,7 +74,8 @@ def test_force_records_the_override_and_validate_honours_it(guarded: Path, invok
 @pytest.mark.rule_case("MG701", "fail")
 def test_validate_finds_a_large_step_made_by_hand(guarded: Path, invoke: Invoke) -> None:
     path = guarded / STAGING
-    path.write_text(path.read_text().replace("v1: 100", "v1: 0").replace("v2: 0", "v2: 100"))
+    replace(path, "v1: 100", "v1: 0")
+    replace(path, "v2: 0", "v2: 100")
     report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
     line = line_of(guarded / STAGING, "  v1: 0")
     assert f"{STAGING}:{line}:1: MG701 error: staging: v1 moves 100 points" in report
@@ -102,7 +103,8 @@ def test_production_moves_only_versions_at_100_in_staging(guarded: Path, invoke:
 @pytest.mark.rule_case("MG702", "fail")
 def test_validate_finds_production_moving_ahead_of_staging(guarded: Path, invoke: Invoke) -> None:
     path = guarded / PRODUCTION
-    path.write_text(path.read_text().replace("v1: 100", "v1: 90").replace("v2: 0", "v2: 10"))
+    replace(path, "v1: 100", "v1: 90")
+    replace(path, "v2: 0", "v2: 10")
     report = invoke(["-C", str(guarded), "validate"], expect=1).stdout
     line = line_of(guarded / PRODUCTION, "  v2: 10")
     assert (
@@ -196,7 +198,8 @@ def test_a_stacked_step_is_measured_from_the_base_as_validate_measures_it(
     assert repo_state(guarded) == before
     # validate on the first branch, edited by hand the same way, says the same.
     path = guarded / STAGING
-    path.write_text(path.read_text().replace("v1: 50", "v1: 20").replace("v2: 50", "v2: 80"))
+    replace(path, "v1: 50", "v1: 20")
+    replace(path, "v2: 50", "v2: 80")
     report = invoke([*c, "validate"], expect=1).stdout
     assert "MG701 error: staging: v1 moves 80 points (100% -> 20%)" in report
     assert f"(compared with main at {head[:12]})" in report
